@@ -1,0 +1,73 @@
+/**
+ * The architecture model every builder produces and every consumer reads.
+ * Pure data: no native code, no scoring. Shapes follow PyTorch's Linear weight layout, rows = out features,
+ * cols = in features.
+ */
+
+/** How a matrix is initialised. Schemes that depend on fan-in/out are resolved per shape in src/weights/. */
+export type InitScheme =
+  | { scheme: 'normal'; std: number }
+  | { scheme: 'uniform'; bound: number }
+  | { scheme: 'xavier-normal'; gain?: number }
+  | { scheme: 'xavier-uniform'; gain?: number }
+  | { scheme: 'kaiming-normal'; gain?: number; mode?: 'fan-in' | 'fan-out' };
+
+export interface MatrixSpec {
+  /** Stable, position-bearing name, e.g. "layers.0.attention.query". */
+  name: string;
+  rows: number;
+  cols: number;
+  init: InitScheme;
+  /**
+   * Heads, where the matrix belongs to multi-head attention. A per-head decomposition splits the matrix along
+   * `headAxis` into `heads` equal slices: 'rows' for Q/K/V-style projections (out features are per head),
+   * 'cols' for output projections (in features are per head).
+   */
+  heads?: number;
+  headAxis?: 'rows' | 'cols';
+}
+
+export interface LayerPlan {
+  /** Token-mixing block: attention projections, or the weights of whatever operation mixes tokens. */
+  attention: MatrixSpec[];
+  /** Feed-forward block matrices, in order. */
+  ffn: MatrixSpec[];
+  /**
+   * Parameter counts of the layer, including biases, LayerNorms and non-matrix weights (conv kernels, ...).
+   * attention + ffn + other = all parameters of the layer.
+   */
+  params: { attention: number; ffn: number; other: number };
+  /** What the builder knows about the layer, for reports (operation type, heads, widths). */
+  description?: Record<string, string | number>;
+}
+
+export type FamilyName = 'nas-bench-bert' | 'gpt2-flex' | 'hf' | 'modules';
+
+export interface ModelPlan {
+  /** Identifier from the input (benchmark id, file name), when it has one. */
+  id?: string;
+  family: FamilyName;
+  /** Which build of the family produced this plan, e.g. 'as-trained', 'as-specified', 'lpzero', 'default'. */
+  build: string;
+  hiddenSize: number;
+  layers: LayerPlan[];
+  /** Embeddings, projections, LM head: counted in params, never scored. */
+  extras: MatrixSpec[];
+  params: {
+    total: number;
+    /** total - embedding */
+    nonEmbedding: number;
+    embedding: number;
+    /** sum of layer.params.attention */
+    attention: number;
+    /** sum of layer.params.ffn */
+    ffn: number;
+  };
+}
+
+export interface BuildOptions {
+  /** Family-specific build name; each family documents its builds and its default. */
+  build?: string;
+  /** Replaces the family's default init for every scored matrix. */
+  init?: InitScheme;
+}
