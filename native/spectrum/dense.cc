@@ -1,0 +1,171 @@
+#include "dense.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "aligned_buffer.h"
+#include "kernels.h"
+
+namespace zerolm {
+namespace {
+
+constexpr size_t kDepthBlock = 256;  // k-extent of packed panels: an 8-column B micro-panel (16 KiB) stays in L1
+constexpr size_t kTile = 96;         // C tile per task: 16 x 12 register tiles, A block of 192 KiB in L2
+constexpr size_t kPackChunk = 16;    // micro-panels packed per task
+
+static_assert(kTile % kMicroRows == 0 && kTile % kMicroCols == 0, "tile must hold whole register tiles");
+
+template <typename Source>
+void pack_panel(const Operand& op, size_t first_row, size_t valid_rows, size_t width, size_t t0, size_t depth,
+                double* dst) {
+  const Source* src = static_cast<const Source*>(op.data);
+  const double scale = op.scale;
+  if (op.column_stride == 1) {
+    for (size_t r = 0; r < width; ++r) {
+      if (r < valid_rows) {
+        const Source* row = src + (first_row + r) * op.row_stride + t0;
+        for (size_t t = 0; t < depth; ++t) dst[t * width + r] = static_cast<double>(row[t]) * scale;
+      } else {
+        for (size_t t = 0; t < depth; ++t) dst[t * width + r] = 0.0;
+      }
+    }
+  } else {
+    for (size_t t = 0; t < depth; ++t) {
+      const Source* column = src + (t0 + t) * op.column_stride + first_row * op.row_stride;
+      double* out = dst + t * width;
+      for (size_t r = 0; r < valid_rows; ++r) out[r] = static_cast<double>(column[r * op.row_stride]) * scale;
+      for (size_t r = valid_rows; r < width; ++r) out[r] = 0.0;
+    }
+  }
+}
+
+// Packs rows [0, p) x columns [t0, t0 + depth) of op into micro-panels of `width` rows.
+void pack_operand(const Operand& op, size_t p, size_t width, size_t t0, size_t depth, double* dst, Team& team) {
+  const size_t panels = (p + width - 1) / width;
+  const size_t chunks = (panels + kPackChunk - 1) / kPackChunk;
+  team.run(chunks, [&](size_t chunk) {
+    const size_t end = std::min(panels, (chunk + 1) * kPackChunk);
+    for (size_t panel = chunk * kPackChunk; panel < end; ++panel) {
+      const size_t first_row = panel * width;
+      const size_t valid = std::min(width, p - first_row);
+      double* out = dst + panel * width * depth;
+      if (op.is_float)
+        pack_panel<float>(op, first_row, valid, width, t0, depth, out);
+      else
+        pack_panel<double>(op, first_row, valid, width, t0, depth, out);
+    }
+  });
+}
+
+}  // namespace
+
+void lower_update(size_t p, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc, Team& team,
+                  const CancelToken& cancel) {
+  if (p == 0 || k == 0) return;
+  const KernelTable& kernel = kernels();
+  const size_t a_panels = (p + kMicroRows - 1) / kMicroRows;
+  const size_t b_panels = (p + kMicroCols - 1) / kMicroCols;
+  const size_t block_depth = std::min(k, kDepthBlock);
+  AlignedBuffer<double> packed_a(a_panels * kMicroRows * block_depth);
+  AlignedBuffer<double> packed_b(b_panels * kMicroCols * block_depth);
+  const size_t tiles_per_side = (p + kTile - 1) / kTile;
+  std::vector<std::pair<size_t, size_t>> tiles;
+  for (size_t ib = 0; ib < tiles_per_side; ++ib)
+    for (size_t jb = 0; jb <= ib; ++jb) tiles.emplace_back(ib, jb);
+
+  for (size_t t0 = 0; t0 < k; t0 += kDepthBlock) {
+    cancel.check();
+    const size_t depth = std::min(kDepthBlock, k - t0);
+    pack_operand(x, p, kMicroRows, t0, depth, packed_a.data(), team);
+    pack_operand(y, p, kMicroCols, t0, depth, packed_b.data(), team);
+    team.run(tiles.size(), [&](size_t task) {
+      const size_t i0 = tiles[task].first * kTile, j0 = tiles[task].second * kTile;
+      const size_t i_end = std::min(p, i0 + kTile), j_end = std::min(p, j0 + kTile);
+      alignas(32) double edge[kMicroRows * kMicroCols];
+      for (size_t col = j0; col < j_end; col += kMicroCols) {
+        const double* b_panel = packed_b.data() + (col / kMicroCols) * kMicroCols * depth;
+        const size_t valid_cols = std::min(kMicroCols, j_end - col);
+        for (size_t row = i0; row < i_end; row += kMicroRows) {
+          if (col > row + kMicroRows - 1) continue;  // register tile entirely above the diagonal
+          const double* a_panel = packed_a.data() + (row / kMicroRows) * kMicroRows * depth;
+          const size_t valid_rows = std::min(kMicroRows, i_end - row);
+          if (valid_rows == kMicroRows && valid_cols == kMicroCols) {
+            kernel.micro_kernel(depth, a_panel, b_panel, c + row * ldc + col, ldc);
+          } else {
+            std::fill(edge, edge + kMicroRows * kMicroCols, 0.0);
+            kernel.micro_kernel(depth, a_panel, b_panel, edge, kMicroCols);
+            for (size_t r = 0; r < valid_rows; ++r)
+              for (size_t j = 0; j < valid_cols; ++j) c[(row + r) * ldc + col + j] += edge[r * kMicroCols + j];
+          }
+        }
+      }
+    });
+  }
+}
+
+void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team, const CancelToken& cancel) {
+  const bool wide = rows <= cols;
+  const size_t p = wide ? rows : cols;
+  const size_t k = wide ? cols : rows;
+  for (size_t i = 0; i < p; ++i) std::fill(g + i * p, g + i * p + std::min(p, i + kMicroCols), 0.0);
+  // Zero the whole lower triangle plus the diagonal register tiles' overhang.
+  for (size_t i = 0; i < p; ++i) std::fill(g + i * p, g + std::min(p * p, i * p + p), 0.0);
+  Operand operand;
+  operand.data = w;
+  operand.is_float = true;
+  operand.row_stride = wide ? cols : 1;
+  operand.column_stride = wide ? 1 : cols;
+  lower_update(p, k, operand, operand, g, p, team, cancel);
+}
+
+double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const CancelToken& cancel) {
+  constexpr size_t kBlock = 96;
+  const KernelTable& kernel = kernels();
+  double log_det = 0;
+  for (size_t j0 = 0; j0 < n; j0 += kBlock) {
+    cancel.check();
+    const size_t jb = std::min(kBlock, n - j0);
+    // Diagonal block, row by row (Cholesky-Banachiewicz): dot products over contiguous row segments.
+    for (size_t i = j0; i < j0 + jb; ++i) {
+      double* row_i = a + i * lda;
+      for (size_t j = j0; j <= i; ++j) {
+        const double* row_j = a + j * lda;
+        const double s = row_i[j] - kernel.dot(j - j0, row_i + j0, row_j + j0);
+        if (j < i) {
+          row_i[j] = s / row_j[j];
+        } else {
+          if (!(s > 0)) return std::numeric_limits<double>::quiet_NaN();
+          row_i[i] = std::sqrt(s);
+          log_det += std::log(s);
+        }
+      }
+    }
+    if (j0 + jb >= n) break;
+    // Panel below: L21 = A21 L11^-T, each row independently.
+    const size_t below = n - j0 - jb;
+    const size_t row_chunks = (below + 63) / 64;
+    team.run(row_chunks, [&](size_t chunk) {
+      const size_t first = j0 + jb + chunk * 64, last = std::min(n, first + 64);
+      for (size_t i = first; i < last; ++i) {
+        double* row_i = a + i * lda;
+        for (size_t j = j0; j < j0 + jb; ++j) {
+          const double* row_j = a + j * lda;
+          row_i[j] = (row_i[j] - kernel.dot(j - j0, row_i + j0, row_j + j0)) / row_j[j];
+        }
+      }
+    });
+    // Trailing update: A22 -= L21 L21^T.
+    Operand panel;
+    panel.data = a + (j0 + jb) * lda + j0;
+    panel.row_stride = lda;
+    panel.column_stride = 1;
+    Operand negated = panel;
+    negated.scale = -1.0;
+    lower_update(below, jb, negated, panel, a + (j0 + jb) * lda + j0 + jb, lda, team, cancel);
+  }
+  return log_det;
+}
+
+}  // namespace zerolm

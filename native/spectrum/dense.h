@@ -1,0 +1,33 @@
+// Dense double-precision building blocks on row-major storage: the lower-triangular rank-k update that serves
+// the Gram matrix, the symmetric rank-2k update and the Cholesky trailing update; and the Cholesky log-determinant.
+#pragma once
+#include <cstddef>
+
+#include "team.h"
+
+namespace zerolm {
+
+// Element (i, t) of a p x k operand is data[i * row_stride + t * column_stride] * scale.
+struct Operand {
+  const void* data = nullptr;
+  bool is_float = false;  // float32 source (converted exactly to double while packing) or double
+  size_t row_stride = 0;
+  size_t column_stride = 0;
+  double scale = 1.0;
+};
+
+// C[i][j] += sum_t X(i, t) * Y(j, t) for 0 <= j <= i < p (entries just above the diagonal, inside diagonal
+// register tiles, are written too; symmetric callers ignore them). Tiles are fixed by p alone and every entry is
+// summed in one fixed order, so the result does not depend on the team's size.
+void lower_update(size_t p, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc, Team& team,
+                  const CancelToken& cancel);
+
+// G = W W^T (rows <= cols) or W^T W (rows > cols): the Gram matrix of the smaller side, p = min(rows, cols),
+// lower triangle of g (p x p, leading dimension p) filled; float products are exact in double.
+void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team, const CancelToken& cancel);
+
+// ln det(A) for symmetric positive definite A (lower triangle, n x n, leading dimension lda) by blocked
+// Cholesky; A is overwritten. Returns NaN if A is not numerically positive definite.
+double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const CancelToken& cancel);
+
+}  // namespace zerolm

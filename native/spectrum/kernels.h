@@ -1,0 +1,50 @@
+// Hot loops with two implementations: portable scalar (kernels_scalar.cc) and AVX2+FMA (kernels_avx2.cc).
+// One table is chosen at load time from the CPU's features; ZEROLM_SIMD=scalar forces the scalar table.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace zerolm {
+
+// Register tile of the double-precision matrix-multiply micro-kernel: C[MR x NR] += A-panel * B-panel^T.
+constexpr size_t kMicroRows = 6;
+constexpr size_t kMicroCols = 8;
+
+// Running sums over a float32 array in double precision. Lane j accumulates the elements whose index is
+// j mod kStatLanes, in both implementations, so chunked updates (chunks multiple of kStatLanes) give the same
+// result as one update over the whole array.
+constexpr size_t kStatLanes = 8;
+struct EntryStats {
+  double shift = 0;                    // subtracted before the shifted sums: keeps the variance free of cancellation
+  double shifted_sum[kStatLanes] = {};  // sum of (x - shift)
+  double shifted_squares[kStatLanes] = {};
+  double squares[kStatLanes] = {};      // sum of x^2
+  double max_abs = 0;
+  uint64_t count = 0;
+};
+
+struct KernelTable {
+  const char* name;
+  // stats += x[0..n)
+  void (*stats_update)(EntryStats& stats, const float* x, size_t n);
+  // c[r*ldc + j] += sum_k a[k*MR + r] * b[k*NR + j], r < MR, j < NR (packed panels, see dense.cc).
+  void (*micro_kernel)(size_t depth, const double* a, const double* b, double* c, size_t ldc);
+  // y[0..n) += A x, A symmetric n x n given by its lower triangle (row-major, leading dimension lda).
+  void (*symv_lower)(size_t n, const double* a, size_t lda, const double* x, double* y);
+  double (*dot)(size_t n, const double* x, const double* y);
+  void (*axpy)(size_t n, double alpha, const double* x, double* y);  // y += alpha x
+  // y[0..n) += (w . x) w for every row w of the row-major float matrix (rows x n): y += W^T W x.
+  void (*gram_apply)(size_t rows, size_t n, const float* w, const double* x, double* y);
+};
+
+const KernelTable& scalar_kernels();
+#if defined(ZEROLM_HAVE_X86)
+const KernelTable& avx2_kernels();
+#endif
+
+// The active table (chosen once, on first use).
+const KernelTable& kernels();
+// "avx2-fma" or "scalar".
+const char* active_simd();
+
+}  // namespace zerolm

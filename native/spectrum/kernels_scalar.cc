@@ -1,0 +1,98 @@
+// Portable kernels. Same lane structure as the AVX2 ones so that both round alike wherever they can.
+#include <cmath>
+
+#include "kernels.h"
+
+namespace zerolm {
+namespace {
+
+void stats_update_scalar(EntryStats& stats, const float* x, size_t n) {
+  if (stats.count == 0 && n > 0) stats.shift = x[0];
+  const double shift = stats.shift;
+  const size_t lane_offset = static_cast<size_t>(stats.count % kStatLanes);
+  double max_abs = stats.max_abs;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t lane = (lane_offset + i) % kStatLanes;
+    const double value = x[i];
+    const double centred = value - shift;
+    stats.shifted_sum[lane] += centred;
+    stats.shifted_squares[lane] += centred * centred;
+    stats.squares[lane] += value * value;
+    const double magnitude = std::fabs(value);
+    if (magnitude > max_abs) max_abs = magnitude;
+  }
+  stats.max_abs = max_abs;
+  stats.count += n;
+}
+
+void micro_kernel_scalar(size_t depth, const double* a, const double* b, double* c, size_t ldc) {
+  double acc[kMicroRows][kMicroCols] = {};
+  for (size_t k = 0; k < depth; ++k) {
+    const double* ak = a + k * kMicroRows;
+    const double* bk = b + k * kMicroCols;
+    for (size_t r = 0; r < kMicroRows; ++r)
+      for (size_t j = 0; j < kMicroCols; ++j) acc[r][j] += ak[r] * bk[j];
+  }
+  for (size_t r = 0; r < kMicroRows; ++r)
+    for (size_t j = 0; j < kMicroCols; ++j) c[r * ldc + j] += acc[r][j];
+}
+
+void symv_lower_scalar(size_t n, const double* a, size_t lda, const double* x, double* y) {
+  for (size_t r = 0; r < n; ++r) {
+    const double* row = a + r * lda;
+    const double xr = x[r];
+    double acc[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= r; j += 4) {
+      for (size_t l = 0; l < 4; ++l) {
+        acc[l] += row[j + l] * x[j + l];
+        y[j + l] += row[j + l] * xr;
+      }
+    }
+    double tail = 0;
+    for (; j < r; ++j) {
+      tail += row[j] * x[j];
+      y[j] += row[j] * xr;
+    }
+    y[r] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail + row[r] * xr;
+  }
+}
+
+double dot_scalar(size_t n, const double* x, const double* y) {
+  double acc[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (size_t l = 0; l < 4; ++l) acc[l] += x[i + l] * y[i + l];
+  double tail = 0;
+  for (; i < n; ++i) tail += x[i] * y[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
+}
+
+void axpy_scalar(size_t n, double alpha, const double* x, double* y) {
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void gram_apply_scalar(size_t rows, size_t n, const float* w, const double* x, double* y) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = w + r * n;
+    double acc[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+      for (size_t l = 0; l < 4; ++l) acc[l] += static_cast<double>(row[j + l]) * x[j + l];
+    double tail = 0;
+    for (; j < n; ++j) tail += static_cast<double>(row[j]) * x[j];
+    const double projection = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
+    for (j = 0; j < n; ++j) y[j] += projection * static_cast<double>(row[j]);
+  }
+}
+
+const KernelTable kScalarTable = {
+    "scalar",       stats_update_scalar, micro_kernel_scalar, symv_lower_scalar,
+    dot_scalar,     axpy_scalar,         gram_apply_scalar,
+};
+
+}  // namespace
+
+const KernelTable& scalar_kernels() { return kScalarTable; }
+
+}  // namespace zerolm

@@ -1,0 +1,26 @@
+// Philox4x32-10 counter-based generator (Salmon et al., SC'11) and the fills built on it.
+// Key = (seed, stream). The value at index i of a stream uses counter (i/4 as 64 bits: lo, hi, 0, 0) and
+// output lane i%4, so any value can be produced on its own: fills are independent of chunking and threads.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace zerolm {
+
+struct PhiloxBlock {
+  uint32_t word[4];
+};
+
+// One Philox4x32-10 evaluation.
+PhiloxBlock philox4x32_10(const uint32_t counter[4], const uint32_t key[2]);
+
+enum class Distribution { Normal, Uniform };
+
+// Writes values [first, first + count) of stream (seed, stream) into out. `first` must be a multiple of 4
+// (chunked callers keep chunk starts aligned); the last chunk may end anywhere.
+// Normal: Box-Muller on lane pairs (0,1) and (2,3), scaled by `scale` (the standard deviation).
+// Uniform: (u + 0.5) * 2^-32 mapped affinely onto (-scale, scale).
+void fill_values(Distribution distribution, double scale, uint32_t seed, uint32_t stream, uint64_t first,
+                 size_t count, float* out);
+
+}  // namespace zerolm

@@ -1,0 +1,293 @@
+/**
+ * Readers for architecture files: JSON (one object or an array), JSONL (streamed line by line, bounded memory),
+ * YAML (one or many documents). Every input becomes an InputRecord; anything unreadable becomes an InputRecord
+ * carrying the error and where it happened, so a stream of N inputs always yields N records.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { parseAllDocuments } from 'yaml';
+import { ZeroLMError } from '../errors';
+
+export type InputFormat = 'json' | 'jsonl' | 'yaml';
+export const inputFormats: readonly InputFormat[] = ['json', 'jsonl', 'yaml'];
+
+export interface InputRecord {
+  /** The parsed architecture, when parsing succeeded. */
+  value?: unknown;
+  /** Where it came from. */
+  source: string;
+  /** 1-based line in the source, where known. */
+  line?: number;
+  /** 0-based position among the source's inputs. */
+  index: number;
+  error?: ZeroLMError;
+}
+
+export interface ReadOptions {
+  format?: InputFormat;
+  /** Longest JSONL line accepted; a longer one becomes an error record and is skipped without being buffered. */
+  maxLineBytes?: number;
+  /** Largest whole-document (JSON or YAML) input accepted. */
+  maxDocumentBytes?: number;
+}
+
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+export function formatFromName(name: string): InputFormat | undefined {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
+  return undefined;
+}
+
+/** Read a file path, or '-' for standard input. */
+export async function* readArchitectures(path: string, options: ReadOptions = {}): AsyncGenerator<InputRecord> {
+  const source = path === '-' ? '<stdin>' : path;
+  let stream: Readable;
+  if (path === '-') {
+    stream = process.stdin;
+  } else {
+    try {
+      const stat = await fs.stat(path);
+      if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    } catch (cause) {
+      const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
+      yield { source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) };
+      return;
+    }
+    stream = createReadStream(path);
+  }
+  yield* readStream(stream, source, options.format ?? formatFromName(path), options);
+}
+
+/**
+ * Read inputs from a byte stream. With no format given, the first non-blank line decides: a line that parses as
+ * JSON on its own means JSONL (unless the whole input is one JSON document), otherwise the whole input is JSON if
+ * it starts with '[' or '{', else YAML.
+ */
+export async function* readStream(stream: Readable, source: string, format: InputFormat | undefined, options: ReadOptions = {}): AsyncGenerator<InputRecord> {
+  const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  if (format === 'jsonl') {
+    yield* readJsonLines(stream, source, maxLine);
+    return;
+  }
+  if (format === undefined) {
+    // Sniff: buffer up to the first newline (bounded), then decide.
+    const sniffed = await sniff(stream, Math.min(maxLine, maxDocument));
+    if (sniffed.kind === 'error') {
+      yield { source, index: 0, line: 1, error: sniffed.error };
+      return;
+    }
+    const { firstLine, rest } = sniffed;
+    const trimmed = firstLine.trim();
+    let lineIsJson = false;
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      try {
+        JSON.parse(trimmed);
+        lineIsJson = true;
+      } catch {
+        lineIsJson = false;
+      }
+    }
+    const replay = prepend(Buffer.from(firstLine, 'utf8'), rest);
+    if (lineIsJson && sniffed.hasMore) {
+      yield* readJsonLines(replay, source, maxLine);
+      return;
+    }
+    format = trimmed.startsWith('{') || trimmed.startsWith('[') ? 'json' : 'yaml';
+    yield* readDocument(replay, source, format, maxDocument);
+    return;
+  }
+  yield* readDocument(stream, source, format, maxDocument);
+}
+
+type Sniffed = { kind: 'ok'; firstLine: string; rest: AsyncIterator<Buffer>; hasMore: boolean } | { kind: 'error'; error: ZeroLMError };
+
+/** Read up to the first non-blank line; the remaining bytes stay in the iterator. */
+async function sniff(stream: Readable, limit: number): Promise<Sniffed> {
+  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for (;;) {
+    const { value, done } = await iterator.next();
+    if (done) {
+      const all = Buffer.concat(chunks).toString('utf8');
+      return { kind: 'ok', firstLine: all, rest: emptyIterator(), hasMore: false };
+    }
+    const chunk = typeof value === 'string' ? Buffer.from(value) : (value as Buffer);
+    chunks.push(chunk);
+    length += chunk.length;
+    const all = Buffer.concat(chunks);
+    // First newline that ends a non-blank line.
+    let start = 0;
+    for (;;) {
+      const newline = all.indexOf(10, start);
+      if (newline < 0) break;
+      const line = all.subarray(0, newline + 1).toString('utf8');
+      if (line.trim() !== '') {
+        const remainder = all.subarray(newline + 1);
+        return { kind: 'ok', firstLine: line, rest: prependIterator(remainder, iterator), hasMore: true };
+      }
+      start = newline + 1;
+    }
+    if (length > limit) {
+      stream.destroy();
+      return { kind: 'error', error: new ZeroLMError('E_PARSE', `first line is longer than ${limit} bytes`, { line: 1 }) };
+    }
+  }
+}
+
+function emptyIterator(): AsyncIterator<Buffer> {
+  return { next: async () => ({ value: undefined, done: true }) };
+}
+
+function prependIterator(first: Buffer, rest: AsyncIterator<Buffer>): AsyncIterator<Buffer> {
+  let pending: Buffer | undefined = first.length > 0 ? first : undefined;
+  return {
+    next: async () => {
+      if (pending) {
+        const value = pending;
+        pending = undefined;
+        return { value, done: false };
+      }
+      return rest.next();
+    },
+  };
+}
+
+function prepend(first: Buffer, rest: AsyncIterator<Buffer>): Readable {
+  const iterable = { [Symbol.asyncIterator]: () => prependIterator(first, rest) };
+  return iterable as unknown as Readable;
+}
+
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord> {
+  let pieces: Buffer[] = [];
+  let pieceBytes = 0;
+  let overlong = false;
+  let lineNumber = 0;
+  let index = 0;
+  const finish = (line: Buffer | undefined): InputRecord | undefined => {
+    lineNumber++;
+    if (overlong) {
+      overlong = false;
+      return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }) };
+    }
+    const text = (line ?? Buffer.alloc(0)).toString('utf8').trim();
+    if (text === '') return undefined; // blank lines are separators, not inputs
+    try {
+      return { source, line: lineNumber, index: index++, value: JSON.parse(text) };
+    } catch (cause) {
+      return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: invalid JSON (${(cause as Error).message})`, { file: source, line: lineNumber }) };
+    }
+  };
+  for await (const raw of stream as AsyncIterable<Buffer | string>) {
+    let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    for (;;) {
+      const newline = chunk.indexOf(10);
+      if (newline < 0) {
+        if (!overlong) {
+          pieces.push(chunk);
+          pieceBytes += chunk.length;
+          if (pieceBytes > maxLine) {
+            overlong = true;
+            pieces = [];
+            pieceBytes = 0;
+          }
+        }
+        break;
+      }
+      if (!overlong) {
+        pieces.push(chunk.subarray(0, newline));
+        pieceBytes += newline;
+        if (pieceBytes > maxLine) overlong = true;
+      }
+      const record = finish(overlong ? undefined : Buffer.concat(pieces));
+      pieces = [];
+      pieceBytes = 0;
+      if (record) yield record;
+      chunk = chunk.subarray(newline + 1);
+    }
+  }
+  if (pieceBytes > 0 || overlong) {
+    const record = finish(overlong ? undefined : Buffer.concat(pieces));
+    if (record) yield record;
+  }
+  if (index === 0) yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) };
+}
+
+async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: string, format: 'json' | 'yaml', maxDocument: number): AsyncGenerator<InputRecord> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const raw of stream as AsyncIterable<Buffer | string>) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    length += chunk.length;
+    if (length > maxDocument) {
+      (stream as Readable).destroy?.();
+      yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: a ${format.toUpperCase()} document larger than ${maxDocument} bytes is not read whole; use JSONL for large streams`, { file: source }) };
+      return;
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') {
+    yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) };
+    return;
+  }
+  const values: Array<{ value: unknown; line?: number }> = [];
+  if (format === 'json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      const message = (cause as Error).message;
+      const line = lineOfJsonError(text, message);
+      yield { source, index: 0, ...(line ? { line } : {}), error: new ZeroLMError('E_PARSE', `${source}${line ? `:${line}` : ''}: invalid JSON (${message})`, { file: source, ...(line ? { line } : {}) }) };
+      return;
+    }
+    for (const value of Array.isArray(parsed) ? parsed : [parsed]) values.push({ value });
+  } else {
+    const documents = parseAllDocuments(text);
+    const list = Array.isArray(documents) ? documents : [documents];
+    for (const document of list) {
+      const line = lineAt(text, document.range?.[0] ?? 0);
+      if (document.errors.length > 0) {
+        const first = document.errors[0];
+        const errorLine = first.linePos?.[0]?.line ?? line;
+        values.push({ value: new ZeroLMError('E_PARSE', `${source}:${errorLine}: invalid YAML (${first.message.split('\n')[0]})`, { file: source, line: errorLine }), line: errorLine });
+        continue;
+      }
+      const value = document.toJS({ maxAliasCount: 100 });
+      if (value === null || value === undefined) continue; // empty document between separators
+      if (Array.isArray(value)) for (const item of value) values.push({ value: item, line });
+      else values.push({ value, line });
+    }
+    if (values.length === 0) {
+      yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) };
+      return;
+    }
+  }
+  let index = 0;
+  for (const { value, line } of values) {
+    const where = line === undefined ? {} : { line };
+    if (value instanceof ZeroLMError) yield { source, index: index++, ...where, error: value };
+    else yield { source, index: index++, ...where, value };
+  }
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** V8's JSON errors name a position ("at position 123" or "line 4 column 2"); turn it into a line. */
+function lineOfJsonError(text: string, message: string): number | undefined {
+  const lineMatch = /line (\d+)/.exec(message);
+  if (lineMatch) return Number(lineMatch[1]);
+  const positionMatch = /position (\d+)/.exec(message);
+  if (positionMatch) return lineAt(text, Number(positionMatch[1]));
+  return undefined;
+}

@@ -1,0 +1,71 @@
+/**
+ * Small helpers every builder uses to assemble a ModelPlan: matrix specs, Linear parameter counts, and the final
+ * totals with their invariants (total = embedding + sum over layers of attention + ffn + other).
+ */
+import { ZeroLMError } from '../errors';
+import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
+
+export const normalInit = (std: number): InitScheme => ({ scheme: 'normal', std });
+
+export function matrix(name: string, rows: number, cols: number, init: InitScheme, heads?: number, headAxis?: 'rows' | 'cols'): MatrixSpec {
+  const spec: MatrixSpec = { name, rows, cols, init };
+  if (heads !== undefined && headAxis !== undefined) {
+    spec.heads = heads;
+    spec.headAxis = headAxis;
+  }
+  return spec;
+}
+
+/** Parameters of a Linear layer with `rows` outputs and `cols` inputs. */
+export function linearParams(rows: number, cols: number, bias: boolean): number {
+  return rows * cols + (bias ? rows : 0);
+}
+
+/** Parameters of a LayerNorm (weight and bias) over `width` features. */
+export function layerNormParams(width: number): number {
+  return 2 * width;
+}
+
+export interface PlanParts {
+  id?: string;
+  family: FamilyName;
+  build: string;
+  hiddenSize: number;
+  layers: LayerPlan[];
+  extras: MatrixSpec[];
+  /** Every parameter outside the layers: embeddings, their norms and projections, heads (pooler, LM/softmax head). */
+  embeddingParams: number;
+}
+
+/** Sums the layer counts, checks that every total is an exact (safe) integer, and returns the plan. */
+export function finishPlan(parts: PlanParts): ModelPlan {
+  let attention = 0;
+  let ffn = 0;
+  let other = 0;
+  for (const layer of parts.layers) {
+    attention += layer.params.attention;
+    ffn += layer.params.ffn;
+    other += layer.params.other;
+  }
+  const embedding = parts.embeddingParams;
+  const total = embedding + attention + ffn + other;
+  if (!Number.isSafeInteger(total)) {
+    throw new ZeroLMError('E_FORMAT', `the architecture has about ${total.toExponential(3)} parameters, more than can be counted exactly (2^53)`);
+  }
+  const plan: ModelPlan = {
+    family: parts.family,
+    build: parts.build,
+    hiddenSize: parts.hiddenSize,
+    layers: parts.layers,
+    extras: parts.extras,
+    params: { total, nonEmbedding: total - embedding, embedding, attention, ffn },
+  };
+  return parts.id === undefined ? plan : { id: parts.id, ...plan };
+}
+
+/** The id carried by an input: a string, or a number rendered as a string. */
+export function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}

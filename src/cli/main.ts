@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+/** The zerolm command line: parse, call the library, print. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ZeroLMError } from '../errors';
+import { readArchitectures, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
+import { parseInit } from '../weights/init';
+import { seedPolicies } from '../weights/init';
+import { measureNames } from '../capacity/measures';
+import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
+import { scoreMany, isScoreError } from '../proxy/many';
+import { alphaStrategies, type AlphaStrategy } from '../calibrate';
+import { readCalibration, writeCalibration, calibrateBenchmark } from '../calibrate/file';
+import { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } from '../eval/evaluate';
+import { formatEvalTable } from '../eval/report';
+import { listBenchmarks, loadBenchmark } from '../eval/benchmarks';
+import { LineWriter, ProgressLine } from './output';
+import { sampleSpace, spaceNames, type DecoderRanges } from '../search/sample';
+
+const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
+
+function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    return value;
+  };
+}
+
+function finiteNumber(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a finite number, got "${text}"`);
+    return value;
+  };
+}
+
+/** "LOW-HIGH" or "LOW-HIGH:STEP" (parts = 3 makes the step required). */
+function range(name: string, parts: 2 | 3, integral = true) {
+  return (text: string): never => {
+    const match = /^([0-9.]+)-([0-9.]+)(?::([0-9.]+))?$/.exec(text.trim());
+    const numbers = match ? [match[1], match[2], match[3]].filter((v) => v !== undefined).map(Number) : [];
+    const ok = match && numbers.length === parts && numbers.every((v) => Number.isFinite(v) && v > 0 && (!integral || Number.isInteger(v))) && numbers[0] <= numbers[1];
+    if (!ok) throw new InvalidArgumentError(`${name} must look like ${parts === 3 ? 'LOW-HIGH:STEP' : 'LOW-HIGH'} with ${integral ? 'positive integers' : 'positive numbers'}, LOW <= HIGH`);
+    return numbers as never;
+  };
+}
+
+function integerList(name: string) {
+  return (text: string): number[] => {
+    const values = list(text).map(Number);
+    if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) throw new InvalidArgumentError(`${name} must be a comma-separated list of positive integers`);
+    return values;
+  };
+}
+
+function list(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+interface CommonScoreFlags {
+  family?: string;
+  build?: string;
+  measure?: string;
+  eta?: number;
+  seed?: number;
+  seedPolicy?: string;
+  perHead?: boolean;
+  threads?: number;
+  mode?: string;
+  init?: string;
+}
+
+function scoringFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--family <family>', 'architecture family (detected when unambiguous)').choices(families))
+    .option('--build <build>', 'family build: nas-bench-bert as-trained|as-specified|lpzero')
+    .option('--measure <measure>', `capacity measure: ${measureNames.join(', ')}`)
+    .option('--eta <fraction>', 'energy fraction for pca-k', finiteNumber('--eta'))
+    .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
+    .addOption(new Option('--seed-policy <policy>', 'shape: common random numbers per shape; position: independent per matrix').choices([...seedPolicies]))
+    .option('--per-head', 'score each attention head slice as its own matrix')
+    .addOption(new Option('--mode <mode>', 'exact: seeded weights; analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
+    .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
+    .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024));
+}
+
+function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
+  return {
+    family: flags.family as ScoreOptions['family'],
+    build: flags.build,
+    measure: flags.measure,
+    eta: flags.eta,
+    seed: flags.seed,
+    seedPolicy: flags.seedPolicy as ScoreOptions['seedPolicy'],
+    perHead: flags.perHead,
+    threads: flags.threads,
+    mode: flags.mode as ScoreOptions['mode'],
+    init: flags.init === undefined ? undefined : parseInit(flags.init),
+  };
+}
+
+async function* inputsOf(files: string[], format: InputFormat | undefined, benchmark: string | undefined): AsyncGenerator<InputRecord> {
+  if (benchmark) {
+    const loaded = loadBenchmark(benchmark);
+    let index = 0;
+    for (const entry of loaded.entries) yield { source: loaded.name, index: index++, value: { ...(entry.architecture as object), id: entry.id } };
+  }
+  for (const file of files) yield* readArchitectures(file, { format });
+}
+
+async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; progress?: boolean }): Promise<number> {
+  const options: ScoreOptions = scoreOptionsFrom(flags);
+  if (flags.calibration) {
+    const calibration = await readCalibration(flags.calibration);
+    options.alpha = calibration.alpha;
+    // A calibration is only meaningful for the configuration it was made with: take it, unless overridden.
+    options.measure ??= calibration.measure;
+    options.build ??= calibration.build;
+    options.perHead ??= calibration.perHead;
+    options.mode ??= calibration.mode as ScoreOptions['mode'];
+    options.seedPolicy ??= calibration.seedPolicy as ScoreOptions['seedPolicy'];
+  }
+  if (flags.alpha !== undefined) options.alpha = flags.alpha;
+  if (files.length === 0 && !flags.benchmark) files = ['-'];
+  const out = new LineWriter();
+  const progress = new ProgressLine('scoring', flags.progress !== false && Boolean(process.stderr.isTTY));
+  let scored = 0;
+  let failed = 0;
+  for await (const record of scoreMany(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
+    if (isScoreError(record)) {
+      failed++;
+      const where = [record.source, record.line].filter((v) => v !== undefined).join(':');
+      process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${record.error.message}\n`);
+    } else scored++;
+    await out.write(JSON.stringify(record));
+  }
+  await out.flush();
+  progress.end();
+  if (failed > 0) process.stderr.write(`zerolm score: ${scored} scored, ${failed} failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('zerolm')
+    .description('Rank Transformer architectures without training and without data (ZeroLM spectral capacity proxies).')
+    .version(require('../../package.json').version as string)
+    .showHelpAfterError();
+
+  scoringFlags(
+    program
+      .command('score')
+      .description('score architectures from files (JSON, JSONL, YAML) or stdin; one JSON line per architecture on stdout')
+      .argument('[files...]', 'input files; "-" or none for stdin'),
+  )
+    .option('--alpha <alpha>', `attention/FFN balance (default ${DEFAULTS.alpha})`, finiteNumber('--alpha'))
+    .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`')
+    .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
+    .option('--benchmark <name>', `score an embedded benchmark: ${listBenchmarks().join(', ')}`)
+    .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
+    .option('--no-progress', 'never draw a progress bar')
+    .action(async (files: string[], flags) => {
+      process.exitCode = await runScore(files, flags);
+    });
+
+  scoringFlags(
+    program
+      .command('calibrate')
+      .description('choose alpha on a labelled sample of a benchmark and save it')
+      .argument('<benchmark>', `embedded benchmark: ${listBenchmarks().join(', ')}`),
+  )
+    .requiredOption('--out <file>', 'where to write the calibration JSON')
+    .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
+    .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
+    .option('--sample-size <k>', 'labelled architectures to calibrate on', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
+    .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
+    .action(async (benchmark: string, flags) => {
+      const calibration = await calibrateBenchmark(benchmark, {
+        ...scoreOptionsFrom(flags),
+        strategy: flags.strategy as AlphaStrategy,
+        alpha: flags.alpha,
+        sampleSize: flags.sampleSize,
+        sampleSeed: flags.sampleSeed,
+      });
+      await writeCalibration(flags.out, calibration);
+      process.stdout.write(`${JSON.stringify(calibration)}\n`);
+    });
+
+  scoringFlags(
+    program
+      .command('eval')
+      .description('calibrate on random samples and report held-out rank correlation against baselines and peer proxies')
+      .argument('<benchmark>', `embedded benchmark: ${listBenchmarks().join(', ')}`),
+  )
+    .option('--builds <list>', 'comma-separated builds to evaluate', list)
+    .option('--measures <list>', 'comma-separated measures, or "all"', list)
+    .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
+    .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
+    .option('--sample-size <k>', 'labelled architectures per calibration sample', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
+    .option('--splits <r>', 'random calibration/held-out splits', integer('--splits', 1, 100000), DEFAULT_SPLITS)
+    .option('--split-seed <n>', 'seed of the splits', integer('--split-seed', 0, 0xffffffff), 0)
+    .option('--no-baselines', 'skip #params, FLOPs and peer proxies')
+    .option('--json', 'print one JSON object per evaluated configuration instead of tables')
+    .option('--plot <file>', 'draw score against ground truth (.svg or .png)')
+    .action(async (benchmark: string, flags) => {
+      const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
+      const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
+      const reports = await evaluate(benchmark, {
+        ...scoreOptionsFrom(flags),
+        builds,
+        measures,
+        strategy: flags.strategy as AlphaStrategy,
+        alpha: flags.alpha,
+        sampleSize: flags.sampleSize,
+        splits: flags.splits,
+        splitSeed: flags.splitSeed,
+        baselines: flags.baselines,
+        onProgress: (message) => {
+          if (process.stderr.isTTY) process.stderr.write(`\r${message}\u001b[K`);
+        },
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
+      if (flags.json) for (const report of reports) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else process.stdout.write(formatEvalTable(reports));
+      if (flags.plot) {
+        const { plotBenchmark } = await import('../eval/plot');
+        await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), build: builds?.[0], measure: measures?.[0], alpha: reports[0]?.alpha.mean });
+        process.stderr.write(`zerolm eval: plot written to ${flags.plot}\n`);
+      }
+    });
+
+  program
+    .command('sample')
+    .description('stream random valid architectures of a search space as JSONL (pipe into `zerolm score`)')
+    .argument('<space>', `search space: ${spaceNames.join(', ')}`)
+    .requiredOption('--count <n>', 'how many', integer('--count', 0))
+    .option('--seed <n>', 'sampling seed', integer('--seed', 0, 0xffffffff), 0)
+    .option('--layers <range>', 'hf-decoder: layer range LOW-HIGH', range('--layers', 2))
+    .option('--hidden <range>', 'hf-decoder: hidden range LOW-HIGH:STEP', range('--hidden', 3))
+    .option('--heads <list>', 'hf-decoder: attention head choices', integerList('--heads'))
+    .option('--kv-heads <list>', 'hf-decoder: key/value head choices', integerList('--kv-heads'))
+    .option('--ffn-ratio <range>', 'hf-decoder: intermediate_size / hidden range LOW-HIGH', range('--ffn-ratio', 2, false))
+    .option('--vocab <n>', 'hf-decoder: vocabulary size', integer('--vocab', 1))
+    .action(async (space: string, flags) => {
+      const decoder: Partial<DecoderRanges> = {};
+      if (flags.layers) decoder.layers = flags.layers;
+      if (flags.hidden) decoder.hidden = flags.hidden;
+      if (flags.heads) decoder.heads = flags.heads;
+      if (flags.kvHeads) decoder.kvHeads = flags.kvHeads;
+      if (flags.ffnRatio) decoder.ffnRatio = flags.ffnRatio;
+      if (flags.vocab) decoder.vocab = flags.vocab;
+      const out = new LineWriter();
+      for (const architecture of sampleSpace(space, { count: flags.count, seed: flags.seed, decoder })) await out.write(JSON.stringify(architecture));
+      await out.flush();
+    });
+
+  program
+    .command('info')
+    .description('what this installation runs: version, SIMD path, threads, measures, families, benchmarks')
+    .action(async () => {
+      const native = await import('../native');
+      const info = {
+        version: require('../../package.json').version,
+        simd: native.simd(),
+        threads: native.defaultThreads(),
+        measures: measureNames,
+        families,
+        benchmarks: listBenchmarks(),
+      };
+      process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+    });
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // A closed pipe (| head) is the reader's choice, not a failure.
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (cause) {
+    const error = cause instanceof ZeroLMError ? cause : undefined;
+    process.stderr.write(`zerolm: ${error ? `${error.code}: ${error.message}` : (cause as Error)?.stack ?? String(cause)}\n`);
+    process.exitCode = 2;
+  }
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,182 @@
+/**
+ * Honest evaluation: calibrate alpha on a random labelled sample, measure rank correlation on the held-out rest,
+ * repeat over seeded splits; baselines (#params, FLOPs, peer proxies, an NSC-style MP log-det) are measured on the
+ * very same held-out architectures.
+ */
+import { calibrateAlpha, type AlphaStrategy } from '../calibrate';
+import { sampleSplit, seededRandom } from '../calibrate/random';
+import { ZeroLMError, throwIfAborted } from '../errors';
+import type { ModelPlan } from '../arch/types';
+import { componentsOfPlans, resolveScoreOptions, toPlan, type ScoreOptions } from '../proxy/score';
+import { loadBenchmark, type Benchmark } from './benchmarks';
+import { forwardFlops } from './flops';
+import { loadPeerScores } from './peers';
+import { kendallTauB, kendallWithinParamBand, spearman } from './rank';
+
+export interface MeanSd {
+  mean: number;
+  sd: number;
+}
+
+export interface HeldOut {
+  spearman: MeanSd;
+  kendall: MeanSd;
+  kendall10pw: MeanSd;
+}
+
+export interface EvalReport {
+  benchmark: string;
+  n: number;
+  build: string;
+  measure: string;
+  mode: string;
+  perHead: boolean;
+  seedPolicy: string;
+  alphaStrategy: AlphaStrategy;
+  sampleSize: number;
+  splits: number;
+  seed: number;
+  /** The alphas the splits calibrated. */
+  alpha: MeanSd;
+  heldOut: HeldOut;
+  /** On the same held-out sets; a score oriented so that larger predicts a better label. */
+  baselines: Record<string, HeldOut & { source?: string }>;
+}
+
+export interface EvaluateOptions extends Omit<ScoreOptions, 'alpha' | 'measure' | 'build'> {
+  builds?: string[];
+  measures?: string[];
+  strategy?: AlphaStrategy;
+  /** Alpha for the 'fixed' strategy. */
+  alpha?: number;
+  sampleSize?: number;
+  splits?: number;
+  /** Seeds the calibration/held-out splits; the weights' seed is the separate `seed`. */
+  splitSeed?: number;
+  /** Include peer proxies and the other baselines (default true). */
+  baselines?: boolean;
+  onProgress?: (message: string) => void;
+  dataDir?: string;
+}
+
+export const DEFAULT_SPLITS = 20;
+export const DEFAULT_SAMPLE_SIZE = 50;
+
+function meanSd(values: number[]): MeanSd {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return { mean: Number.NaN, sd: Number.NaN };
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  const variance = finite.length > 1 ? finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (finite.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+function pick(values: ArrayLike<number>, rows: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]];
+  return out;
+}
+
+interface Split {
+  sample: Uint32Array;
+  rest: Uint32Array;
+}
+
+export function makeSplits(n: number, sampleSize: number, splits: number, seed: number): Split[] {
+  if (!Number.isInteger(splits) || splits < 1) throw new ZeroLMError('E_ARGUMENT', `splits must be a positive integer, got ${String(splits)}`, { field: 'splits' });
+  if (!Number.isInteger(sampleSize) || sampleSize < 2 || sampleSize > n - 2) {
+    throw new ZeroLMError('E_ARGUMENT', `sampleSize must be an integer in [2, ${n - 2}] for ${n} architectures, got ${String(sampleSize)}`, { field: 'sampleSize' });
+  }
+  const random = seededRandom(seed);
+  return Array.from({ length: splits }, () => sampleSplit(n, sampleSize, random));
+}
+
+/** Held-out statistics of a fixed score vector over the splits. */
+function heldOutOf(score: ArrayLike<number>, oriented: Float64Array, params: Float64Array, splits: Split[]): HeldOut {
+  const s: number[] = [];
+  const k: number[] = [];
+  const pw: number[] = [];
+  for (const { rest } of splits) {
+    const x = pick(score, rest);
+    const y = pick(oriented, rest);
+    s.push(spearman(x, y));
+    k.push(kendallTauB(x, y));
+    pw.push(kendallWithinParamBand(x, y, pick(params, rest)));
+  }
+  return { spearman: meanSd(s), kendall: meanSd(k), kendall10pw: meanSd(pw) };
+}
+
+export async function evaluate(benchmarkName: string, options: EvaluateOptions = {}): Promise<EvalReport[]> {
+  const benchmark: Benchmark = loadBenchmark(benchmarkName, options.dataDir);
+  const n = benchmark.entries.length;
+  const oriented = Float64Array.from(benchmark.entries, (e) => (benchmark.higherIsBetter ? e.label : -e.label));
+  const labels = Float64Array.from(benchmark.entries, (e) => e.label);
+  const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
+  const splitSeed = options.splitSeed ?? 0;
+  const splits = makeSplits(n, sampleSize, options.splits ?? DEFAULT_SPLITS, splitSeed);
+  const strategy = options.strategy ?? 'sampling';
+  const builds = options.builds ?? [undefined as unknown as string];
+  const measures = options.measures ?? [undefined as unknown as string];
+  const peers = options.baselines === false ? [] : loadPeerScores(benchmark.name, options.dataDir);
+
+  const reports: EvalReport[] = [];
+  for (const build of builds) {
+    const plans: ModelPlan[] = benchmark.entries.map((entry) => toPlan(entry.architecture, { family: benchmark.family, build, init: options.init }, entry.id));
+    const params = Float64Array.from(plans, (p) => p.params.total);
+    const baselines: EvalReport['baselines'] = {};
+    if (options.baselines !== false) {
+      baselines['#params'] = heldOutOf(params, oriented, params, splits);
+      baselines['#params (non-embedding)'] = heldOutOf(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params, splits);
+      baselines['FLOPs'] = heldOutOf(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params, splits);
+      const nsc = await componentsOfPlans(plans, resolveScoreOptions({ ...options, build, measure: 'log-det', mode: 'analytic', perHead: true, alpha: 0.5 }));
+      baselines['NSC-style MP log-det'] = heldOutOf(Float64Array.from(nsc, (c) => c.attention + c.ffn), oriented, params, splits);
+      for (const peer of peers) {
+        const values = benchmark.entries.map((e) => peer.scores.get(e.id));
+        if (values.some((v) => v === undefined || !Number.isFinite(v))) continue; // a peer must cover every architecture to be compared fairly
+        const score = Float64Array.from(values as number[], (v) => (peer.higherIsBetter ? v : -v));
+        baselines[peer.name] = { ...heldOutOf(score, oriented, params, splits), source: peer.source };
+      }
+    }
+    for (const measure of measures) {
+      throwIfAborted(options.signal);
+      const resolved = resolveScoreOptions({ ...options, build, measure, alpha: 0.5 });
+      options.onProgress?.(`${benchmark.name}: build ${plans[0]?.build ?? build}, measure ${resolved.measure.name}`);
+      const components = await componentsOfPlans(plans, resolved);
+      const attention = Float64Array.from(components, (c) => c.attention);
+      const ffn = Float64Array.from(components, (c) => c.ffn);
+      const alphas: number[] = [];
+      const s: number[] = [];
+      const k: number[] = [];
+      const pw: number[] = [];
+      splits.forEach(({ rest }, i) => {
+        const calibration = calibrateAlpha(
+          { attention, ffn, labels, higherIsBetter: benchmark.higherIsBetter },
+          // The split's own sample: calibrate exactly on the architectures held out from evaluation.
+          { strategy, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
+        );
+        alphas.push(calibration.alpha);
+        const score = Float64Array.from(rest, (r) => calibration.alpha * attention[r] + (1 - calibration.alpha) * ffn[r]);
+        const y = pick(oriented, rest);
+        s.push(spearman(score, y));
+        k.push(kendallTauB(score, y));
+        pw.push(kendallWithinParamBand(score, y, pick(params, rest)));
+      });
+      reports.push({
+        benchmark: benchmark.name,
+        n,
+        build: plans[0]?.build ?? build,
+        measure: resolved.measure.name,
+        mode: resolved.mode,
+        perHead: resolved.perHead,
+        seedPolicy: resolved.seedPolicy,
+        alphaStrategy: strategy,
+        sampleSize: strategy === 'fixed' ? 0 : sampleSize,
+        splits: splits.length,
+        seed: splitSeed,
+        alpha: meanSd(alphas),
+        heldOut: { spearman: meanSd(s), kendall: meanSd(k), kendall10pw: meanSd(pw) },
+        baselines,
+      });
+    }
+  }
+  return reports;
+}

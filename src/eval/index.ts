@@ -1,0 +1,26 @@
+export {
+  ranks,
+  pearson,
+  spearman,
+  kendallTauB,
+  kendallTauBNaive,
+  kendallWithinParamBand,
+  topKOverlap,
+  bootstrapCI,
+  seededUniform,
+} from './rank';
+export type { PairedStatistic, BootstrapOptions, BootstrapInterval } from './rank';
+export {
+  loadBenchmark,
+  listBenchmarks,
+  isBenchmarkName,
+  checkBenchmarkName,
+  defaultBenchmarkDir,
+  loadLtsParamsSummary,
+  compareLtsIds,
+  architectureKey,
+  duplicateGroups,
+} from './benchmarks';
+export type { BenchmarkName, BenchmarkEntry, Benchmark, LtsParamsSummary } from './benchmarks';
+export { loadPeerScores } from './peers';
+export type { PeerScores } from './peers';

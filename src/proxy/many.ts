@@ -1,0 +1,119 @@
+/**
+ * Streaming scorer: an async generator over any (async) iterable of architectures. Works in fixed-size batches so
+ * memory stays bounded on streams of millions, and yields exactly one record per input, in input order: a Score,
+ * or an error record naming what was wrong and where.
+ */
+import type { InputRecord } from '../arch/input';
+import type { ModelPlan } from '../arch/types';
+import { ZeroLMError, throwIfAborted } from '../errors';
+import { componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type Score, type ScoreOptions } from './score';
+
+export interface ScoreErrorRecord {
+  id?: string;
+  source?: string;
+  line?: number;
+  index: number;
+  error: ReturnType<ZeroLMError['toJSON']>;
+}
+
+export type ScoreRecord = (Score & { source?: string; line?: number }) | ScoreErrorRecord;
+
+export function isScoreError(record: ScoreRecord): record is ScoreErrorRecord {
+  return (record as ScoreErrorRecord).error !== undefined;
+}
+
+export interface ScoreManyOptions extends ScoreOptions {
+  /** Architectures per engine call; larger batches share more matrices, smaller ones bound memory. */
+  batchSize?: number;
+  /** Called after each batch with the number of inputs handled so far. */
+  onProgress?: (done: number) => void;
+}
+
+/** Inputs are raw architectures, or InputRecords from readArchitectures (which carry source, line and parse errors). */
+export type ScoreInput = unknown;
+
+function isInputRecord(value: unknown): value is InputRecord {
+  const v = value as InputRecord;
+  return typeof v === 'object' && v !== null && typeof v.source === 'string' && typeof v.index === 'number' && ('value' in v || v.error instanceof ZeroLMError);
+}
+
+function idOf(value: unknown): string | undefined {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+function asZeroLMError(cause: unknown): ZeroLMError {
+  if (cause instanceof ZeroLMError) return cause;
+  return new ZeroLMError('E_FORMAT', (cause as Error)?.message ?? String(cause));
+}
+
+export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord> {
+  const resolved = resolveScoreOptions(options);
+  const batchSize = options.batchSize ?? 1024;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ZeroLMError('E_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`, { field: 'batchSize' });
+  }
+  let position = 0;
+  let done = 0;
+  let batch: Array<{ record: Omit<ScoreErrorRecord, 'error'>; plan?: ModelPlan; error?: ZeroLMError }> = [];
+
+  async function* flush(): AsyncGenerator<ScoreRecord> {
+    const planned = batch.filter((item) => item.plan !== undefined);
+    let components: Awaited<ReturnType<typeof componentsOfPlans>> = [];
+    let batchError: ZeroLMError | undefined;
+    try {
+      components = await componentsOfPlans(planned.map((item) => item.plan as ModelPlan), resolved);
+    } catch (cause) {
+      if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
+      batchError = asZeroLMError(cause);
+    }
+    // A batch-wide failure (say, one plan over the memory limit) is retried plan by plan, so one bad input
+    // never takes its neighbours down with it.
+    const results = new Map<(typeof batch)[number], Score | ZeroLMError>();
+    if (batchError) {
+      for (const item of planned) {
+        try {
+          const [single] = await componentsOfPlans([item.plan as ModelPlan], resolved);
+          results.set(item, withAlpha(single, resolved.alpha));
+        } catch (cause) {
+          if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
+          results.set(item, asZeroLMError(cause));
+        }
+      }
+    } else {
+      planned.forEach((item, i) => results.set(item, withAlpha(components[i], resolved.alpha)));
+    }
+    for (const item of batch) {
+      const outcome = item.error ?? results.get(item);
+      const where = { ...(item.record.source === undefined ? {} : { source: item.record.source }), ...(item.record.line === undefined ? {} : { line: item.record.line }) };
+      if (outcome instanceof ZeroLMError) {
+        yield { ...(item.record.id === undefined ? {} : { id: item.record.id }), ...where, index: item.record.index, error: outcome.toJSON() };
+      } else if (outcome) {
+        yield { ...outcome, ...where };
+      }
+    }
+    done += batch.length;
+    batch = [];
+    options.onProgress?.(done);
+  }
+
+  for await (const input of inputs as AsyncIterable<ScoreInput>) {
+    throwIfAborted(resolved.signal);
+    const index = position++;
+    const record = isInputRecord(input) ? input : undefined;
+    const value = record ? record.value : input;
+    const id = idOf(value);
+    const meta = { ...(id === undefined ? {} : { id }), ...(record ? { source: record.source } : {}), ...(record?.line === undefined ? {} : { line: record.line }), index: record?.index ?? index };
+    if (record?.error) {
+      batch.push({ record: meta, error: record.error });
+    } else {
+      try {
+        batch.push({ record: meta, plan: toPlan(value, resolved, id) });
+      } catch (cause) {
+        batch.push({ record: meta, error: asZeroLMError(cause) });
+      }
+    }
+    if (batch.length >= batchSize) yield* flush();
+  }
+  if (batch.length > 0) yield* flush();
+}

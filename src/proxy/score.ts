@@ -1,0 +1,275 @@
+/**
+ * ZeroLM scoring: per-matrix capacities summed per sub-module, score = alpha*S_attn + (1-alpha)*S_ffn.
+ * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
+ * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
+ */
+import { buildPlan } from '../arch';
+import type { FamilyName, InitScheme, MatrixSpec, ModelPlan } from '../arch/types';
+import { getMeasure, type Measure, type MeasureOptions } from '../capacity/measures';
+import { ZeroLMError, throwIfAborted } from '../errors';
+import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
+import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
+import { CapacityCache } from './cache';
+
+export type ScoreMode = 'exact' | 'analytic';
+export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic'];
+
+export const DEFAULTS = {
+  measure: 'mean-sq-sv',
+  alpha: 0.5,
+  seed: 0,
+  seedPolicy: 'shape' as SeedPolicy,
+  perHead: false,
+  mode: 'exact' as ScoreMode,
+};
+
+export interface ScoreOptions {
+  family?: FamilyName;
+  build?: string;
+  /** Replaces the family's default init for every scored matrix. */
+  init?: InitScheme;
+  measure?: string;
+  /** pca-k energy fraction. */
+  eta?: number;
+  alpha?: number;
+  seed?: number;
+  seedPolicy?: SeedPolicy;
+  /** Score every attention head's slice as its own matrix. */
+  perHead?: boolean;
+  mode?: ScoreMode;
+  threads?: number;
+  signal?: AbortSignal;
+  cache?: CapacityCache;
+  memoryLimitBytes?: number;
+}
+
+export interface LayerScore {
+  attention: number;
+  ffn: number;
+}
+
+export interface Score {
+  id?: string;
+  score: number;
+  attention: number;
+  ffn: number;
+  params: number;
+  nonEmbeddingParams: number;
+  measure: string;
+  alpha: number;
+  family: FamilyName;
+  build: string;
+  mode: ScoreMode;
+  seed: number;
+  seedPolicy: SeedPolicy;
+  perHead: boolean;
+  layers: LayerScore[];
+}
+
+/** Options after validation, with defaults filled in. */
+export interface ResolvedScoreOptions {
+  family?: FamilyName;
+  build?: string;
+  init?: InitScheme;
+  measure: Measure;
+  measureOptions: MeasureOptions;
+  alpha: number;
+  seed: number;
+  seedPolicy: SeedPolicy;
+  perHead: boolean;
+  mode: ScoreMode;
+  threads?: number;
+  signal?: AbortSignal;
+  cache: CapacityCache;
+  memoryLimitBytes?: number;
+}
+
+export function validateAlpha(alpha: unknown, where = 'alpha'): number {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
+    throw new ZeroLMError('E_NON_FINITE', `${where} must be a finite number, got ${String(alpha)}`, { field: where });
+  }
+  return alpha;
+}
+
+export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOptions {
+  const mode = options.mode ?? DEFAULTS.mode;
+  if (!scoreModes.includes(mode)) {
+    throw new ZeroLMError('E_ARGUMENT', `mode must be one of ${scoreModes.join(', ')}, got ${JSON.stringify(mode)}`, { field: 'mode' });
+  }
+  const seedPolicy = options.seedPolicy ?? DEFAULTS.seedPolicy;
+  if (!seedPolicies.includes(seedPolicy)) {
+    throw new ZeroLMError('E_ARGUMENT', `seedPolicy must be one of ${seedPolicies.join(', ')}, got ${JSON.stringify(seedPolicy)}`, { field: 'seedPolicy' });
+  }
+  const measureOptions: MeasureOptions = {};
+  if (options.eta !== undefined) measureOptions.eta = options.eta;
+  const measure = getMeasure(options.measure ?? DEFAULTS.measure);
+  // Let the measure validate its options once, up front, rather than on the first matrix.
+  measure.fromStats({ rows: 1, cols: 1, sumSquares: 1, singularValues: Float64Array.of(1), logDet: Math.log(2), top: 1 }, measureOptions);
+  return {
+    family: options.family,
+    build: options.build,
+    init: options.init,
+    measure,
+    measureOptions,
+    alpha: validateAlpha(options.alpha ?? DEFAULTS.alpha),
+    seed: validateSeed(options.seed ?? DEFAULTS.seed),
+    seedPolicy,
+    perHead: options.perHead ?? DEFAULTS.perHead,
+    mode,
+    threads: options.threads,
+    signal: options.signal,
+    cache: options.cache ?? new CapacityCache(),
+    memoryLimitBytes: options.memoryLimitBytes,
+  };
+}
+
+/** A matrix as the scorer sees it: a shape with a concrete distribution and the stream it draws from. */
+interface ScoredMatrix {
+  rows: number;
+  cols: number;
+  distribution: Distribution;
+  stream: number;
+}
+
+/** Split attention matrices into per-head slices when asked; every other matrix passes through. */
+export function scoredMatricesOf(spec: MatrixSpec, perHead: boolean): Array<Pick<MatrixSpec, 'name' | 'rows' | 'cols'>> {
+  if (!perHead || !spec.heads || spec.heads <= 1) return [spec];
+  const heads = spec.heads;
+  const alongRows = (spec.headAxis ?? 'rows') === 'rows';
+  const sliced = alongRows ? spec.rows : spec.cols;
+  if (sliced % heads !== 0) {
+    throw new ZeroLMError('E_SHAPE', `${spec.name}: ${alongRows ? 'rows' : 'cols'} ${sliced} not divisible by ${heads} heads`, { field: spec.name });
+  }
+  const slices: Array<Pick<MatrixSpec, 'name' | 'rows' | 'cols'>> = [];
+  for (let head = 0; head < heads; head++) {
+    slices.push({
+      name: `${spec.name}.head${head}`,
+      rows: alongRows ? spec.rows / heads : spec.rows,
+      cols: alongRows ? spec.cols : spec.cols / heads,
+    });
+  }
+  return slices;
+}
+
+function routeFor(measure: Measure): SpectrumRoute | undefined {
+  return measure.needs === 'shape' ? undefined : measure.needs;
+}
+
+function cacheKey(matrix: ScoredMatrix, options: ResolvedScoreOptions): string {
+  const d = matrix.distribution;
+  const parameter = d.distribution === 'normal' ? d.std : d.bound;
+  const measurePart = `${options.measure.name}${options.measureOptions.eta === undefined ? '' : `:${options.measureOptions.eta}`}`;
+  if (options.mode === 'analytic' || options.measure.needs === 'shape') {
+    return `a|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}`;
+  }
+  return `x|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}|${options.seed}:${matrix.stream}`;
+}
+
+/**
+ * Capacities for many plans at once: every distinct matrix is computed once per call (and not at all when the
+ * cache has it), in one batched engine call.
+ */
+export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Array<Omit<Score, 'score' | 'alpha'>>> {
+  throwIfAborted(options.signal);
+  const { cache, measure, measureOptions } = options;
+  // Pass 1: resolve every scored matrix to its cache key; collect the missing ones once.
+  const planKeys: string[][][][] = []; // plan -> layer -> [attentionKeys, ffnKeys]
+  const missing = new Map<string, ScoredMatrix>();
+  for (const plan of plans) {
+    const layerKeys: string[][][] = [];
+    for (const layer of plan.layers) {
+      const blocks: string[][] = [];
+      for (const block of [layer.attention, layer.ffn]) {
+        const keys: string[] = [];
+        for (const spec of block) {
+          const distribution = resolveInit(options.init ?? spec.init, spec.rows, spec.cols, `${spec.name}.init`);
+          for (const piece of scoredMatricesOf(spec, options.perHead)) {
+            const matrix: ScoredMatrix = { rows: piece.rows, cols: piece.cols, distribution, stream: streamFor(piece, distribution, options.seedPolicy) };
+            const key = cacheKey(matrix, options);
+            if (cache.peek(key) === undefined && !missing.has(key)) missing.set(key, matrix);
+            keys.push(key);
+          }
+        }
+        blocks.push(keys);
+      }
+      layerKeys.push(blocks);
+    }
+    planKeys.push(layerKeys);
+  }
+
+  // Pass 2: compute the missing capacities.
+  if (missing.size > 0) {
+    const entries = [...missing];
+    const route = routeFor(measure);
+    if (options.mode === 'analytic' || route === undefined) {
+      for (const [key, m] of entries) cache.set(key, measure.analytic(m.rows, m.cols, varianceOf(m.distribution), measureOptions));
+    } else {
+      const jobs: SpectrumJob[] = entries.map(([, m]) => ({ rows: m.rows, cols: m.cols, init: m.distribution, seed: options.seed, stream: m.stream, route }));
+      const results = await spectra(jobs, { threads: options.threads, signal: options.signal, memoryLimitBytes: options.memoryLimitBytes });
+      results.forEach((stats, i) => cache.set(entries[i][0], measure.fromStats(stats, measureOptions)));
+    }
+  }
+
+  // Pass 3: sum per layer and sub-module.
+  const capacityOf = (key: string): number => {
+    const value = cache.get(key);
+    // The cache may have evicted a key computed above if the batch holds more distinct matrices than it can keep.
+    if (value !== undefined) return value;
+    throw new ZeroLMError('E_CACHE', `capacity cache evicted "${key}" within one batch: raise its maxEntries (now ${cache.maxEntries}) or lower the batch size`);
+  };
+  return plans.map((plan, p) => {
+    const layers = planKeys[p].map(([attentionKeys, ffnKeys]) => ({
+      attention: sum(attentionKeys.map(capacityOf)),
+      ffn: sum(ffnKeys.map(capacityOf)),
+    }));
+    return {
+      ...(plan.id === undefined ? {} : { id: plan.id }),
+      attention: sum(layers.map((l) => l.attention)),
+      ffn: sum(layers.map((l) => l.ffn)),
+      params: plan.params.total,
+      nonEmbeddingParams: plan.params.nonEmbedding,
+      measure: measure.name,
+      family: plan.family,
+      build: plan.build,
+      mode: options.mode,
+      seed: options.seed,
+      seedPolicy: options.seedPolicy,
+      perHead: options.perHead,
+      layers,
+    };
+  });
+}
+
+/** Sequential left-to-right sum: the order is fixed so results never depend on batching or threads. */
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+export function combine(attention: number, ffn: number, alpha: number): number {
+  return alpha * attention + (1 - alpha) * ffn;
+}
+
+export function withAlpha(components: Omit<Score, 'score' | 'alpha'>, alpha: number): Score {
+  const { id, ...rest } = components;
+  return { ...(id === undefined ? {} : { id }), score: combine(components.attention, components.ffn, alpha), ...rest, alpha };
+}
+
+/** Score one architecture (any input a builder accepts, or a ModelPlan). */
+export async function score(architecture: unknown, options: ScoreOptions = {}): Promise<Score> {
+  const resolved = resolveScoreOptions(options);
+  const plan = toPlan(architecture, resolved);
+  const [components] = await componentsOfPlans([plan], resolved);
+  return withAlpha(components, resolved.alpha);
+}
+
+export function isModelPlan(value: unknown): value is ModelPlan {
+  const v = value as ModelPlan;
+  return typeof v === 'object' && v !== null && Array.isArray(v.layers) && Array.isArray(v.extras) && typeof v.params === 'object' && typeof v.family === 'string';
+}
+
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'init'>, id?: string): ModelPlan {
+  if (isModelPlan(architecture)) return architecture;
+  return buildPlan(architecture, { family: options.family, build: options.build, init: options.init, id });
+}
