@@ -109,9 +109,7 @@ void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team,
   const bool wide = rows <= cols;
   const size_t p = wide ? rows : cols;
   const size_t k = wide ? cols : rows;
-  for (size_t i = 0; i < p; ++i) std::fill(g + i * p, g + i * p + std::min(p, i + kMicroCols), 0.0);
-  // Zero the whole lower triangle plus the diagonal register tiles' overhang.
-  for (size_t i = 0; i < p; ++i) std::fill(g + i * p, g + std::min(p * p, i * p + p), 0.0);
+  std::fill(g, g + p * p, 0.0);
   Operand operand;
   operand.data = w;
   operand.is_float = true;

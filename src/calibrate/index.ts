@@ -7,7 +7,7 @@
  */
 import { ZeroLMError } from '../errors';
 import { kendallTauB } from '../eval/rank';
-import { combine, validateAlpha } from '../proxy/score';
+import { combine, validateAlpha } from '../proxy/alpha';
 import { sampleSplit, seededRandom } from './random';
 
 export type AlphaStrategy = 'sampling' | 'heuristic' | 'fixed';

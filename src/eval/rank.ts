@@ -226,6 +226,11 @@ function knightTauB(xs: Float64Array, ys: Float64Array): number {
   return tauBFromCounts(totalPairs, tiedX, tiedY, concordantMinusDiscordant);
 }
 
+// Plain comparisons rather than Math.sign: the O(n^2) loops stay fast where Math is not inlined (jest's vm realm).
+function signOf(a: number, b: number): number {
+  return a > b ? 1 : a < b ? -1 : 0;
+}
+
 /** Kendall's tau-b by counting every pair, O(n^2). The reference kendallTauB is tested against. */
 export function kendallTauBNaive(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const [xs, ys] = pairedArrays(x, y, 'kendallTauBNaive');
@@ -235,8 +240,8 @@ export function kendallTauBNaive(x: ArrayLike<number>, y: ArrayLike<number>): nu
   let tiedY = 0;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const dx = Math.sign(xs[i] - xs[j]);
-      const dy = Math.sign(ys[i] - ys[j]);
+      const dx = signOf(xs[i], xs[j]);
+      const dy = signOf(ys[i], ys[j]);
       if (dx === 0) tiedX++;
       if (dy === 0) tiedY++;
       concordantMinusDiscordant += dx * dy;
@@ -286,10 +291,12 @@ export function kendallWithinParamBand(
   let concordantMinusDiscordant = 0;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      if (Math.abs(ps[i] - ps[j]) / Math.max(ps[i], ps[j]) >= band) continue;
+      const larger = ps[i] > ps[j] ? ps[i] : ps[j];
+      const smaller = ps[i] > ps[j] ? ps[j] : ps[i];
+      if ((larger - smaller) / larger >= band) continue;
       pairs++;
-      const dx = Math.sign(xs[i] - xs[j]);
-      const dy = Math.sign(ys[i] - ys[j]);
+      const dx = signOf(xs[i], xs[j]);
+      const dy = signOf(ys[i], ys[j]);
       if (dx === 0) tiedX++;
       if (dy === 0) tiedY++;
       concordantMinusDiscordant += dx * dy;

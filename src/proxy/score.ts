@@ -10,6 +10,9 @@ import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
+import { combine, validateAlpha } from './alpha';
+
+export { combine, validateAlpha };
 
 export type ScoreMode = 'exact' | 'analytic';
 export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic'];
@@ -82,13 +85,6 @@ export interface ResolvedScoreOptions {
   signal?: AbortSignal;
   cache: CapacityCache;
   memoryLimitBytes?: number;
-}
-
-export function validateAlpha(alpha: unknown, where = 'alpha'): number {
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
-    throw new ZeroLMError('E_NON_FINITE', `${where} must be a finite number, got ${String(alpha)}`, { field: where });
-  }
-  return alpha;
 }
 
 export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOptions {
@@ -245,10 +241,6 @@ function sum(values: readonly number[]): number {
   let total = 0;
   for (const v of values) total += v;
   return total;
-}
-
-export function combine(attention: number, ffn: number, alpha: number): number {
-  return alpha * attention + (1 - alpha) * ffn;
 }
 
 export function withAlpha(components: Omit<Score, 'score' | 'alpha'>, alpha: number): Score {

@@ -1,0 +1,14 @@
+// Largest eigenvalue of W^T W (the squared largest singular value of W) without forming W^T W.
+#pragma once
+#include <cstddef>
+
+#include "team.h"
+
+namespace zerolm {
+
+// Lanczos with full reorthogonalisation on W^T W, applied one row of W at a time (one pass over W per step).
+// Stops when the residual bound puts the top Ritz value within ~1e-10 (relative) of the eigenvalue.
+// Row blocks are fixed by the shape, so the result does not depend on the team's size.
+double top_gram_eigenvalue(const float* w, size_t rows, size_t cols, Team& team, const CancelToken& cancel);
+
+}  // namespace zerolm

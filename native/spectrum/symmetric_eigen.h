@@ -1,0 +1,24 @@
+// Eigenvalues of a dense symmetric matrix: blocked Householder reduction to tridiagonal form, then implicit QL.
+#pragma once
+#include <cstddef>
+
+#include "team.h"
+
+namespace zerolm {
+
+// Reduces the symmetric n x n matrix held in the lower triangle of a (row-major, leading dimension lda) to a
+// tridiagonal matrix with the same eigenvalues: diagonal[0..n), off_diagonal[0..n-1). Overwrites a.
+void tridiagonalize_lower(size_t n, double* a, size_t lda, double* diagonal, double* off_diagonal, Team& team,
+                          const CancelToken& cancel);
+
+// Eigenvalues of the symmetric tridiagonal matrix (diagonal d[0..n), off-diagonal e[0..n-1)) by implicit QL with
+// Wilkinson shifts, written into d (unsorted). e is destroyed. If last_components is not null it must hold n
+// values; it receives the last component of each normalised eigenvector (used by Lanczos to bound residuals).
+// Returns false if an eigenvalue failed to converge.
+bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_components);
+
+// All eigenvalues of the symmetric matrix in the lower triangle of a (destroyed), ascending.
+bool symmetric_eigenvalues(size_t n, double* a, size_t lda, double* eigenvalues, Team& team,
+                           const CancelToken& cancel);
+
+}  // namespace zerolm

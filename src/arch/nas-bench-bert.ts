@@ -1,0 +1,339 @@
+/**
+ * nas-bench-bert: the 500 ELECTRA-style encoders of the FlexiBERT space benchmarked by Serianni & Kalita (ACL 2023).
+ *
+ * Input: a benchmark entry ({id, hparams: {model_hparam_overrides: {...}}}) or the bare overrides object
+ * {hidden_size, nas_config: {encoder_layers: [{operation_type, operation_parameter, num_operation_heads,
+ * feed_forward_dimension, num_feed_forward}, ...]}}.
+ *
+ * Every build shares the ELECTRA-small embeddings: word 30522x128, position 512x128, token type 2x128, their
+ * LayerNorm, and a 128->hidden projection (with bias) when hidden != 128. Every Linear has a bias unless noted.
+ * LayerNorms are counted in a layer's `other`.
+ *
+ * Builds:
+ * - `as-trained` (default): what the TensorFlow training code (tensorflow-model/model/modeling.py) really built.
+ *   It picks the operation with `operation_type is "SA"` on strings from json.load, which is never true, so every
+ *   layer ran plain multi-head scaled-dot-product attention with num_operation_heads heads: Q, K, V, output h x h,
+ *   LayerNorm. FFN: h -> 4h (ELECTRA's intermediate_size), then num_feed_forward-1 dense layers of width
+ *   feed_forward_dimension (4h -> f, f -> f, ...), then -> h, LayerNorm. With num_feed_forward = 1,
+ *   feed_forward_dimension is unused.
+ * - `as-specified`: the operations as FlexiBERT defines them (jha-lab/txf_design-space, modeling_modular_bert.py):
+ *   SA-SDP: Q, K, V, output h x h. SA-WMA: the same plus one learned d_h x d_h matrix W (d_h = h/heads) shared by
+ *   the layer's heads, scores Q_i W K_i^T, initialised uniform(-0.1, 0.1) as in that code.
+ *   LT-DFT / LT-DCT: the token mixing is a fixed transform with no learned weights; the block holds only the output
+ *   projection h x h (no head structure) and its LayerNorm. (FlexiBERT's code also instantiates Q/K/V there, used
+ *   only by a relative-position attention term; they are not part of the LT operation and are left out.)
+ *   DSC-k (ConvBERT span-based dynamic convolution, head ratio 2): with r = heads/2 reduced heads and
+ *   a = r*h/heads = h/2: Q, K, V h -> a; a separable convolution on the keys (depthwise h x k, not a matrix,
+ *   counted but not scored; pointwise a x h, one bias of a); the dynamic kernel generator a -> r*k; the conv
+ *   value projection h -> a; output h x h over the 2r concatenated heads; LayerNorm. heads must be even.
+ *   FFN: h -> f, num_feed_forward-1 layers f -> f, f -> h, LayerNorm.
+ * - `lpzero`: the PyTorch port (aaronserianni/training-free-nas, modeling_electra.py, ElectraModel) that the
+ *   published proxies (Serianni & Kalita, LPZero) were computed on. It ignores hidden_size and
+ *   feed_forward_dimension: hidden 256, intermediate 1024, but it does use the operations, heads and
+ *   num_feed_forward. SA-SDP as above plus LayerNorm. SA-WMA adds a 256 x 256 query weighting without bias.
+ *   LT: one input projection 256 x 256 (heads split after it), no output projection, no LayerNorm.
+ *   DSC: as in as-specified with h = 256. FFN: 256 -> 1024, num_feed_forward-1 layers 1024 -> 1024, 1024 -> 256,
+ *   LayerNorm. Its parameter count equals the "Number of Parameters" Serianni & Kalita published for every id.
+ *
+ * Default init: normal, std 0.02 (ELECTRA initializer_range; the TensorFlow code draws a truncated normal of that
+ * std, the PyTorch port a plain normal), except the as-specified WMA matrix (uniform, bound 0.1).
+ */
+import {
+  MAX_DIMENSION,
+  checkPositiveInteger,
+  describeValue,
+  fieldError,
+  fieldPath,
+  indexPath,
+  readArray,
+  readPositiveInteger,
+  readRecord,
+  readString,
+  requireRecord,
+  resolveBuildOptions,
+  type FamilyBuildOptions,
+  type JsonRecord,
+} from './fields';
+import { finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
+import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
+
+export const NAS_BENCH_BERT_BUILDS = ['as-trained', 'as-specified', 'lpzero'] as const;
+export type NasBenchBertBuild = (typeof NAS_BENCH_BERT_BUILDS)[number];
+export const NAS_BENCH_BERT_DEFAULT_BUILD: NasBenchBertBuild = 'as-trained';
+
+/** ELECTRA-small settings shared by every build (ELECTRA's configure_pretraining / training_utils). */
+export const ELECTRA_SMALL = { vocabSize: 30522, embeddingSize: 128, maxPositions: 512, tokenTypes: 2, initializerRange: 0.02 } as const;
+/** The sizes the PyTorch port fixes whatever the entry says (ElectraConfig defaults). */
+export const LPZERO_PORT = { hiddenSize: 256, intermediateSize: 1024 } as const;
+/** ConvBERT's head ratio: half the heads attend, half convolve. */
+const CONV_HEAD_RATIO = 2;
+/** FlexiBERT initialises the WMA matrix uniform(-0.1, 0.1). */
+const WMA_INIT: InitScheme = { scheme: 'uniform', bound: 0.1 };
+
+export type Operation =
+  | { type: 'SA'; parameter: 'SDP' | 'WMA' }
+  | { type: 'LT'; parameter: 'DFT' | 'DCT' }
+  | { type: 'DSC'; parameter: number };
+
+export interface EncoderLayerSpec {
+  operation: Operation;
+  heads: number;
+  feedForwardDimension: number;
+  feedForwardCount: number;
+  /** Field path of this layer in the input, for error messages. */
+  path: string;
+}
+
+export interface NasBenchBertArchitecture {
+  id?: string;
+  hiddenSize: number;
+  hiddenPath: string;
+  layers: EncoderLayerSpec[];
+}
+
+const OPERATION_PARAMETERS = { SA: ['SDP', 'WMA'], LT: ['DFT', 'DCT'] } as const;
+
+function parseOperation(record: JsonRecord, path: string): Operation {
+  const type = readString(record, 'operation_type', path);
+  const typePath = fieldPath(path, 'operation_type');
+  const parameterPath = fieldPath(path, 'operation_parameter');
+  const parameter = record.operation_parameter;
+  if (parameter === undefined) throw fieldError('E_FORMAT', parameterPath, 'missing required field');
+  if (typeof parameter !== 'string' && typeof parameter !== 'number') {
+    throw fieldError('E_FORMAT', parameterPath, `must be a string or an integer, got ${describeValue(parameter)}`);
+  }
+  if (type === 'SA' || type === 'LT') {
+    const allowed: readonly string[] = OPERATION_PARAMETERS[type];
+    if (typeof parameter !== 'string' || !allowed.includes(parameter)) {
+      throw fieldError('E_UNSUPPORTED', parameterPath, `${describeValue(parameter)} is not an operation parameter of ${type}; expected ${allowed.join(' or ')}`);
+    }
+    return type === 'SA' ? { type, parameter: parameter as 'SDP' | 'WMA' } : { type, parameter: parameter as 'DFT' | 'DCT' };
+  }
+  if (type === 'DSC') {
+    if (typeof parameter !== 'number') {
+      throw fieldError('E_UNSUPPORTED', parameterPath, `${describeValue(parameter)} is not a DSC kernel size; expected an odd integer such as 5 or 9`);
+    }
+    const kernel = checkPositiveInteger(parameter, parameterPath);
+    if (kernel % 2 === 0) {
+      throw fieldError('E_UNSUPPORTED', parameterPath, `DSC kernel size ${kernel} is even; the convolution's same padding needs an odd kernel (e.g. 5 or 9)`);
+    }
+    return { type, parameter: kernel };
+  }
+  throw fieldError('E_UNSUPPORTED', typePath, `operation type ${describeValue(type)} is not supported; expected SA, LT or DSC`);
+}
+
+/** Validates a benchmark entry or a bare overrides object. */
+export function parseNasBenchBert(input: unknown): NasBenchBertArchitecture {
+  const root = requireRecord(input, '');
+  let overrides: JsonRecord;
+  let prefix: string;
+  if (root.hparams !== undefined) {
+    overrides = readRecord(readRecord(root, 'hparams', ''), 'model_hparam_overrides', 'hparams');
+    prefix = 'hparams.model_hparam_overrides';
+  } else {
+    overrides = root;
+    prefix = '';
+  }
+  const hiddenSize = readPositiveInteger(overrides, 'hidden_size', prefix);
+  const nasConfigPath = fieldPath(prefix, 'nas_config');
+  const layersPath = fieldPath(nasConfigPath, 'encoder_layers');
+  const list = readArray(readRecord(overrides, 'nas_config', prefix), 'encoder_layers', nasConfigPath);
+  if (list.length === 0) throw fieldError('E_FORMAT', layersPath, 'must list at least one encoder layer');
+  if (list.length > MAX_DIMENSION) throw fieldError('E_FORMAT', layersPath, `${list.length} layers exceed the limit of ${MAX_DIMENSION}`);
+  const layers = list.map((value, i): EncoderLayerSpec => {
+    const path = indexPath(layersPath, i);
+    const record = requireRecord(value, path);
+    return {
+      operation: parseOperation(record, path),
+      heads: readPositiveInteger(record, 'num_operation_heads', path),
+      feedForwardDimension: readPositiveInteger(record, 'feed_forward_dimension', path),
+      feedForwardCount: readPositiveInteger(record, 'num_feed_forward', path),
+      path,
+    };
+  });
+  const id = idOf(root.id);
+  return { ...(id === undefined ? {} : { id }), hiddenSize, hiddenPath: fieldPath(prefix, 'hidden_size'), layers };
+}
+
+/** Short label of an operation, e.g. "SA-WMA", "DSC-9". */
+export function operationLabel(operation: Operation): string {
+  return `${operation.type}-${operation.parameter}`;
+}
+
+function checkHeadsDivide(hidden: number, layer: EncoderLayerSpec, hiddenLabel: string): number {
+  if (hidden % layer.heads !== 0) {
+    throw fieldError('E_FORMAT', fieldPath(layer.path, 'num_operation_heads'), `${layer.heads} heads do not divide the hidden size ${hidden}${hiddenLabel}`);
+  }
+  return hidden / layer.heads;
+}
+
+interface Block {
+  matrices: MatrixSpec[];
+  params: number;
+  description?: Record<string, string | number>;
+}
+
+function sdpAttention(prefix: string, hidden: number, heads: number, init: InitScheme): Block {
+  return {
+    matrices: [
+      matrix(`${prefix}.query`, hidden, hidden, init, heads, 'rows'),
+      matrix(`${prefix}.key`, hidden, hidden, init, heads, 'rows'),
+      matrix(`${prefix}.value`, hidden, hidden, init, heads, 'rows'),
+      matrix(`${prefix}.output`, hidden, hidden, init, heads, 'cols'),
+    ],
+    params: 4 * linearParams(hidden, hidden, true),
+  };
+}
+
+/** ConvBERT-style span-based dynamic convolution mixed with attention (FlexiBERT's DSC, the port's DSC). */
+function dscAttention(prefix: string, hidden: number, layer: EncoderLayerSpec, kernel: number, init: InitScheme): Block {
+  const headSize = hidden / layer.heads;
+  const reducedHeads = Math.max(1, Math.floor(layer.heads / CONV_HEAD_RATIO));
+  const reducedWidth = reducedHeads * headSize;
+  if (2 * reducedWidth !== hidden) {
+    throw fieldError(
+      'E_UNSUPPORTED',
+      fieldPath(layer.path, 'num_operation_heads'),
+      `DSC with ${layer.heads} heads is not supported: the attention and convolution halves must together fill the hidden size, which needs an even number of heads`,
+    );
+  }
+  const depthwiseParams = hidden * kernel;
+  return {
+    matrices: [
+      matrix(`${prefix}.query`, reducedWidth, hidden, init, reducedHeads, 'rows'),
+      matrix(`${prefix}.key`, reducedWidth, hidden, init, reducedHeads, 'rows'),
+      matrix(`${prefix}.value`, reducedWidth, hidden, init, reducedHeads, 'rows'),
+      matrix(`${prefix}.conv_key_pointwise`, reducedWidth, hidden, init, reducedHeads, 'rows'),
+      matrix(`${prefix}.conv_kernel`, reducedHeads * kernel, reducedWidth, init, reducedHeads, 'rows'),
+      matrix(`${prefix}.conv_value`, reducedWidth, hidden, init, reducedHeads, 'rows'),
+      matrix(`${prefix}.output`, hidden, 2 * reducedWidth, init, 2 * reducedHeads, 'cols'),
+    ],
+    params:
+      3 * linearParams(reducedWidth, hidden, true) +
+      depthwiseParams +
+      linearParams(reducedWidth, hidden, true) + // pointwise convolution and the separable convolution's bias
+      linearParams(reducedHeads * kernel, reducedWidth, true) +
+      linearParams(reducedWidth, hidden, true) +
+      linearParams(hidden, 2 * reducedWidth, true),
+    description: { attentionHeads: reducedHeads, convolutionHeads: reducedHeads, kernel, depthwiseParams },
+  };
+}
+
+/** FFN stack hidden -> widths[0] -> ... -> widths[n-1] -> hidden, every Linear with a bias. */
+function ffnStack(prefix: string, hidden: number, widths: number[], init: InitScheme): Block {
+  const matrices: MatrixSpec[] = [matrix(`${prefix}.up`, widths[0], hidden, init)];
+  let params = linearParams(widths[0], hidden, true);
+  for (let j = 1; j < widths.length; j++) {
+    matrices.push(matrix(`${prefix}.hidden.${j - 1}`, widths[j], widths[j - 1], init));
+    params += linearParams(widths[j], widths[j - 1], true);
+  }
+  const last = widths[widths.length - 1];
+  matrices.push(matrix(`${prefix}.down`, hidden, last, init));
+  params += linearParams(hidden, last, true);
+  return { matrices, params };
+}
+
+function electraEmbeddings(hidden: number): { extras: MatrixSpec[]; params: number } {
+  const { vocabSize, embeddingSize, maxPositions, tokenTypes, initializerRange } = ELECTRA_SMALL;
+  const init = normalInit(initializerRange);
+  const extras = [
+    matrix('embeddings.word', vocabSize, embeddingSize, init),
+    matrix('embeddings.position', maxPositions, embeddingSize, init),
+    matrix('embeddings.token_type', tokenTypes, embeddingSize, init),
+  ];
+  let params = (vocabSize + maxPositions + tokenTypes) * embeddingSize + layerNormParams(embeddingSize);
+  if (hidden !== embeddingSize) {
+    extras.push(matrix('embeddings.project', hidden, embeddingSize, init));
+    params += linearParams(hidden, embeddingSize, true);
+  }
+  return { extras, params };
+}
+
+function layerPlan(attention: Block, ffn: Block, other: number, description: Record<string, string | number>): LayerPlan {
+  return {
+    attention: attention.matrices,
+    ffn: ffn.matrices,
+    params: { attention: attention.params, ffn: ffn.params, other },
+    description: { ...description, ...(attention.description ?? {}) },
+  };
+}
+
+function buildLayer(build: NasBenchBertBuild, layer: EncoderLayerSpec, index: number, hidden: number, init: InitScheme, wmaInit: InitScheme): LayerPlan {
+  const attentionPrefix = `layers.${index}.attention`;
+  const ffnPrefix = `layers.${index}.ffn`;
+  const op = layer.operation;
+  const specified = operationLabel(op);
+  const repeat = (width: number): number[] => new Array<number>(layer.feedForwardCount).fill(width);
+
+  if (build === 'as-trained') {
+    checkHeadsDivide(hidden, layer, '');
+    const widths = [4 * hidden, ...new Array<number>(layer.feedForwardCount - 1).fill(layer.feedForwardDimension)];
+    const ffn = ffnStack(ffnPrefix, hidden, widths, init);
+    return layerPlan(sdpAttention(attentionPrefix, hidden, layer.heads, init), ffn, 2 * layerNormParams(hidden), {
+      operation: 'SA-SDP',
+      specified,
+      heads: layer.heads,
+      ffn: widths.join('-'),
+    });
+  }
+
+  const label = build === 'lpzero' ? ' (the lpzero port always uses hidden 256)' : '';
+  const headSize = checkHeadsDivide(hidden, layer, label);
+  const widths = build === 'lpzero' ? repeat(LPZERO_PORT.intermediateSize) : repeat(layer.feedForwardDimension);
+  const ffn = ffnStack(ffnPrefix, hidden, widths, init);
+  const description = { operation: specified, heads: layer.heads, ffn: widths.join('-') };
+  const twoNorms = 2 * layerNormParams(hidden);
+
+  switch (op.type) {
+    case 'SA': {
+      const attention = sdpAttention(attentionPrefix, hidden, layer.heads, init);
+      if (op.parameter === 'WMA') {
+        if (build === 'lpzero') {
+          // The port weights the full query projection before the head split: one h x h matrix without bias.
+          attention.matrices.splice(1, 0, matrix(`${attentionPrefix}.weighted_query`, hidden, hidden, init));
+          attention.params += hidden * hidden;
+        } else {
+          attention.matrices.splice(3, 0, matrix(`${attentionPrefix}.wma`, headSize, headSize, wmaInit));
+          attention.params += headSize * headSize;
+        }
+      }
+      return layerPlan(attention, ffn, twoNorms, description);
+    }
+    case 'LT': {
+      if (build === 'lpzero') {
+        // The port projects the input, splits heads, transforms, and feeds the FFN directly: no output
+        // projection and no LayerNorm in the token-mixing block.
+        const attention: Block = {
+          matrices: [matrix(`${attentionPrefix}.transform_input`, hidden, hidden, init, layer.heads, 'rows')],
+          params: linearParams(hidden, hidden, true),
+        };
+        return layerPlan(attention, ffn, layerNormParams(hidden), description);
+      }
+      const attention: Block = { matrices: [matrix(`${attentionPrefix}.output`, hidden, hidden, init)], params: linearParams(hidden, hidden, true) };
+      return layerPlan(attention, ffn, twoNorms, description);
+    }
+    case 'DSC':
+      return layerPlan(dscAttention(attentionPrefix, hidden, layer, op.parameter, init), ffn, twoNorms, description);
+  }
+}
+
+export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions): ModelPlan {
+  const resolved = resolveBuildOptions(options, 'nas-bench-bert', NAS_BENCH_BERT_BUILDS, NAS_BENCH_BERT_DEFAULT_BUILD);
+  const build = resolved.build as NasBenchBertBuild;
+  const architecture = parseNasBenchBert(input);
+  const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : architecture.hiddenSize;
+  const init = resolved.init ?? normalInit(ELECTRA_SMALL.initializerRange);
+  const wmaInit = resolved.init ?? WMA_INIT;
+  const layers = architecture.layers.map((layer, i) => buildLayer(build, layer, i, hidden, init, wmaInit));
+  const embeddings = electraEmbeddings(hidden);
+  const id = resolved.id ?? architecture.id;
+  return finishPlan({
+    ...(id === undefined ? {} : { id }),
+    family: 'nas-bench-bert',
+    build,
+    hiddenSize: hidden,
+    layers,
+    extras: embeddings.extras,
+    embeddingParams: embeddings.params,
+  });
+}

@@ -1,0 +1,92 @@
+import { calibrateAlpha, gridValues, HEURISTIC_GRID } from '../../../src/calibrate';
+import { permutation, sampleSplit, seededRandom } from '../../../src/calibrate/random';
+import { combine } from '../../../src/proxy/alpha';
+import { kendallTauB } from '../../../src/eval/rank';
+
+function syntheticData(n: number, trueAlpha: number, seed = 1) {
+  const random = seededRandom(seed);
+  const attention = Array.from({ length: n }, () => random() * 10);
+  const ffn = Array.from({ length: n }, () => random() * 10);
+  const labels = attention.map((a, i) => combine(a, ffn[i], trueAlpha));
+  return { attention, ffn, labels };
+}
+
+describe('alpha algebra', () => {
+  it('score = alpha*S_attn + (1-alpha)*S_ffn', () => {
+    expect(combine(3, 5, 1)).toBe(3);
+    expect(combine(3, 5, 0)).toBe(5);
+    expect(combine(3, 5, 0.25)).toBe(0.25 * 3 + 0.75 * 5);
+    expect(combine(3, 5, -0.5)).toBe(-1.5 + 7.5);
+  });
+  it('the heuristic grid is exactly -1.5..1.5 in 31 decimal steps', () => {
+    const grid = gridValues(HEURISTIC_GRID);
+    expect(grid).toHaveLength(31);
+    expect(grid[0]).toBe(-1.5);
+    expect(grid[15]).toBe(0);
+    expect(grid[18]).toBe(0.3);
+    expect(grid[30]).toBe(1.5);
+  });
+});
+
+describe('calibrateAlpha', () => {
+  it('sampling recovers the alpha that generated the labels', () => {
+    const data = syntheticData(400, 0.3);
+    const calibration = calibrateAlpha({ ...data, higherIsBetter: true }, { strategy: 'sampling', sampleSize: 50, seed: 7 });
+    expect(calibration.sampleSize).toBe(50);
+    expect(calibration.sample).toHaveLength(50);
+    expect(Math.abs(calibration.alpha - 0.3)).toBeLessThanOrEqual(0.05);
+    expect(calibration.kendallOnSample).toBe(1);
+  });
+
+  it('orients lower-is-better labels (perplexity) before ranking', () => {
+    const data = syntheticData(300, 0.7, 3);
+    const calibration = calibrateAlpha({ ...data, labels: data.labels.map((l) => -l), higherIsBetter: false }, { sampleSize: 60, seed: 2 });
+    expect(Math.abs(calibration.alpha - 0.7)).toBeLessThanOrEqual(0.05);
+    expect(calibration.kendallOnSample).toBe(1);
+  });
+
+  it('heuristic takes the mean of the two grid alphas with the largest |tau|', () => {
+    const data = syntheticData(200, 0.3, 5);
+    const calibration = calibrateAlpha({ ...data, higherIsBetter: true }, { strategy: 'heuristic', sampleSize: 200 });
+    // Recompute the sweep independently on the same rows.
+    const rows = calibration.sample;
+    const taus = gridValues(HEURISTIC_GRID).map((alpha) => ({
+      alpha,
+      tau: Math.abs(kendallTauB(rows.map((r) => combine(data.attention[r], data.ffn[r], alpha)), rows.map((r) => data.labels[r]))),
+    }));
+    taus.sort((a, b) => b.tau - a.tau);
+    expect(calibration.alpha).toBeCloseTo((taus[0].alpha + taus[1].alpha) / 2, 12);
+    expect(Math.abs(calibration.alpha - 0.3)).toBeLessThanOrEqual(0.05);
+  });
+
+  it('fixed returns the given alpha and refuses a NaN one', () => {
+    const data = syntheticData(10, 0.5);
+    expect(calibrateAlpha({ ...data, higherIsBetter: true }, { strategy: 'fixed', alpha: 0.42 }).alpha).toBe(0.42);
+    expect(() => calibrateAlpha({ ...data, higherIsBetter: true }, { strategy: 'fixed', alpha: Number.NaN })).toThrow(/alpha must be a finite number/);
+  });
+
+  it('refuses mismatched lengths, tiny samples and unknown strategies', () => {
+    expect(() => calibrateAlpha({ attention: [1, 2], ffn: [1], labels: [1, 2], higherIsBetter: true })).toThrow(/same length/);
+    expect(() => calibrateAlpha({ attention: [1, 2], ffn: [1, 2], labels: [1, 2], higherIsBetter: true }, { sampleSize: 1 })).toThrow(/sampleSize must be an integer >= 2/);
+    expect(() => calibrateAlpha({ attention: [1, 2], ffn: [1, 2], labels: [1, 2], higherIsBetter: true }, { strategy: 'magic' as never })).toThrow(/strategy must be one of/);
+  });
+});
+
+describe('seeded sampling', () => {
+  it('is reproducible and a permutation', () => {
+    const a = permutation(100, seededRandom(9));
+    const b = permutation(100, seededRandom(9));
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const { sample, rest } = sampleSplit(100, 30, seededRandom(1));
+    expect(sample.length + rest.length).toBe(100);
+    expect(new Set([...sample, ...rest]).size).toBe(100);
+  });
+  it('draws uniformly enough (chi-square on 10 bins)', () => {
+    const random = seededRandom(123);
+    const bins = new Array(10).fill(0);
+    for (let i = 0; i < 100000; i++) bins[Math.floor(random() * 10)]++;
+    const chi = bins.reduce((s, c) => s + (c - 10000) ** 2 / 10000, 0);
+    expect(chi).toBeLessThan(27.9); // p = 0.001 for 9 degrees of freedom
+  });
+});

@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readArchitectures, readStream, type InputRecord } from '../../../src/arch/input';
+
+async function collect(iterable: AsyncIterable<InputRecord>): Promise<InputRecord[]> {
+  const out: InputRecord[] = [];
+  for await (const record of iterable) out.push(record);
+  return out;
+}
+const fromText = (text: string, chunk = 7): Readable => {
+  const pieces: Buffer[] = [];
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
+  return Readable.from(pieces);
+};
+
+describe('readStream', () => {
+  it('reads JSONL line by line with line numbers, across chunk boundaries, keeping bad lines as error records', async () => {
+    const text = '{"id":"a","x":1}\n\n{"id":"b"\n{"id":"c"}\n';
+    const records = await collect(readStream(fromText(text, 3), 'in.jsonl', 'jsonl'));
+    expect(records.map((r) => r.line)).toEqual([1, 3, 4]);
+    expect(records[0].value).toEqual({ id: 'a', x: 1 });
+    expect(records[1].error?.code).toBe('E_PARSE');
+    expect(records[1].error?.message).toMatch(/^in\.jsonl:3: invalid JSON/);
+    expect(records[2].value).toEqual({ id: 'c' });
+  });
+
+  it('reads a last line without a trailing newline', async () => {
+    const records = await collect(readStream(fromText('{"a":1}\n{"a":2}'), 's', 'jsonl'));
+    expect(records.map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('skips an over-long line without buffering it and goes on', async () => {
+    const long = `{"pad":"${'x'.repeat(5000)}"}`;
+    const records = await collect(readStream(fromText(`{"a":1}\n${long}\n{"a":3}\n`, 100), 's', 'jsonl', { maxLineBytes: 1000 }));
+    expect(records).toHaveLength(3);
+    expect(records[1].error?.message).toMatch(/line is longer than 1000 bytes/);
+    expect(records[1].line).toBe(2);
+    expect(records[2].value).toEqual({ a: 3 });
+  });
+
+  it('sniffs JSONL, a JSON array and YAML when no format is given', async () => {
+    expect((await collect(readStream(fromText('{"a":1}\n{"a":2}\n'), 's', undefined))).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect((await collect(readStream(fromText('[\n{"a":1},\n{"a":2}\n]\n'), 's', undefined))).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect((await collect(readStream(fromText('{"a": [1,\n 2]}\n'), 's', undefined))).map((r) => r.value)).toEqual([{ a: [1, 2] }]);
+    expect((await collect(readStream(fromText('a: 1\nb: [2, 3]\n'), 's', undefined))).map((r) => r.value)).toEqual([{ a: 1, b: [2, 3] }]);
+  });
+
+  it('reads multi-document YAML and reports a broken document with its line', async () => {
+    const records = await collect(readStream(fromText('a: 1\n---\nb: [2\n---\nc: 3\n'), 'f.yaml', 'yaml'));
+    expect(records[0].value).toEqual({ a: 1 });
+    expect(records[1].error?.code).toBe('E_PARSE');
+    expect(records[1].error?.message).toMatch(/^f\.yaml:\d+: invalid YAML/);
+    expect(records[2].value).toEqual({ c: 3 });
+  });
+
+  it('reports empty input, truncated JSON and binary garbage as E_PARSE records', async () => {
+    for (const [text, format] of [['', 'json'], ['  \n', 'yaml'], ['', 'jsonl']] as const) {
+      const records = await collect(readStream(fromText(text), 'e', format));
+      expect(records).toHaveLength(1);
+      expect(records[0].error?.message).toMatch(/input is empty/);
+    }
+    const truncated = await collect(readStream(fromText('[{"a":1},\n{"b":'), 't.json', 'json'));
+    expect(truncated).toHaveLength(1);
+    expect(truncated[0].error?.code).toBe('E_PARSE');
+    expect(truncated[0].error?.message).toMatch(/^t\.json(:\d+)?: invalid JSON/);
+    const garbage = await collect(readStream(Readable.from([Buffer.from([0xff, 0x00, 0x13, 0x37, 0x0a, 0xfe])]), 'g', undefined));
+    expect(garbage.length).toBeGreaterThan(0);
+    expect(garbage.every((r) => r.error?.code === 'E_PARSE' || r.value !== undefined)).toBe(true);
+  });
+});
+
+describe('readArchitectures', () => {
+  it('reports a missing file as one E_IO record naming it', async () => {
+    const records = await collect(readArchitectures('/nonexistent/zerolm.json'));
+    expect(records).toHaveLength(1);
+    expect(records[0].error?.code).toBe('E_IO');
+    expect(records[0].error?.message).toMatch(/\/nonexistent\/zerolm\.json: cannot read \(no such file\)/);
+  });
+  it('reads by extension', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zerolm-'));
+    writeFileSync(join(dir, 'a.jsonl'), '{"a":1}\n');
+    writeFileSync(join(dir, 'b.yml'), '- a: 1\n- a: 2\n');
+    expect((await collect(readArchitectures(join(dir, 'a.jsonl')))).map((r) => r.value)).toEqual([{ a: 1 }]);
+    expect((await collect(readArchitectures(join(dir, 'b.yml')))).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+});

@@ -1,0 +1,60 @@
+import { sampleSpace, FLEXIBERT_SPACE } from '../../../src/search/sample';
+import { buildPlan } from '../../../src/arch';
+import { ZeroLMError } from '../../../src/errors';
+
+describe('search-space samplers', () => {
+  it('draw valid architectures that the builders accept, for every space', () => {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+      const samples = [...sampleSpace(space, { count: 200, seed: 1 })];
+      expect(samples).toHaveLength(200);
+      for (const sample of samples) {
+        const plan = buildPlan(sample);
+        expect(plan.layers.length).toBeGreaterThanOrEqual(2);
+        expect(plan.params.total).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('cover the FlexiBERT space: every operation, head count and width appears', () => {
+    const seen = new Set<string>();
+    for (const sample of sampleSpace('nas-bench-bert', { count: 2000, seed: 3 }) as Iterable<{ hidden_size: number; nas_config: { encoder_layers: Array<Record<string, unknown>> } }>) {
+      seen.add(`h${sample.hidden_size}`);
+      seen.add(`L${sample.nas_config.encoder_layers.length}`);
+      for (const layer of sample.nas_config.encoder_layers) {
+        seen.add(`${layer.operation_type}:${layer.operation_parameter}`);
+        seen.add(`heads${layer.num_operation_heads}`);
+        seen.add(`ffd${layer.feed_forward_dimension}`);
+        seen.add(`nff${layer.num_feed_forward}`);
+      }
+    }
+    const expected = [
+      ...FLEXIBERT_SPACE.hiddenSize.map((h) => `h${h}`),
+      ...FLEXIBERT_SPACE.layerCount.map((l) => `L${l}`),
+      ...Object.entries(FLEXIBERT_SPACE.operations).flatMap(([op, params]) => params.map((p) => `${op}:${p}`)),
+      ...FLEXIBERT_SPACE.heads.map((h) => `heads${h}`),
+    ];
+    for (const key of expected) expect(seen).toContain(key);
+  });
+
+  it('is reproducible from its seed and differs across seeds', () => {
+    const a = JSON.stringify([...sampleSpace('lts-gpt2', { count: 20, seed: 5 })]);
+    expect(JSON.stringify([...sampleSpace('lts-gpt2', { count: 20, seed: 5 })])).toBe(a);
+    expect(JSON.stringify([...sampleSpace('lts-gpt2', { count: 20, seed: 6 })])).not.toBe(a);
+  });
+
+  it('honours decoder ranges: heads divide hidden, kv heads divide heads', () => {
+    const ranges = { layers: [2, 3] as [number, number], hidden: [384, 768, 128] as [number, number, number], heads: [6, 12], kvHeads: [2, 3] };
+    for (const sample of sampleSpace('hf-decoder', { count: 300, seed: 2, decoder: ranges }) as Iterable<Record<string, number>>) {
+      expect(sample.num_hidden_layers).toBeGreaterThanOrEqual(2);
+      expect(sample.num_hidden_layers).toBeLessThanOrEqual(3);
+      expect(sample.hidden_size % sample.num_attention_heads).toBe(0);
+      expect(sample.num_attention_heads % sample.num_key_value_heads).toBe(0);
+    }
+  });
+
+  it('refuses unknown spaces, bad counts and impossible ranges', () => {
+    expect(() => [...sampleSpace('moon', { count: 1 })]).toThrow(/unknown search space "moon"/);
+    expect(() => [...sampleSpace('lts-gpt2', { count: -1 })]).toThrow(ZeroLMError);
+    expect(() => [...sampleSpace('hf-decoder', { count: 1, decoder: { hidden: [100, 100, 1], heads: [3] } })]).toThrow(/admit no architecture/);
+  });
+});
