@@ -14,6 +14,8 @@ import { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } from '../eval/evaluate'
 import { formatEvalTable } from '../eval/report';
 import { listBenchmarks, loadBenchmark } from '../eval/benchmarks';
 import { LineWriter, ProgressLine } from './output';
+import { CapacityCache } from '../proxy/cache';
+import { loadCacheFile, saveCacheFile } from '../proxy/cache-file';
 import { sampleSpace, spaceNames, type DecoderRanges } from '../search/sample';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
@@ -68,6 +70,7 @@ interface CommonScoreFlags {
   threads?: number;
   mode?: string;
   init?: string;
+  cache?: string;
 }
 
 function scoringFlags(command: Command): Command {
@@ -81,7 +84,8 @@ function scoringFlags(command: Command): Command {
     .option('--per-head', 'score each attention head slice as its own matrix')
     .addOption(new Option('--mode <mode>', 'exact: seeded weights; analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
     .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
-    .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024));
+    .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
+    .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)');
 }
 
 function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
@@ -108,8 +112,18 @@ async function* inputsOf(files: string[], format: InputFormat | undefined, bench
   for (const file of files) yield* readArchitectures(file, { format });
 }
 
-async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; progress?: boolean }): Promise<number> {
-  const options: ScoreOptions = scoreOptionsFrom(flags);
+/** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
+async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCache | undefined) => Promise<T>): Promise<T> {
+  if (!flags.cache) return run(undefined);
+  const { cache, problem } = await loadCacheFile(flags.cache);
+  if (problem) process.stderr.write(`zerolm: warning: ${problem.message}\n`);
+  const result = await run(cache);
+  await saveCacheFile(flags.cache, cache);
+  return result;
+}
+
+async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
+  const options: ScoreOptions = { ...scoreOptionsFrom(flags), cache };
   if (flags.calibration) {
     const calibration = await readCalibration(flags.calibration);
     options.alpha = calibration.alpha;
@@ -161,7 +175,7 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
     .option('--no-progress', 'never draw a progress bar')
     .action(async (files: string[], flags) => {
-      process.exitCode = await runScore(files, flags);
+      process.exitCode = await withCacheFile(flags, (cache) => runScore(files, flags, cache));
     });
 
   scoringFlags(
@@ -176,13 +190,14 @@ export function buildProgram(): Command {
     .option('--sample-size <k>', 'labelled architectures to calibrate on', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
     .action(async (benchmark: string, flags) => {
-      const calibration = await calibrateBenchmark(benchmark, {
+      const calibration = await withCacheFile(flags, (cache) => calibrateBenchmark(benchmark, {
         ...scoreOptionsFrom(flags),
+        cache,
         strategy: flags.strategy as AlphaStrategy,
         alpha: flags.alpha,
         sampleSize: flags.sampleSize,
         sampleSeed: flags.sampleSeed,
-      });
+      }));
       await writeCalibration(flags.out, calibration);
       process.stdout.write(`${JSON.stringify(calibration)}\n`);
     });
@@ -206,8 +221,9 @@ export function buildProgram(): Command {
     .action(async (benchmark: string, flags) => {
       const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
-      const reports = await evaluate(benchmark, {
+      const reports = await withCacheFile(flags, (cache) => evaluate(benchmark, {
         ...scoreOptionsFrom(flags),
+        cache,
         builds,
         measures,
         strategy: flags.strategy as AlphaStrategy,
@@ -219,7 +235,7 @@ export function buildProgram(): Command {
         onProgress: (message) => {
           if (process.stderr.isTTY) process.stderr.write(`\r${message}\u001b[K`);
         },
-      });
+      }));
       if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
       if (flags.json) for (const report of reports) process.stdout.write(`${JSON.stringify(report)}\n`);
       else process.stdout.write(formatEvalTable(reports));

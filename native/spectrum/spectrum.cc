@@ -1,0 +1,232 @@
+#include "spectrum.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+
+#include "aligned_buffer.h"
+#include "dense.h"
+#include "kernels.h"
+#include "lanczos.h"
+#include "symmetric_eigen.h"
+#include "team.h"
+
+namespace zerolm {
+namespace {
+
+constexpr size_t kFillChunk = 1 << 16;  // values generated per step when streaming (a multiple of kStatLanes)
+
+void finish_stats(const EntryStats& stats, SpectrumResult& result) {
+  double shifted_sum = 0, shifted_squares = 0, squares = 0;
+  for (size_t lane = 0; lane < kStatLanes; ++lane) {
+    shifted_sum += stats.shifted_sum[lane];
+    shifted_squares += stats.shifted_squares[lane];
+    squares += stats.squares[lane];
+  }
+  const double count = static_cast<double>(stats.count);
+  const double shifted_mean = shifted_sum / count;
+  result.sum_squares = squares;
+  result.max_abs = stats.max_abs;
+  result.mean = stats.shift + shifted_mean;
+  result.variance = std::max(0.0, shifted_squares / count - shifted_mean * shifted_mean);
+}
+
+double job_cost(const MatrixJob& job) {
+  const double m = static_cast<double>(job.rows), n = static_cast<double>(job.cols);
+  const double p = std::min(m, n);
+  switch (job.route) {
+    case Route::SumSquares: return m * n;
+    case Route::Top: return 200.0 * m * n;
+    case Route::LogDet: return m * n * p + p * p * p / 3.0;
+    case Route::Full: default: return m * n * p + 2.0 * p * p * p;
+  }
+}
+
+void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const CancelToken& cancel) {
+  const KernelTable& kernel = kernels();
+  const size_t count = job.rows * job.cols;
+  result = SpectrumResult{};
+  EntryStats stats;
+
+  if (job.route == Route::SumSquares && job.values == nullptr) {
+    // Stream: generate and reduce a chunk at a time, never holding the matrix.
+    std::vector<float> chunk(std::min(count, kFillChunk));
+    for (size_t first = 0; first < count; first += kFillChunk) {
+      cancel.check();
+      const size_t length = std::min(kFillChunk, count - first);
+      fill_values(job.distribution, job.scale, job.seed, job.stream, first, length, chunk.data());
+      kernel.stats_update(stats, chunk.data(), length);
+    }
+    finish_stats(stats, result);
+    return;
+  }
+
+  AlignedBuffer<float> generated;
+  const float* w = job.values;
+  if (w == nullptr) {
+    generated.reset(count);
+    for (size_t first = 0; first < count; first += kFillChunk) {
+      cancel.check();
+      fill_values(job.distribution, job.scale, job.seed, job.stream, first, std::min(kFillChunk, count - first),
+                  generated.data() + first);
+    }
+    w = generated.data();
+  }
+  for (size_t first = 0; first < count; first += kFillChunk) {
+    cancel.check();
+    kernel.stats_update(stats, w + first, std::min(kFillChunk, count - first));
+  }
+  finish_stats(stats, result);
+  if (job.route == Route::SumSquares) return;
+
+  if (job.route == Route::Top) {
+    result.has_top = true;
+    result.top = std::sqrt(std::max(0.0, top_gram_eigenvalue(w, job.rows, job.cols, team, cancel)));
+    return;
+  }
+
+  const size_t p = std::min(job.rows, job.cols);
+  AlignedBuffer<double> gram(p * p);
+  gram_lower(w, job.rows, job.cols, gram.data(), team, cancel);
+  generated.release();  // the matrix is no longer needed
+
+  if (job.route == Route::LogDet) {
+    for (size_t i = 0; i < p; ++i) gram[i * p + i] += 1.0;
+    const double log_det = cholesky_log_det(p, gram.data(), p, team, cancel);
+    if (std::isnan(log_det)) throw std::runtime_error("I + W^T W was not numerically positive definite");
+    result.has_log_det = true;
+    result.log_det = log_det;
+    return;
+  }
+
+  std::vector<double> eigenvalues(p);
+  if (!symmetric_eigenvalues(p, gram.data(), p, eigenvalues.data(), team, cancel))
+    throw std::runtime_error("the tridiagonal QL iteration did not converge");
+  gram.release();
+  result.singular_values.resize(p);
+  double log_det = 0;
+  for (size_t i = 0; i < p; ++i) {
+    const double lambda = std::max(0.0, eigenvalues[p - 1 - i]);  // descending
+    result.singular_values[i] = std::sqrt(lambda);
+    log_det += std::log1p(lambda);
+  }
+  result.has_log_det = true;
+  result.log_det = log_det;
+  result.has_top = true;
+  result.top = p > 0 ? result.singular_values[0] : 0.0;
+}
+
+// Runs one job; returns an empty string or what went wrong. Cancellation passes through as Cancelled.
+std::string run_job(const MatrixJob& job, SpectrumResult& result, Team& team, const CancelToken& cancel,
+                    size_t index) {
+  const std::string prefix = "job " + std::to_string(index) + ": ";
+  try {
+    compute_job(job, result, team, cancel);
+    return std::string();
+  } catch (const std::bad_alloc&) {
+    return prefix + "out of memory";
+  } catch (const std::exception& error) {
+    return prefix + error.what();
+  }
+}
+
+}  // namespace
+
+std::string validate_job(const MatrixJob& job) {
+  if (job.rows == 0 || job.cols == 0) return "rows and cols must be positive";
+  const size_t limit = std::numeric_limits<size_t>::max() / 8;
+  if (job.rows > limit / job.cols) return "rows * cols is too large";
+  if (!(std::isfinite(job.scale) && job.scale > 0) && job.values == nullptr)
+    return "std/bound must be finite and positive";
+  return std::string();
+}
+
+int hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumResult>& results, int threads,
+                       BatchControl& control) {
+  BatchOutcome outcome;
+  try {
+    results.assign(jobs.size(), SpectrumResult{});
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const std::string problem = validate_job(jobs[i]);
+      if (!problem.empty()) {
+        outcome.status = BatchStatus::Failed;
+        outcome.message = "job " + std::to_string(i) + ": " + problem;
+        return outcome;
+      }
+    }
+    if (jobs.empty()) return outcome;
+    threads = std::max(1, std::min(threads, 1024));
+    const CancelToken cancel(&control.cancel);
+    std::mutex progress_mutex;
+    size_t done = 0;
+    auto report = [&] {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      ++done;
+      if (control.on_job_done) control.on_job_done(done);
+    };
+
+    if (threads > 1 && jobs.size() < static_cast<size_t>(threads)) {
+      // Few jobs: run them one after another, each spread over the whole team.
+      Team team(threads);
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        cancel.check();
+        const std::string failure = run_job(jobs[i], results[i], team, cancel, i);
+        if (!failure.empty()) {
+          outcome.status = BatchStatus::Failed;
+          outcome.message = failure;
+          results.clear();
+          return outcome;
+        }
+        report();
+      }
+    } else {
+      // Many jobs: one job per thread at a time, most expensive first.
+      std::vector<size_t> order(jobs.size());
+      std::iota(order.begin(), order.end(), size_t{0});
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t a, size_t b) { return job_cost(jobs[a]) > job_cost(jobs[b]); });
+      Team team(std::min<int>(threads, static_cast<int>(jobs.size())));
+      std::mutex failure_mutex;
+      team.run(order.size(), [&](size_t slot) {
+        const size_t index = order[slot];
+        cancel.check();
+        Team alone(1);
+        const std::string failure = run_job(jobs[index], results[index], alone, cancel, index);
+        if (!failure.empty()) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          if (outcome.status == BatchStatus::Ok) {
+            outcome.status = BatchStatus::Failed;
+            outcome.message = failure;
+          }
+          throw Cancelled{};  // stop the other tasks
+        }
+        report();
+      });
+    }
+  } catch (const Cancelled&) {
+    if (outcome.status == BatchStatus::Ok) outcome.status = BatchStatus::Cancelled;
+  } catch (const std::bad_alloc&) {
+    outcome.status = BatchStatus::Failed;
+    outcome.message = "out of memory";
+  } catch (const std::exception& error) {
+    outcome.status = BatchStatus::Failed;
+    outcome.message = error.what();
+  } catch (...) {
+    outcome.status = BatchStatus::Failed;
+    outcome.message = "unknown failure";
+  }
+  if (outcome.status != BatchStatus::Ok) results.clear();
+  return outcome;
+}
+
+}  // namespace zerolm

@@ -1,0 +1,236 @@
+/**
+ * hf: Hugging Face config.json files, dispatched on model_type.
+ *
+ * - Encoders (bert, roberta, xlm-roberta, electra): the base model (BertModel / RobertaModel with their pooler,
+ *   ElectraModel without one, and with its embedding_size -> hidden projection when they differ). Q, K, V, output
+ *   hidden x hidden with biases; FFN up hidden -> intermediate, down intermediate -> hidden with biases; two
+ *   LayerNorms per layer. Embeddings: word, position (max_position_embeddings, default 512), token type
+ *   (type_vocab_size, default 2), LayerNorm. No masked-LM head.
+ * - gpt2: GPT2LMHeadModel. c_attn scored as query/key/value (n_embd x n_embd each), c_proj as output; c_fc as
+ *   ffn.up (n_inner, default 4*n_embd), c_proj as ffn.down; all with biases; learned positions n_positions
+ *   (default 1024); final LayerNorm; LM head tied unless tie_word_embeddings is false.
+ * - Decoders with gated MLPs (llama, mistral, qwen2, qwen3, gemma): grouped-query attention, K/V rows =
+ *   num_key_value_heads * head_dim (head_dim from config.head_dim, else hidden_size / num_attention_heads);
+ *   q_proj, k_proj, v_proj, o_proj; gate_proj, up_proj, down_proj; RMSNorms (weight only) before attention and
+ *   MLP, and a final one. Biases: qwen2 on q/k/v always; llama, qwen3 and gemma on q/k/v/o when attention_bias;
+ *   llama on the MLP when mlp_bias; mistral none. qwen3 adds per-head RMSNorms on queries and keys (head_dim each).
+ *   The LM head (vocab x hidden, no bias) is separate unless tie_word_embeddings (default false, gemma true).
+ *
+ * Per-layer overrides: num_attention_heads, num_key_value_heads and intermediate_size (n_head and n_inner for gpt2)
+ * may be lists with one entry per layer.
+ *
+ * Counting conventions: LayerNorms/RMSNorms go to a layer's `other`, the final norm to the last layer's `other`;
+ * embeddings, embedding projection, pooler and an untied LM head are `embedding`.
+ *
+ * Default init: normal with std initializer_range (default 0.02), as the transformers _init_weights functions draw;
+ * for gpt2 the c_proj weights (attention output, ffn.down) use initializer_range / sqrt(2 * n_layer), as
+ * GPT2PreTrainedModel does.
+ */
+import {
+  fieldError,
+  indexPath,
+  readOptionalBoolean,
+  readOptionalFiniteNumber,
+  readOptionalPerLayer,
+  readOptionalPositiveInteger,
+  readPerLayer,
+  readPositiveInteger,
+  readString,
+  requireRecord,
+  resolveBuildOptions,
+  type FamilyBuildOptions,
+  type JsonRecord,
+} from './fields';
+import { finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
+import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
+
+export const HF_BUILDS = ['default'] as const;
+export const HF_DEFAULT_BUILD = 'default';
+
+const ENCODER_TYPES = ['bert', 'roberta', 'xlm-roberta', 'electra'] as const;
+const GATED_DECODER_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'] as const;
+export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...GATED_DECODER_TYPES];
+
+type EncoderType = (typeof ENCODER_TYPES)[number];
+type GatedDecoderType = (typeof GATED_DECODER_TYPES)[number];
+
+interface Built {
+  hiddenSize: number;
+  layers: LayerPlan[];
+  extras: MatrixSpec[];
+  embeddingParams: number;
+}
+
+/** The path of a per-layer field's entry i: "key[i]" when the input gave a list, "key" when it gave one number. */
+function perLayerPath(record: JsonRecord, key: string, i: number): string {
+  return Array.isArray(record[key]) ? indexPath(key, i) : key;
+}
+
+function headsDividing(record: JsonRecord, key: string, heads: number[], hidden: number, hiddenKey: string): void {
+  heads.forEach((h, i) => {
+    if (hidden % h !== 0) throw fieldError('E_FORMAT', perLayerPath(record, key, i), `${h} heads do not divide ${hiddenKey} ${hidden}`);
+  });
+}
+
+function attentionMatrices(prefix: string, hidden: number, heads: number, init: InitScheme, outputInit: InitScheme): MatrixSpec[] {
+  return [
+    matrix(`${prefix}.query`, hidden, hidden, init, heads, 'rows'),
+    matrix(`${prefix}.key`, hidden, hidden, init, heads, 'rows'),
+    matrix(`${prefix}.value`, hidden, hidden, init, heads, 'rows'),
+    matrix(`${prefix}.output`, hidden, hidden, outputInit, heads, 'cols'),
+  ];
+}
+
+function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: InitScheme | undefined): Built {
+  const vocab = readPositiveInteger(record, 'vocab_size', '');
+  const hidden = readPositiveInteger(record, 'hidden_size', '');
+  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
+  headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
+  const inner = readPerLayer(record, 'intermediate_size', '', layerCount);
+  const positions = readOptionalPositiveInteger(record, 'max_position_embeddings', '', 512);
+  const tokenTypes = readOptionalPositiveInteger(record, 'type_vocab_size', '', 2);
+  const embeddingSize = modelType === 'electra' ? readOptionalPositiveInteger(record, 'embedding_size', '', hidden) : hidden;
+  const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
+  const tableInit = normalInit(std);
+  const init = scoredInit ?? tableInit;
+
+  const layers: LayerPlan[] = [];
+  for (let i = 0; i < layerCount; i++) {
+    layers.push({
+      attention: attentionMatrices(`layers.${i}.attention`, hidden, heads[i], init, init),
+      ffn: [matrix(`layers.${i}.ffn.up`, inner[i], hidden, init), matrix(`layers.${i}.ffn.down`, hidden, inner[i], init)],
+      params: {
+        attention: 4 * linearParams(hidden, hidden, true),
+        ffn: linearParams(inner[i], hidden, true) + linearParams(hidden, inner[i], true),
+        other: 2 * layerNormParams(hidden),
+      },
+      description: { heads: heads[i], intermediate: inner[i] },
+    });
+  }
+  const extras = [
+    matrix('embeddings.word', vocab, embeddingSize, tableInit),
+    matrix('embeddings.position', positions, embeddingSize, tableInit),
+    matrix('embeddings.token_type', tokenTypes, embeddingSize, tableInit),
+  ];
+  let embeddingParams = (vocab + positions + tokenTypes) * embeddingSize + layerNormParams(embeddingSize);
+  if (embeddingSize !== hidden) {
+    extras.push(matrix('embeddings.project', hidden, embeddingSize, tableInit));
+    embeddingParams += linearParams(hidden, embeddingSize, true);
+  }
+  if (modelType !== 'electra') {
+    extras.push(matrix('pooler', hidden, hidden, tableInit));
+    embeddingParams += linearParams(hidden, hidden, true);
+  }
+  return { hiddenSize: hidden, layers, extras, embeddingParams };
+}
+
+function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Built {
+  const vocab = readPositiveInteger(record, 'vocab_size', '');
+  const hidden = readPositiveInteger(record, 'n_embd', '');
+  const layerCount = readPositiveInteger(record, 'n_layer', '');
+  const heads = readPerLayer(record, 'n_head', '', layerCount);
+  headsDividing(record, 'n_head', heads, hidden, 'n_embd');
+  const inner = readOptionalPerLayer(record, 'n_inner', '', layerCount) ?? new Array<number>(layerCount).fill(4 * hidden);
+  const positions = readOptionalPositiveInteger(record, 'n_positions', '', 1024);
+  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', true);
+  const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
+  const tableInit = normalInit(std);
+  const init = scoredInit ?? tableInit;
+  const residualInit = scoredInit ?? normalInit(std / Math.sqrt(2 * layerCount));
+
+  const layers: LayerPlan[] = [];
+  for (let i = 0; i < layerCount; i++) {
+    layers.push({
+      attention: attentionMatrices(`layers.${i}.attention`, hidden, heads[i], init, residualInit),
+      ffn: [matrix(`layers.${i}.ffn.up`, inner[i], hidden, init), matrix(`layers.${i}.ffn.down`, hidden, inner[i], residualInit)],
+      params: {
+        attention: linearParams(3 * hidden, hidden, true) + linearParams(hidden, hidden, true),
+        ffn: linearParams(inner[i], hidden, true) + linearParams(hidden, inner[i], true),
+        other: 2 * layerNormParams(hidden) + (i === layerCount - 1 ? layerNormParams(hidden) : 0),
+      },
+      description: { heads: heads[i], intermediate: inner[i] },
+    });
+  }
+  const extras = [matrix('embeddings.word', vocab, hidden, tableInit), matrix('embeddings.position', positions, hidden, tableInit)];
+  let embeddingParams = (vocab + positions) * hidden;
+  if (!tied) {
+    extras.push(matrix('lm_head', vocab, hidden, tableInit));
+    embeddingParams += vocab * hidden;
+  }
+  return { hiddenSize: hidden, layers, extras, embeddingParams };
+}
+
+function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scoredInit: InitScheme | undefined): Built {
+  const vocab = readPositiveInteger(record, 'vocab_size', '');
+  const hidden = readPositiveInteger(record, 'hidden_size', '');
+  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
+  const kvHeads = readOptionalPerLayer(record, 'num_key_value_heads', '', layerCount) ?? heads;
+  const inner = readPerLayer(record, 'intermediate_size', '', layerCount);
+  const explicitHeadDim = readOptionalPositiveInteger(record, 'head_dim', '', undefined);
+  if (explicitHeadDim === undefined) headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
+  kvHeads.forEach((kv, i) => {
+    if (heads[i] % kv !== 0) {
+      throw fieldError('E_FORMAT', perLayerPath(record, 'num_key_value_heads', i), `${kv} key/value heads do not divide ${heads[i]} attention heads`);
+    }
+  });
+  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', modelType === 'gemma');
+  const attentionBias = modelType === 'mistral' || modelType === 'qwen2' ? false : readOptionalBoolean(record, 'attention_bias', '', false);
+  const qkvBias = modelType === 'qwen2' || attentionBias;
+  const mlpBias = modelType === 'llama' ? readOptionalBoolean(record, 'mlp_bias', '', false) : false;
+  const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
+  const tableInit = normalInit(std);
+  const init = scoredInit ?? tableInit;
+
+  const layers: LayerPlan[] = [];
+  for (let i = 0; i < layerCount; i++) {
+    const headDim = explicitHeadDim ?? hidden / heads[i];
+    const queryWidth = heads[i] * headDim;
+    const keyValueWidth = kvHeads[i] * headDim;
+    const prefix = `layers.${i}`;
+    const headNorms = modelType === 'qwen3' ? 2 * headDim : 0;
+    layers.push({
+      attention: [
+        matrix(`${prefix}.attention.query`, queryWidth, hidden, init, heads[i], 'rows'),
+        matrix(`${prefix}.attention.key`, keyValueWidth, hidden, init, kvHeads[i], 'rows'),
+        matrix(`${prefix}.attention.value`, keyValueWidth, hidden, init, kvHeads[i], 'rows'),
+        matrix(`${prefix}.attention.output`, hidden, queryWidth, init, heads[i], 'cols'),
+      ],
+      ffn: [
+        matrix(`${prefix}.ffn.gate`, inner[i], hidden, init),
+        matrix(`${prefix}.ffn.up`, inner[i], hidden, init),
+        matrix(`${prefix}.ffn.down`, hidden, inner[i], init),
+      ],
+      params: {
+        attention:
+          linearParams(queryWidth, hidden, qkvBias) +
+          2 * linearParams(keyValueWidth, hidden, qkvBias) +
+          linearParams(hidden, queryWidth, attentionBias),
+        ffn: 2 * linearParams(inner[i], hidden, mlpBias) + linearParams(hidden, inner[i], mlpBias),
+        other: 2 * hidden + headNorms + (i === layerCount - 1 ? hidden : 0),
+      },
+      description: { heads: heads[i], keyValueHeads: kvHeads[i], headDim, intermediate: inner[i] },
+    });
+  }
+  const extras = [matrix('embeddings.word', vocab, hidden, tableInit)];
+  let embeddingParams = vocab * hidden;
+  if (!tied) {
+    extras.push(matrix('lm_head', vocab, hidden, tableInit));
+    embeddingParams += vocab * hidden;
+  }
+  return { hiddenSize: hidden, layers, extras, embeddingParams };
+}
+
+export function buildHfConfig(input: unknown, options?: FamilyBuildOptions): ModelPlan {
+  const resolved = resolveBuildOptions(options, 'hf', HF_BUILDS, HF_DEFAULT_BUILD);
+  const record = requireRecord(input, '');
+  const modelType = readString(record, 'model_type', '');
+  let built: Built;
+  if ((ENCODER_TYPES as readonly string[]).includes(modelType)) built = buildEncoder(record, modelType as EncoderType, resolved.init);
+  else if (modelType === 'gpt2') built = buildGpt2(record, resolved.init);
+  else if ((GATED_DECODER_TYPES as readonly string[]).includes(modelType)) built = buildGatedDecoder(record, modelType as GatedDecoderType, resolved.init);
+  else throw fieldError('E_UNSUPPORTED', 'model_type', `${JSON.stringify(modelType)} is not supported; supported model types: ${HF_MODEL_TYPES.join(', ')}`);
+  const id = resolved.id ?? idOf(record._name_or_path) ?? idOf(record.id);
+  return finishPlan({ ...(id === undefined ? {} : { id }), family: 'hf', build: resolved.build, ...built });
+}

@@ -1,0 +1,215 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { ZeroLMError } from '../../../src/errors';
+import {
+  architectureKey,
+  Benchmark,
+  compareLtsIds,
+  defaultBenchmarkDir,
+  duplicateGroups,
+  listBenchmarks,
+  loadBenchmark,
+  loadLtsParamsSummary,
+} from '../../../src/eval/benchmarks';
+
+const dataDir = path.resolve(__dirname, '../../../data/benchmarks');
+
+function thrown(fn: () => unknown): ZeroLMError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ZeroLMError);
+    return error as ZeroLMError;
+  }
+  throw new Error('expected a ZeroLMError, nothing was thrown');
+}
+
+describe('embedded data', () => {
+  it('is found relative to the package', () => {
+    expect(defaultBenchmarkDir()).toBe(dataDir);
+  });
+
+  it('keeps licence and attribution files beside the data', () => {
+    const required = [
+      'README.md',
+      'nas-bench-bert/LICENSE',
+      'nas-bench-bert/ATTRIBUTION.md',
+      'lts-gpt2-wt103/LICENSE',
+      'lts-gpt2-wt103/ATTRIBUTION.md',
+      'peer-proxy-scores/LICENSE-serianni',
+      'peer-proxy-scores/LICENSE-lpzero',
+      'peer-proxy-scores/ATTRIBUTION.md',
+    ];
+    for (const file of required) expect(fs.statSync(path.join(dataDir, file)).size).toBeGreaterThan(100);
+    expect(fs.readFileSync(path.join(dataDir, 'nas-bench-bert/LICENSE'), 'utf8')).toContain('Attribution 4.0 International');
+    expect(fs.readFileSync(path.join(dataDir, 'lts-gpt2-wt103/LICENSE'), 'utf8')).toContain('MIT License');
+    expect(fs.readFileSync(path.join(dataDir, 'nas-bench-bert/ATTRIBUTION.md'), 'utf8')).toContain('2d76e01b9586cad7340e8268dadba3056efd070b');
+    expect(fs.readFileSync(path.join(dataDir, 'lts-gpt2-wt103/ATTRIBUTION.md'), 'utf8')).toContain('47770415327900684ed95c0bc9bf7cd0d0047fad');
+    const peers = fs.readFileSync(path.join(dataDir, 'peer-proxy-scores/ATTRIBUTION.md'), 'utf8');
+    expect(peers).toContain('876432761a2ff67a77194018ebc88bdc42869974');
+    expect(peers).toContain('9faa34d2c63c6b276a0082442e7eb0aa70be2526');
+  });
+});
+
+describe('loadBenchmark', () => {
+  it('lists both benchmarks and rejects unknown names, naming the known ones', () => {
+    expect(listBenchmarks()).toEqual(['nas-bench-bert', 'lts-gpt2-wt103']);
+    const error = thrown(() => loadBenchmark('nas-bench-201'));
+    expect(error.code).toBe('E_ARGUMENT');
+    expect(error.message).toContain('nas-bench-201');
+    expect(error.message).toContain('nas-bench-bert, lts-gpt2-wt103');
+  });
+
+  it('reports a missing data folder as E_IO naming the file', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'zerolm-bench-'));
+    try {
+      const error = thrown(() => loadBenchmark('nas-bench-bert', empty));
+      expect(error.code).toBe('E_IO');
+      expect(error.location?.file).toBe(path.join(empty, 'nas-bench-bert', 'BERT_benchmark.json'));
+    } finally {
+      fs.rmSync(empty, { recursive: true });
+    }
+  });
+
+  it('reports a malformed label as E_FORMAT naming the entry', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zerolm-bench-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'nas-bench-bert'));
+      const entry = { id: 0, scores: { glue: 'high' }, hparams: {} };
+      fs.writeFileSync(path.join(dir, 'nas-bench-bert', 'BERT_benchmark.json'), JSON.stringify([entry]));
+      const error = thrown(() => loadBenchmark('nas-bench-bert', dir));
+      expect(error.code).toBe('E_FORMAT');
+      expect(error.message).toContain('[0].scores.glue');
+      fs.writeFileSync(path.join(dir, 'nas-bench-bert', 'BERT_benchmark.json'), '[{');
+      expect(thrown(() => loadBenchmark('nas-bench-bert', dir)).code).toBe('E_PARSE');
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  describe('nas-bench-bert', () => {
+    let bench: Benchmark;
+    beforeAll(() => {
+      bench = loadBenchmark('nas-bench-bert');
+    });
+
+    it('has 500 entries with ids "0".."499" and GLUE labels', () => {
+      expect(bench.entries).toHaveLength(500);
+      expect(bench.entries.map((e) => e.id)).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
+      expect(bench.labelName).toBe('glue');
+      expect(bench.higherIsBetter).toBe(true);
+      expect(bench.family).toBe('nas-bench-bert');
+      expect(bench.licence).toBe('CC BY 4.0');
+      expect(bench.citation).toContain('Serianni');
+      const labels = bench.entries.map((e) => e.label);
+      expect(Math.min(...labels)).toBeCloseTo(53.665, 6);
+      expect(Math.max(...labels)).toBeCloseTo(75.13, 6);
+    });
+
+    it('labels are the mean of the 8 GLUE task scores', () => {
+      const tasks = ['cola', 'mnli', 'mrpc', 'qnli', 'qqp', 'rte', 'sst', 'sts'];
+      for (const entry of bench.entries) {
+        const scores = (entry.architecture as { scores: Record<string, number> }).scores;
+        const mean = tasks.reduce((sum, task) => sum + scores[task], 0) / tasks.length;
+        expect(Math.abs(entry.label - mean)).toBeLessThan(1e-9);
+      }
+    });
+
+    it('keeps the raw entries: 2 or 4 layers from the search space', () => {
+      const space = JSON.parse(fs.readFileSync(path.join(dataDir, 'nas-bench-bert/search_space.json'), 'utf8'));
+      for (const entry of bench.entries) {
+        const overrides = (entry.architecture as { hparams: { model_hparam_overrides: { hidden_size: number; nas_config: { encoder_layers: Array<Record<string, unknown>> } } } })
+          .hparams.model_hparam_overrides;
+        expect(space.hidden_size).toContain(overrides.hidden_size);
+        expect(space.num_encoder_layers).toContain(overrides.nas_config.encoder_layers.length);
+        for (const layer of overrides.nas_config.encoder_layers) {
+          expect(space.encoder_layer.operation_type).toContain(layer.operation_type);
+          expect(space.encoder_layer[layer.operation_type as string]).toContain(layer.operation_parameter);
+        }
+      }
+    });
+
+    it('has nine architectures twice, with GLUE 0.16 to 2.02 apart', () => {
+      const groups = duplicateGroups(bench);
+      expect(groups).toHaveLength(9);
+      expect(groups.every((g) => g.length === 2)).toBe(true);
+      expect(new Set(bench.entries.map((e) => architectureKey('nas-bench-bert', e.architecture))).size).toBe(491);
+      // The label-noise floor: repeated training of one architecture moved GLUE by 0.16 (ids 174/405) to
+      // 2.02 points (ids 60/222).
+      const label = new Map(bench.entries.map((e) => [e.id, e.label]));
+      const gaps = groups.map(([a, b]) => Math.abs(label.get(a)! - label.get(b)!));
+      expect(Math.min(...gaps)).toBeCloseTo(0.159, 3);
+      expect(Math.max(...gaps)).toBeCloseTo(2.019, 3);
+      expect(groups).toContainEqual(['60', '222']);
+    });
+
+    it('architectureKey ignores ids, scores and key order', () => {
+      const [first] = bench.entries;
+      const arch = first.architecture as { hparams: { model_hparam_overrides: { hidden_size: number; nas_config: unknown } } };
+      const { hidden_size, nas_config } = arch.hparams.model_hparam_overrides;
+      const reordered = { id: 'x', scores: {}, hparams: { model_hparam_overrides: { nas_config, hidden_size } } };
+      expect(architectureKey('nas-bench-bert', reordered)).toBe(architectureKey('nas-bench-bert', arch));
+      expect(thrown(() => architectureKey('nas-bench-bert', { id: 1 })).code).toBe('E_FORMAT');
+    });
+  });
+
+  describe('lts-gpt2-wt103', () => {
+    let bench: Benchmark;
+    beforeAll(() => {
+      bench = loadBenchmark('lts-gpt2-wt103');
+    });
+
+    it('has 200 entries in numeric id order with valid_ppl labels', () => {
+      expect(bench.entries).toHaveLength(200);
+      const expectedIds: string[] = [];
+      for (let i = 0; i < 20; i++) for (let k = 0; k < 10; k++) expectedIds.push(`config_${i}_j${k}`);
+      expect(bench.entries.map((e) => e.id)).toEqual(expectedIds);
+      expect(bench.labelName).toBe('valid_ppl');
+      expect(bench.higherIsBetter).toBe(false);
+      expect(bench.family).toBe('gpt2-flex');
+      expect(bench.licence).toBe('MIT');
+      const labels = bench.entries.map((e) => e.label);
+      expect(Math.min(...labels)).toBeCloseTo(24.32738, 4);
+      expect(Math.max(...labels)).toBeCloseTo(74.37871, 4);
+      expect(bench.entries[0].label).toBe(45.022968707221274);
+    });
+
+    it('architectures are the parsed model_config.yaml files and survive a YAML round trip', () => {
+      for (const entry of bench.entries) {
+        const [, i, k] = /^config_(\d+)_j(\d+)$/.exec(entry.id)!;
+        const file = path.join(dataDir, 'lts-gpt2-wt103', `config_${i}`, `j${k}`, 'model_config.yaml');
+        const parsed = parseYaml(fs.readFileSync(file, 'utf8'));
+        expect(entry.architecture).toEqual(parsed);
+        expect(parseYaml(stringifyYaml(entry.architecture))).toEqual(entry.architecture);
+        const config = entry.architecture as { n_layer: number; n_head: number[]; d_inner: number[]; n_token: number };
+        expect(config.n_head).toHaveLength(config.n_layer);
+        expect(config.d_inner).toHaveLength(config.n_layer);
+        expect(config.n_token).toBe(50264);
+      }
+      const first = bench.entries[0].architecture as Record<string, unknown>;
+      expect(first).toMatchObject({ n_layer: expect.any(Number), d_model: expect.any(Number), weight_init_std: 0.02, tgt_len: 192 });
+    });
+
+    it('all 200 architectures are distinct', () => {
+      expect(duplicateGroups(bench)).toEqual([]);
+    });
+
+    it('params_summary covers every id', () => {
+      const params = loadLtsParamsSummary();
+      expect([...params.keys()]).toEqual(bench.entries.map((e) => e.id));
+      expect(params.get('config_0_j0')).toEqual({ AdaEmb: 6631088, Attn: 330240, FFN: 1457316, nonembedding: 1790372, total: 8505006 });
+      for (const counts of params.values()) expect(counts.nonembedding).toBeGreaterThan(counts.Attn + counts.FFN - 1);
+    });
+  });
+
+  it('compareLtsIds orders by number, not by string', () => {
+    expect(['config_10_j0', 'config_2_j1', 'config_2_j0', 'config_2_j10'].sort(compareLtsIds)).toEqual([
+      'config_2_j0',
+      'config_2_j1',
+      'config_2_j10',
+      'config_10_j0',
+    ]);
+  });
+});
