@@ -1,9 +1,369 @@
 // N-API surface only: unpack arguments, queue workers, settle promises, map errors.
+// Context-aware (one ZeroLMAddon per environment, no static JS state), so it loads in several worker_threads.
+// src/native.ts validates everything first; the checks here are cheap repeats that keep bad input from ever
+// reaching the engine. Errors carry a `code` property that src/native.ts maps onto ZeroLMError.
 #include <napi.h>
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
-  return exports;
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "spectrum/kernels.h"
+#include "spectrum/philox.h"
+#include "spectrum/spectrum.h"
+
+namespace {
+
+constexpr int kAbiVersion = 2;
+constexpr double kMaxDimension = 2147483647.0;
+constexpr int kMaxThreads = 1024;
+
+struct AddonError {
+  const char* code;
+  std::string message;
+};
+
+Napi::Error make_error(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
 }
 
-NODE_API_MODULE(zerolm_native, Init)
+[[noreturn]] void fail(const char* code, const std::string& message) { throw AddonError{code, message}; }
+
+double number_field(const Napi::Object& object, const char* key, const std::string& where) {
+  const Napi::Value value = object.Get(key);
+  if (!value.IsNumber()) fail("E_ARGUMENT", where + "." + key + " must be a number");
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+size_t dimension_field(const Napi::Object& object, const char* key, const std::string& where) {
+  const double value = number_field(object, key, where);
+  if (!(value >= 1 && value <= kMaxDimension && std::floor(value) == value))
+    fail("E_SHAPE", where + "." + key + " must be a positive integer");
+  return static_cast<size_t>(value);
+}
+
+uint32_t uint32_field(const Napi::Object& object, const char* key, const std::string& where) {
+  const double value = number_field(object, key, where);
+  if (!(value >= 0 && value <= 4294967295.0 && std::floor(value) == value))
+    fail("E_ARGUMENT", where + "." + key + " must be an unsigned 32-bit integer");
+  return static_cast<uint32_t>(value);
+}
+
+double positive_field(const Napi::Object& object, const char* key, const std::string& where) {
+  const double value = number_field(object, key, where);
+  if (!(std::isfinite(value) && value > 0)) fail("E_NON_FINITE", where + "." + key + " must be finite and positive");
+  return value;
+}
+
+zerolm::Route parse_route(const Napi::Object& job, const std::string& where) {
+  const Napi::Value value = job.Get("route");
+  if (value.IsUndefined()) return zerolm::Route::Full;
+  const std::string route = value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+  if (route == "full") return zerolm::Route::Full;
+  if (route == "sumSquares") return zerolm::Route::SumSquares;
+  if (route == "logDet") return zerolm::Route::LogDet;
+  if (route == "top") return zerolm::Route::Top;
+  fail("E_ARGUMENT", where + ".route must be 'full', 'sumSquares', 'logDet' or 'top'");
+}
+
+zerolm::Distribution parse_distribution(const Napi::Value& value, const std::string& where) {
+  const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+  if (name == "normal") return zerolm::Distribution::Normal;
+  if (name == "uniform") return zerolm::Distribution::Uniform;
+  fail("E_ARGUMENT", where + " must be 'normal' or 'uniform'");
+}
+
+// Unpacks jobs[]; keeps a reference to every Float32Array so that it outlives an asynchronous batch.
+std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
+                                          std::vector<Napi::Reference<Napi::Float32Array>>* keep_alive) {
+  if (!value.IsArray()) fail("E_ARGUMENT", "jobs must be an array");
+  const Napi::Array array = value.As<Napi::Array>();
+  std::vector<zerolm::MatrixJob> jobs(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    const std::string where = "jobs[" + std::to_string(i) + "]";
+    const Napi::Value entry = array.Get(i);
+    if (!entry.IsObject()) fail("E_ARGUMENT", where + " must be an object");
+    const Napi::Object job = entry.As<Napi::Object>();
+    zerolm::MatrixJob& out = jobs[i];
+    out.rows = dimension_field(job, "rows", where);
+    out.cols = dimension_field(job, "cols", where);
+    if (static_cast<double>(out.rows) * static_cast<double>(out.cols) > 9007199254740991.0)
+      fail("E_SHAPE", where + ": rows * cols is too large");
+    out.route = parse_route(job, where);
+    const Napi::Value values = job.Get("values");
+    if (!values.IsUndefined()) {
+      if (!values.IsTypedArray() || values.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        fail("E_ARGUMENT", where + ".values must be a Float32Array");
+      Napi::Float32Array floats = values.As<Napi::Float32Array>();
+      if (floats.ElementLength() != out.rows * out.cols)
+        fail("E_SHAPE", where + ".values has " + std::to_string(floats.ElementLength()) + " elements, rows * cols = " +
+                            std::to_string(out.rows * out.cols));
+      out.values = floats.Data();  // honours byteOffset
+      if (keep_alive != nullptr) keep_alive->push_back(Napi::Persistent(floats));
+    } else {
+      out.distribution = parse_distribution(job.Get("distribution"), where + ".distribution");
+      out.scale = positive_field(job, "scale", where);
+      out.seed = uint32_field(job, "seed", where);
+      out.stream = uint32_field(job, "stream", where);
+    }
+    const std::string problem = zerolm::validate_job(out);
+    if (!problem.empty()) fail("E_ARGUMENT", where + ": " + problem);
+  }
+  return jobs;
+}
+
+int parse_threads(const Napi::Value& value) {
+  if (value.IsUndefined()) return zerolm::hardware_threads();
+  if (!value.IsNumber()) fail("E_ARGUMENT", "threads must be a number");
+  const double threads = value.As<Napi::Number>().DoubleValue();
+  if (!(threads >= 1 && threads <= kMaxThreads && std::floor(threads) == threads))
+    fail("E_ARGUMENT", "threads must be an integer from 1 to 1024");
+  return static_cast<int>(threads);
+}
+
+Napi::Array results_to_js(Napi::Env env, const std::vector<zerolm::SpectrumResult>& results) {
+  Napi::Array array = Napi::Array::New(env, results.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    const zerolm::SpectrumResult& result = results[i];
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("sumSquares", result.sum_squares);
+    object.Set("maxAbs", result.max_abs);
+    object.Set("mean", result.mean);
+    object.Set("variance", result.variance);
+    if (!result.singular_values.empty()) {
+      Napi::Float64Array values = Napi::Float64Array::New(env, result.singular_values.size());
+      std::copy(result.singular_values.begin(), result.singular_values.end(), values.Data());
+      object.Set("singularValues", values);
+    }
+    if (result.has_log_det) object.Set("logDet", result.log_det);
+    if (result.has_top) object.Set("top", result.top);
+    array.Set(static_cast<uint32_t>(i), object);
+  }
+  return array;
+}
+
+Napi::Error outcome_error(Napi::Env env, const zerolm::BatchOutcome& outcome) {
+  if (outcome.status == zerolm::BatchStatus::Cancelled) return make_error(env, "E_ABORTED", "The operation was aborted");
+  return make_error(env, "E_NATIVE", outcome.message);
+}
+
+// Runs `body`, turning AddonError and any C++ exception into a thrown JS error with a code.
+template <typename Body>
+Napi::Value guarded(Napi::Env env, Body body) {
+  try {
+    return body();
+  } catch (const AddonError& error) {
+    throw make_error(env, error.code, error.message);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw make_error(env, "E_NATIVE", "out of memory");
+  } catch (const std::exception& error) {
+    throw make_error(env, "E_NATIVE", error.what());
+  }
+}
+
+// Batches still running in this environment; shared with the workers so either side may go first.
+struct LiveBatches {
+  std::mutex mutex;
+  std::set<std::shared_ptr<zerolm::BatchControl>> controls;
+  void add(const std::shared_ptr<zerolm::BatchControl>& control) {
+    std::lock_guard<std::mutex> lock(mutex);
+    controls.insert(control);
+  }
+  void remove(const std::shared_ptr<zerolm::BatchControl>& control) {
+    std::lock_guard<std::mutex> lock(mutex);
+    controls.erase(control);
+  }
+  void cancel_all() {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& control : controls) control->cancel.store(true);
+  }
+};
+
+class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
+ public:
+  ZeroLMAddon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+                             InstanceMethod("spectraSync", &ZeroLMAddon::SpectraSync),
+                             InstanceMethod("spectraAsync", &ZeroLMAddon::SpectraAsync),
+                             InstanceMethod("fill", &ZeroLMAddon::Fill),
+                             InstanceMethod("simd", &ZeroLMAddon::Simd),
+                             InstanceMethod("defaultThreads", &ZeroLMAddon::DefaultThreads),
+                             InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
+                             InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
+                         });
+  }
+
+  // At environment teardown (a worker thread exiting), stop running batches promptly.
+  ~ZeroLMAddon() { live_->cancel_all(); }
+
+ private:
+  // spectraSync(jobs, threads?) -> results[]
+  Napi::Value SpectraSync(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      const std::vector<zerolm::MatrixJob> jobs = parse_jobs(info[0], nullptr);
+      const int threads = parse_threads(info[1]);
+      std::vector<zerolm::SpectrumResult> results;
+      zerolm::BatchControl control;
+      const zerolm::BatchOutcome outcome = zerolm::run_batch(jobs, results, threads, control);
+      if (outcome.status != zerolm::BatchStatus::Ok) throw outcome_error(info.Env(), outcome);
+      return results_to_js(info.Env(), results);
+    });
+  }
+
+  // spectraAsync(jobs, threads?, onProgress?) -> { promise, cancel() }
+  Napi::Value SpectraAsync(const Napi::CallbackInfo& info);
+
+  // fill('normal' | 'uniform', rows, cols, scale, seed, stream) -> Float32Array
+  Napi::Value Fill(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Object arguments = Napi::Object::New(info.Env());
+      const char* names[] = {"rows", "cols", "scale", "seed", "stream"};
+      for (size_t i = 0; i < 5; ++i) arguments.Set(names[i], info[i + 1]);
+      const zerolm::Distribution distribution = parse_distribution(info[0], "distribution");
+      const size_t rows = dimension_field(arguments, "rows", "fill");
+      const size_t cols = dimension_field(arguments, "cols", "fill");
+      const double scale = positive_field(arguments, "scale", "fill");
+      const uint32_t seed = uint32_field(arguments, "seed", "fill");
+      const uint32_t stream = uint32_field(arguments, "stream", "fill");
+      if (static_cast<double>(rows) * static_cast<double>(cols) > 4294967295.0)
+        fail("E_SHAPE", "fill: rows * cols is too large for one Float32Array");
+      Napi::Float32Array out = Napi::Float32Array::New(info.Env(), rows * cols);
+      zerolm::fill_values(distribution, scale, seed, stream, 0, rows * cols, out.Data());
+      return out;
+    });
+  }
+
+  Napi::Value Simd(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), zerolm::active_simd()); }
+
+  Napi::Value DefaultThreads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), zerolm::hardware_threads());
+  }
+
+  // Test hook: philox4x32_10([c0, c1, c2, c3], [k0, k1]) -> Uint32Array(4)
+  Napi::Value Philox(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      uint32_t counter[4], key[2];
+      for (int part = 0; part < 2; ++part) {
+        if (!info[part].IsArray()) fail("E_ARGUMENT", "philox4x32_10 takes (counter[4], key[2])");
+        const Napi::Array words = info[part].As<Napi::Array>();
+        const uint32_t length = part == 0 ? 4 : 2;
+        if (words.Length() != length) fail("E_ARGUMENT", "philox4x32_10 takes (counter[4], key[2])");
+        Napi::Object holder = Napi::Object::New(info.Env());
+        for (uint32_t i = 0; i < length; ++i) {
+          holder.Set("word", words.Get(i));
+          (part == 0 ? counter : key)[i] = uint32_field(holder, "word", "philox4x32_10");
+        }
+      }
+      const zerolm::PhiloxBlock block = zerolm::philox4x32_10(counter, key);
+      Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), 4);
+      for (int i = 0; i < 4; ++i) out[i] = block.word[i];
+      return out;
+    });
+  }
+
+  std::shared_ptr<LiveBatches> live_ = std::make_shared<LiveBatches>();
+};
+
+class SpectraWorker : public Napi::AsyncProgressWorker<size_t> {
+ public:
+  SpectraWorker(Napi::Env env, std::shared_ptr<LiveBatches> live, std::vector<zerolm::MatrixJob> jobs,
+                std::vector<Napi::Reference<Napi::Float32Array>> inputs, int threads, Napi::Value on_progress)
+      : Napi::AsyncProgressWorker<size_t>(env, "zerolm:spectra"),
+        live_(std::move(live)),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        jobs_(std::move(jobs)),
+        inputs_(std::move(inputs)),
+        threads_(threads),
+        control_(std::make_shared<zerolm::BatchControl>()) {
+    if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
+    live_->add(control_);
+  }
+
+  ~SpectraWorker() override { live_->remove(control_); }
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  std::shared_ptr<zerolm::BatchControl> control() const { return control_; }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      control_->on_job_done = [&progress](size_t done) { progress.Send(&done, 1); };
+      outcome_ = zerolm::run_batch(jobs_, results_, threads_, *control_);
+    } catch (...) {
+      outcome_.status = zerolm::BatchStatus::Failed;
+      outcome_.message = "unexpected native failure";
+    }
+    control_->on_job_done = nullptr;
+  }
+
+  void OnProgress(const size_t* done, size_t count) override {
+    if (on_progress_.IsEmpty() || count == 0) return;
+    try {
+      on_progress_.Call({Napi::Number::New(Env(), static_cast<double>(*done)),
+                         Napi::Number::New(Env(), static_cast<double>(jobs_.size()))});
+    } catch (...) {
+      // A throwing progress callback must not take the batch down; src/native.ts guards it as well.
+    }
+  }
+
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    try {
+      if (outcome_.status != zerolm::BatchStatus::Ok) {
+        deferred_.Reject(outcome_error(Env(), outcome_).Value());
+        return;
+      }
+      deferred_.Resolve(results_to_js(Env(), results_));
+    } catch (const Napi::Error& error) {
+      deferred_.Reject(error.Value());
+    } catch (...) {
+      deferred_.Reject(make_error(Env(), "E_NATIVE", "could not build the results").Value());
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(make_error(Env(), "E_NATIVE", error.Message()).Value());
+  }
+
+ private:
+  std::shared_ptr<LiveBatches> live_;
+  Napi::Promise::Deferred deferred_;
+  std::vector<zerolm::MatrixJob> jobs_;
+  std::vector<Napi::Reference<Napi::Float32Array>> inputs_;  // keeps the borrowed arrays alive
+  int threads_;
+  std::shared_ptr<zerolm::BatchControl> control_;
+  Napi::FunctionReference on_progress_;
+  std::vector<zerolm::SpectrumResult> results_;
+  zerolm::BatchOutcome outcome_;
+};
+
+Napi::Value ZeroLMAddon::SpectraAsync(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    std::vector<Napi::Reference<Napi::Float32Array>> inputs;
+    std::vector<zerolm::MatrixJob> jobs = parse_jobs(info[0], &inputs);
+    const int threads = parse_threads(info[1]);
+    if (!info[2].IsUndefined() && !info[2].IsFunction()) fail("E_ARGUMENT", "onProgress must be a function");
+    auto* worker = new SpectraWorker(env, live_, std::move(jobs), std::move(inputs), threads, info[2]);
+    std::shared_ptr<zerolm::BatchControl> control = worker->control();
+    Napi::Object handle = Napi::Object::New(env);
+    handle.Set("promise", worker->promise());
+    handle.Set("cancel", Napi::Function::New(
+                             env, [control](const Napi::CallbackInfo&) { control->cancel.store(true); }, "cancel"));
+    worker->Queue();
+    return handle;
+  });
+}
+
+}  // namespace
+
+NODE_API_ADDON(ZeroLMAddon)

@@ -131,6 +131,20 @@ function readJsonFile(file: string): unknown {
   }
 }
 
+/**
+ * Deep copy of parsed JSON/YAML data (plain objects, arrays, primitives). Not structuredClone: that builds objects
+ * in the host realm, which deep-equality checks in jest's sandbox then see as a different class.
+ */
+function cloneJsonLike(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloneJsonLike);
+  if (isRecord(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = cloneJsonLike(value[key]);
+    return copy;
+  }
+  return value;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -145,11 +159,23 @@ function finiteField(value: unknown, file: string, field: string): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Loaders
 
-/** Loads a benchmark by name from `dataDir` (default: the data embedded in the package). */
+/** Parsed entries by benchmark and folder: reading the 200 LTS YAML files takes a good fraction of a second. */
+const entryCache = new Map<string, BenchmarkEntry[]>();
+
+/**
+ * Loads a benchmark by name from `dataDir` (default: the data embedded in the package). Files are read once per
+ * process and folder; every call returns its own copy, so callers may modify what they get.
+ */
 export function loadBenchmark(name: BenchmarkName | string, dataDir?: string): Benchmark {
   const benchmarkName = checkBenchmarkName(name);
-  const root = dataDir ?? defaultBenchmarkDir();
-  const entries = benchmarkName === 'nas-bench-bert' ? loadNasBenchBert(root) : loadLts(root);
+  const root = path.resolve(dataDir ?? defaultBenchmarkDir());
+  const cacheKey = `${benchmarkName}\u0000${root}`;
+  let cached = entryCache.get(cacheKey);
+  if (cached === undefined) {
+    cached = benchmarkName === 'nas-bench-bert' ? loadNasBenchBert(root) : loadLts(root);
+    entryCache.set(cacheKey, cached);
+  }
+  const entries = cached.map((entry) => ({ id: entry.id, architecture: cloneJsonLike(entry.architecture), label: entry.label }));
   return {
     name: benchmarkName,
     labelName: benchmarkName === 'nas-bench-bert' ? 'glue' : 'valid_ppl',

@@ -66,16 +66,20 @@ describe('loadPeerScores: nas-bench-bert', () => {
     const serianni = read('serianni_kalita_2023.csv');
     const lpzero = read('lpzero_2024.csv');
     expect(lpzero[0].slice(0, serianni[0].length)).toEqual(serianni[0]);
+    expect(serianni).toHaveLength(501);
+    expect(lpzero).toHaveLength(501);
     const labels = new Map(bench.entries.map((e) => [e.id, e.label]));
+    const mismatches: string[] = [];
     for (let row = 1; row < serianni.length; row++) {
-      expect(Math.abs(Number(serianni[row][1]) - labels.get(serianni[row][0])!)).toBeLessThan(1e-9);
+      if (!(Math.abs(Number(serianni[row][1]) - labels.get(serianni[row][0])!) < 1e-9)) mismatches.push(`GLUE of id ${serianni[row][0]}`);
       for (let column = 0; column < serianni[0].length; column++) {
         const a = Number(serianni[row][column]);
         const b = Number(lpzero[row][column]);
         // Same numbers, LPZero's copy printed with up to 16 significant digits.
-        expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(a)));
+        if (!(Math.abs(a - b) <= 1e-14 * Math.max(1, Math.abs(a)))) mismatches.push(`line ${row + 1} column ${serianni[0][column]}`);
       }
     }
+    expect(mismatches).toEqual([]);
   });
 
   it('published-value check: Number of Parameters vs GLUE', () => {

@@ -29,6 +29,13 @@ describe('ranks', () => {
     expect(Array.from(ranks(new Float64Array([3, 2, 1])))).toEqual([3, 2, 1]);
   });
 
+  it('rejects non-finite values, naming the index', () => {
+    const error = thrown(() => ranks([1, 2, -Infinity]));
+    expect(error.code).toBe('E_NON_FINITE');
+    expect(error.location).toEqual({ field: 'values', index: 2 });
+    expect(error.message).toContain('values[2]');
+  });
+
   it('rank sums are n(n+1)/2 whatever the ties', () => {
     const uniform = seededUniform(7);
     for (let trial = 0; trial < 20; trial++) {

@@ -1,0 +1,118 @@
+/** The CLI driven as a user drives it: a real node process on the compiled package (npm test compiles first). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { measureNames } from '../../src/capacity/measures';
+
+const root = resolve(__dirname, '../..');
+const cli = join(root, 'dist/cli/main.js');
+const work = mkdtempSync(join(tmpdir(), 'zerolm-e2e-'));
+
+function zerolm(args: string[], input?: string) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const lines = result.stdout.split('\n').filter(Boolean);
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines, records: lines.map((l) => JSON.parse(l)) };
+}
+
+describe('zerolm score', () => {
+  it.each(measureNames)('scores all 500 nas-bench-bert entries and all 200 LTS configs with %s', (measure) => {
+    const bert = zerolm(['score', join(root, 'data/benchmarks/nas-bench-bert/BERT_benchmark.json'), '--measure', measure]);
+    expect(bert.stderr).toBe('');
+    expect(bert.status).toBe(0);
+    expect(bert.records).toHaveLength(500);
+    for (const record of bert.records) {
+      expect(Number.isFinite(record.score)).toBe(true);
+      expect(record).toMatchObject({ measure, build: 'as-trained', family: 'nas-bench-bert' });
+      expect(Object.keys(record)).toEqual(expect.arrayContaining(['id', 'score', 'attention', 'ffn', 'params', 'nonEmbeddingParams', 'measure', 'alpha', 'build', 'layers']));
+    }
+    expect(bert.records.map((r) => r.id)).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
+    const lts = zerolm(['score', '--benchmark', 'lts-gpt2-wt103', '--measure', measure]);
+    expect(lts.status).toBe(0);
+    expect(lts.records).toHaveLength(200);
+    expect(lts.records.every((r) => Number.isFinite(r.score) && r.family === 'gpt2-flex')).toBe(true);
+  });
+
+  it('reads an LTS model_config.yaml file directly', () => {
+    const result = zerolm(['score', join(root, 'data/benchmarks/lts-gpt2-wt103/config_0/j0/model_config.yaml')]);
+    expect(result.status).toBe(0);
+    expect(result.records).toHaveLength(1);
+    expect(result.records[0].params).toBe(8505006); // params_summary.yaml total for config_0_j0
+  });
+
+  it('keeps going past bad inputs: one record per line, errors named by line, non-zero exit', () => {
+    const good = JSON.stringify({ id: 'g', hidden_size: 128, nas_config: { encoder_layers: [{ operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 2, feed_forward_dimension: 512, num_feed_forward: 1 }] } });
+    const input = [good, '{"id": "broken", ', JSON.stringify({ id: 'neg', hidden_size: -128, nas_config: { encoder_layers: [] } }), good].join('\n');
+    const result = zerolm(['score', '-', '--format', 'jsonl'], input);
+    expect(result.status).toBe(1);
+    expect(result.records).toHaveLength(4);
+    expect(result.records[0].score).toBeDefined();
+    expect(result.records[1]).toMatchObject({ line: 2, error: { code: 'E_PARSE' } });
+    expect(result.records[2]).toMatchObject({ id: 'neg', line: 3 });
+    expect(result.records[2].error.message).toMatch(/hidden_size/);
+    expect(result.records[3].score).toBe(result.records[0].score);
+    expect(result.stderr).toMatch(/<stdin>:2: E_PARSE/);
+    expect(result.stderr).toMatch(/2 scored, 2 failed/);
+  });
+
+  it('refuses a NaN alpha and an unknown family before reading anything', () => {
+    const nan = zerolm(['score', '--alpha', 'NaN'], '{}');
+    expect(nan.status).not.toBe(0);
+    expect(nan.stderr).toMatch(/--alpha must be a finite number/);
+    const family = zerolm(['score', '--family', 'rnn'], '{}');
+    expect(family.status).not.toBe(0);
+    expect(family.stderr).toMatch(/Allowed choices are nas-bench-bert, gpt2-flex, hf, modules/);
+  });
+
+  it('sample | score: every sampled architecture is scored', () => {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+      const sampled = zerolm(['sample', space, '--count', '300', '--seed', '9']);
+      expect(sampled.status).toBe(0);
+      expect(sampled.lines).toHaveLength(300);
+      const scored = zerolm(['score', '--mode', 'analytic'], sampled.stdout);
+      expect(scored.status).toBe(0);
+      expect(scored.records.map((r) => r.id)).toEqual(sampled.records.map((r) => r.id));
+    }
+  });
+});
+
+describe('zerolm calibrate, eval', () => {
+  it('calibrate writes alpha with its provenance and score --calibration uses it', () => {
+    const file = join(work, 'calibration.json');
+    const result = zerolm(['calibrate', 'nas-bench-bert', '--out', file, '--sample-size', '40', '--measure', 'log-det']);
+    expect(result.status).toBe(0);
+    const calibration = JSON.parse(readFileSync(file, 'utf8'));
+    expect(calibration).toMatchObject({ format: 'zerolm-calibration', strategy: 'sampling', sampleSize: 40, measure: 'log-det', build: 'as-trained', benchmark: 'nas-bench-bert' });
+    expect(calibration.sampleIds).toHaveLength(40);
+    const scored = zerolm(['score', '--benchmark', 'nas-bench-bert', '--calibration', file]);
+    expect(scored.status).toBe(0);
+    expect(scored.records.every((r) => r.alpha === calibration.alpha && r.measure === 'log-det')).toBe(true);
+    writeFileSync(join(work, 'bad.json'), '{"format":"zerolm-calibration","version":1,"alpha":null}');
+    const bad = zerolm(['score', '--calibration', join(work, 'bad.json')], '{}');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/alpha must be a finite number/);
+  });
+
+  it('eval --json prints the documented report', () => {
+    const result = zerolm(['eval', 'nas-bench-bert', '--json', '--splits', '3', '--measure', 'log-det']);
+    expect(result.status).toBe(0);
+    expect(result.records).toHaveLength(1);
+    const report = result.records[0];
+    expect(report).toMatchObject({ benchmark: 'nas-bench-bert', n: 500, build: 'as-trained', measure: 'log-det', alphaStrategy: 'sampling', sampleSize: 50, splits: 3 });
+    for (const statistic of ['spearman', 'kendall', 'kendall10pw']) {
+      expect(report.heldOut[statistic].mean).toBeGreaterThan(-1);
+      expect(report.heldOut[statistic].mean).toBeLessThan(1);
+    }
+    expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['#params', '#params (non-embedding)', 'FLOPs', 'NSC-style MP log-det']));
+    expect(Object.keys(report.baselines).length).toBeGreaterThan(8); // the peer proxies too
+  });
+
+  it('eval --plot writes an SVG and a PNG', () => {
+    const svg = join(work, 'plot.svg');
+    const png = join(work, 'plot.png');
+    expect(zerolm(['eval', 'lts-gpt2-wt103', '--splits', '2', '--no-baselines', '--plot', svg]).status).toBe(0);
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>/);
+    expect(zerolm(['eval', 'lts-gpt2-wt103', '--splits', '2', '--no-baselines', '--plot', png]).status).toBe(0);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+  });
+});

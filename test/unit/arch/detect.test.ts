@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildPlan, detectFamily, families, familyNames } from '../../../src/arch';
+import { benchmarkFile, expectConsistent, expectError } from './helpers';
+
+const entry = (JSON.parse(readFileSync(benchmarkFile('nas-bench-bert/BERT_benchmark.json'), 'utf8')) as Array<Record<string, unknown>>)[0];
+const overrides = (entry.hparams as Record<string, unknown>).model_hparam_overrides;
+const lts = { n_layer: 2, d_model: 64, n_head: [2, 4], d_inner: [128, 256], n_token: 500 };
+const hf = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'gpt2.json'), 'utf8')) as Record<string, unknown>;
+const modules = { format: 'modules', layers: [{ attention: [{ rows: 8, cols: 8 }], ffn: [] }] };
+
+describe('detectFamily', () => {
+  test('recognises each family unambiguously', () => {
+    expect(detectFamily(entry)).toBe('nas-bench-bert');
+    expect(detectFamily(overrides)).toBe('nas-bench-bert');
+    expect(detectFamily(lts)).toBe('gpt2-flex');
+    expect(detectFamily(hf)).toBe('hf');
+    expect(detectFamily(modules)).toBe('modules');
+  });
+
+  test('nothing recognisable: E_FORMAT naming the missing fields of every candidate', () => {
+    const e = expectError(() => detectFamily({ d_model: 64, n_layer: 2 }), 'E_FORMAT');
+    expect(e.message).toContain('nas-bench-bert needs hidden_size, nas_config.encoder_layers');
+    expect(e.message).toContain('gpt2-flex needs n_head, d_inner, n_token');
+    expect(e.message).not.toContain('gpt2-flex needs n_layer');
+    expect(e.message).toContain('hf needs model_type');
+    expect(e.message).toContain('modules needs format: "modules"');
+    const partial = expectError(() => detectFamily({ hparams: {} }), 'E_FORMAT');
+    expect(partial.message).toContain('hparams.model_hparam_overrides.nas_config.encoder_layers');
+  });
+
+  test('two complete signatures: E_FORMAT asking to choose; the family option resolves it', () => {
+    const both = { ...lts, model_type: 'transfo-xl' };
+    const e = expectError(() => detectFamily(both), 'E_FORMAT');
+    expect(e.message).toContain('gpt2-flex and hf');
+    expect(buildPlan(both, { family: 'gpt2-flex' }).family).toBe('gpt2-flex');
+  });
+
+  test.each([[null], [[entry]], ['{"format":"modules"}'], [42]])('non-objects are E_FORMAT: %p', (input) => {
+    expectError(() => detectFamily(input), 'E_FORMAT');
+    expectError(() => buildPlan(input), 'E_FORMAT');
+  });
+});
+
+describe('buildPlan options', () => {
+  test('unknown family is E_UNSUPPORTED, a non-string family E_ARGUMENT', () => {
+    const e = expectError(() => buildPlan(lts, { family: 'resnet' as never }), 'E_UNSUPPORTED');
+    expect(e.message).toContain('"resnet"');
+    expectError(() => buildPlan(lts, { family: 3 as never }), 'E_ARGUMENT');
+    expectError(() => buildPlan(lts, 'fast' as never), 'E_ARGUMENT');
+  });
+
+  test('invalid init options are E_ARGUMENT naming the field', () => {
+    let e = expectError(() => buildPlan(lts, { init: { scheme: 'normal', std: -1 } }), 'E_ARGUMENT');
+    expect(e.location?.field).toBe('init.std');
+    e = expectError(() => buildPlan(lts, { init: { scheme: 'glorot' } as never }), 'E_ARGUMENT');
+    expect(e.location?.field).toBe('init.scheme');
+    e = expectError(() => buildPlan(lts, { init: { scheme: 'kaiming-normal', mode: 'sideways' } as never }), 'E_ARGUMENT');
+    expect(e.location?.field).toBe('init.mode');
+    expectError(() => buildPlan(lts, { build: 5 as never }), 'E_ARGUMENT');
+    expectError(() => buildPlan(lts, { id: 5 as never }), 'E_ARGUMENT');
+  });
+
+  test('every family documents its builds, default build and default init', () => {
+    expect(familyNames).toEqual(['nas-bench-bert', 'gpt2-flex', 'hf', 'modules']);
+    for (const name of familyNames) {
+      const family = families[name];
+      expect(family.builds).toContain(family.defaultBuild);
+      expect(family.defaultInit.length).toBeGreaterThan(0);
+      expect(family.build).toBeInstanceOf(Function);
+    }
+    expect(families.modules.build(modules).build).toBe('default');
+  });
+});
+
+describe('scale: a 10,000-layer model is legal and builds in linear time', () => {
+  const layerCount = 10_000;
+
+  test('gpt2-flex, nas-bench-bert and modules with 10,000 layers', () => {
+    const started = performance.now();
+    const gpt = buildPlan({ n_layer: layerCount, d_model: 64, n_head: new Array(layerCount).fill(4), d_inner: 256, n_token: 500 });
+    const layer = { operation_type: 'DSC', operation_parameter: 9, num_operation_heads: 4, feed_forward_dimension: 512, num_feed_forward: 3 };
+    const bert = buildPlan({ hidden_size: 128, nas_config: { encoder_layers: new Array(layerCount).fill(layer) } }, { build: 'as-specified' });
+    const generic = buildPlan({ format: 'modules', layers: new Array(layerCount).fill({ attention: [{ rows: 64, cols: 64 }], ffn: [{ rows: 256, cols: 64 }] }) });
+    const elapsed = performance.now() - started;
+    expect(gpt.layers).toHaveLength(layerCount);
+    expect(bert.layers).toHaveLength(layerCount);
+    expect(generic.params.total).toBe(layerCount * (64 * 64 + 256 * 64));
+    for (const plan of [gpt, bert, generic]) expectConsistent(plan);
+    // Linear work is a few tens of milliseconds here; quadratic work over 10,000 layers would take far longer.
+    expect(elapsed).toBeLessThan(3000);
+  });
+
+  test('more than 2^20 layers are refused', () => {
+    const e = expectError(() => buildPlan({ n_layer: 2 ** 20 + 1, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }), 'E_FORMAT');
+    expect(e.location?.field).toBe('n_layer');
+  });
+});

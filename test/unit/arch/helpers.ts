@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ZeroLMError, type ErrorCode } from '../../../src/errors';
+import type { ModelPlan } from '../../../src/arch/types';
+
+/** Runs `fn`, expects a ZeroLMError with `code`, and returns it for further checks. */
+export function expectError(fn: () => unknown, code: ErrorCode): ZeroLMError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ZeroLMError);
+    const e = error as ZeroLMError;
+    if (e.code !== code) throw new Error(`expected ${code}, got ${e.code}: ${e.message}`);
+    return e;
+  }
+  throw new Error(`expected a ZeroLMError ${code}, but nothing was thrown`);
+}
+
+/** The bookkeeping every plan must satisfy, whatever the family. Collects problems and asserts once (fast). */
+export function expectConsistent(plan: ModelPlan): void {
+  const problems: string[] = [];
+  let attention = 0;
+  let ffn = 0;
+  let other = 0;
+  for (const layer of plan.layers) {
+    attention += layer.params.attention;
+    ffn += layer.params.ffn;
+    other += layer.params.other;
+    for (const spec of [...layer.attention, ...layer.ffn]) {
+      if (!(Number.isInteger(spec.rows) && spec.rows > 0 && Number.isInteger(spec.cols) && spec.cols > 0)) problems.push(`${spec.name}: bad shape`);
+      if (spec.heads !== undefined && (spec.headAxis === 'rows' ? spec.rows : spec.cols) % spec.heads !== 0) problems.push(`${spec.name}: heads do not divide`);
+    }
+  }
+  if (plan.params.attention !== attention) problems.push('attention sum');
+  if (plan.params.ffn !== ffn) problems.push('ffn sum');
+  if (plan.params.total !== plan.params.embedding + attention + ffn + other) problems.push('total');
+  if (plan.params.nonEmbedding !== plan.params.total - plan.params.embedding) problems.push('nonEmbedding');
+  const names = [...plan.layers.flatMap((l) => [...l.attention, ...l.ffn]), ...plan.extras].map((s) => s.name);
+  if (new Set(names).size !== names.length) problems.push('duplicate names');
+  expect(problems).toEqual([]);
+}
+
+/** [rows, cols] of a list of matrices. */
+export const shapes = (specs: { rows: number; cols: number }[]): [number, number][] => specs.map((s) => [s.rows, s.cols]);
+
+/**
+ * A benchmark file: the copy embedded in the package (data/benchmarks) when it is there, else the shared source
+ * this project's data was copied from.
+ */
+export function benchmarkFile(relative: string): string {
+  const embedded = resolve(__dirname, '../../../data/benchmarks', relative);
+  return existsSync(embedded) ? embedded : resolve('/work/shared/benchmarks', relative);
+}
