@@ -88,6 +88,11 @@ describe('gpt2-flex inputs beyond the benchmark', () => {
     expect(plan.extras.map((m) => m.name)).toEqual(['embeddings.word', 'embeddings.position']);
   });
 
+  test('d_embed -1 (archai: same as d_model) and an absent d_embed agree', () => {
+    expect(buildPlan({ ...base, d_embed: -1 })).toEqual(buildPlan(base));
+    expect(buildPlan({ ...base, d_embed: 32 }).params.total).not.toBe(buildPlan(base).params.total);
+  });
+
   test('untied output weights are counted', () => {
     const tied = buildPlan({ ...base, cutoffs: [] });
     const untied = buildPlan({ ...base, cutoffs: [], tie_weight: false });

@@ -20,6 +20,12 @@ describe('hf: published parameter counts', () => {
     expectConsistent(plan);
   });
 
+  test('roberta-base (RobertaModel with pooler) has 124,645,632 parameters', () => {
+    const bert = fixture('bert-base-uncased.json');
+    const plan = buildPlan({ ...bert, model_type: 'roberta', vocab_size: 50265, max_position_embeddings: 514, type_vocab_size: 1 });
+    expect(plan.params.total).toBe(124_645_632);
+  });
+
   test('Qwen2-0.5B, by hand from its config: q/k/v biases, GQA, tied embeddings', () => {
     const plan = buildPlan(fixture('qwen2-0.5b.json'));
     const h = 896;

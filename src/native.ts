@@ -1,0 +1,463 @@
+/**
+ * The only module that loads the compiled addon (build/Release/zerolm_native.node). It validates every argument
+ * before anything crosses into C++, and re-throws every native failure as a ZeroLMError of this realm.
+ * The binary is loaded lazily, on first use, so pure-TypeScript modules work without it.
+ */
+import * as path from 'path';
+import { AbortError, ErrorCode, ZeroLMError } from './errors';
+
+export type NativeDistribution = { distribution: 'normal'; std: number } | { distribution: 'uniform'; bound: number };
+export interface MatrixRecipe {
+  rows: number;
+  cols: number;
+  init: NativeDistribution;
+  seed: number;
+  stream: number;
+}
+/** Row-major values, length rows * cols. Read in place (views with a byteOffset are fine), never copied. */
+export interface MatrixValues {
+  rows: number;
+  cols: number;
+  values: Float32Array;
+}
+/**
+ * - 'full': all singular values (and logDet, top);
+ * - 'sumSquares': entry statistics only, one pass, no Gram matrix;
+ * - 'logDet': sum ln(1 + s_i^2) = ln det(I + G) by Cholesky of I + G, G the Gram matrix of the smaller side;
+ * - 'top': s_max by Lanczos on W^T W, without forming it.
+ */
+export type SpectrumRoute = 'full' | 'sumSquares' | 'logDet' | 'top';
+export type SpectrumJob = (MatrixRecipe | MatrixValues) & { route?: SpectrumRoute };
+export interface Spectrum {
+  rows: number;
+  cols: number;
+  /** Entry statistics, always present: sum of w^2, max |w|, mean, variance (population: divided by rows*cols). */
+  sumSquares: number;
+  maxAbs: number;
+  mean: number;
+  variance: number;
+  /** 'full': descending, length min(rows, cols). */
+  singularValues?: Float64Array;
+  /** 'logDet' and 'full': sum ln(1 + s_i^2). */
+  logDet?: number;
+  /** 'top' and 'full': the largest singular value. */
+  top?: number;
+}
+export interface SpectraOptions {
+  /** Threads for the batch (default: defaultThreads()). Results do not depend on it. */
+  threads?: number;
+  signal?: AbortSignal;
+  /** Refuse the batch, before allocating, if it would need more (default 4 GiB). */
+  memoryLimitBytes?: number;
+  /** Jobs finished so far; always ends with (total, total) on success. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DEFAULT_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
+const MAX_DIMENSION = 2 ** 31 - 1;
+const MAX_THREADS = 1024;
+const ROUTES: readonly SpectrumRoute[] = ['full', 'sumSquares', 'logDet', 'top'];
+
+interface NativeJob {
+  rows: number;
+  cols: number;
+  route: SpectrumRoute;
+  values?: Float32Array;
+  distribution?: 'normal' | 'uniform';
+  scale?: number;
+  seed?: number;
+  stream?: number;
+}
+interface NativeResult {
+  sumSquares: number;
+  maxAbs: number;
+  mean: number;
+  variance: number;
+  singularValues?: Float64Array;
+  logDet?: number;
+  top?: number;
+}
+interface NativeBinding {
+  abiVersion: number;
+  spectraSync(jobs: NativeJob[], threads: number): NativeResult[];
+  spectraAsync(
+    jobs: NativeJob[],
+    threads: number,
+    onProgress?: (done: number, total: number) => void,
+  ): { promise: Promise<NativeResult[]>; cancel(): void };
+  fill(distribution: 'normal' | 'uniform', rows: number, cols: number, scale: number, seed: number, stream: number): Float32Array;
+  simd(): 'avx2-fma' | 'scalar';
+  defaultThreads(): number;
+  philox4x32_10(counter: number[], key: number[]): Uint32Array;
+}
+
+const EXPECTED_ABI_VERSION = 2;
+let binding: NativeBinding | undefined;
+
+/** ZEROLM_NATIVE_PATH, when set, is the only place looked at; otherwise build/{Release,Debug} of this package. */
+function addonPaths(): string[] {
+  const fromEnvironment = process.env.ZEROLM_NATIVE_PATH;
+  if (fromEnvironment) return [path.resolve(fromEnvironment)];
+  const root = path.resolve(__dirname, '..');
+  return ['Release', 'Debug'].map((kind) => path.join(root, 'build', kind, 'zerolm_native.node'));
+}
+
+function load(): NativeBinding {
+  if (binding) return binding;
+  const tried: string[] = [];
+  let lastError: unknown;
+  for (const candidate of addonPaths()) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const loaded = require(candidate) as NativeBinding;
+      if (loaded.abiVersion !== EXPECTED_ABI_VERSION) {
+        throw new Error(`addon ABI version ${String(loaded.abiVersion)}, expected ${EXPECTED_ABI_VERSION}`);
+      }
+      binding = loaded;
+      return loaded;
+    } catch (error) {
+      tried.push(candidate);
+      lastError = error;
+    }
+  }
+  const reason = lastError instanceof Error ? lastError.message.split('\n')[0] : String(lastError);
+  throw new ZeroLMError(
+    'E_NATIVE_MISSING',
+    `The zerolm native addon could not be loaded (tried ${tried.join(', ')}: ${reason}). Run \`npm run build:native\`.`,
+    undefined,
+    { cause: lastError },
+  );
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'E_ARGUMENT', 'E_SHAPE', 'E_MEMORY_LIMIT', 'E_NON_FINITE', 'E_NATIVE', 'E_ABORTED',
+]);
+
+/** Re-creates an addon error (another realm's Error with a `code`) as a ZeroLMError of ours. */
+function fromNative(error: unknown): ZeroLMError {
+  if (error instanceof ZeroLMError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Object && 'message' in error ? String((error as { message: unknown }).message) : String(error);
+  if (code === 'E_ABORTED') return new AbortError();
+  const known = typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'E_NATIVE';
+  return new ZeroLMError(known, `native: ${message}`, undefined, { cause: error });
+}
+
+function callNative<T>(call: (native: NativeBinding) => T): T {
+  const native = load();
+  try {
+    return call(native);
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation
+
+function fail(code: ErrorCode, field: string, message: string, index?: number): never {
+  throw new ZeroLMError(code, `${field} ${message}`, index === undefined ? { field } : { field, index });
+}
+
+function checkDimension(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_DIMENSION) {
+    fail('E_SHAPE', field, `must be a positive integer up to ${MAX_DIMENSION}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkUint32(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    fail('E_ARGUMENT', field, `must be an unsigned 32-bit integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkPositiveFinite(value: unknown, field: string): number {
+  if (typeof value !== 'number') fail('E_ARGUMENT', field, `must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) fail('E_NON_FINITE', field, `must be finite, got ${describe(value)}`);
+  if (value <= 0) fail('E_ARGUMENT', field, `must be positive, got ${describe(value)}`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return typeof value;
+}
+
+/** Index of the first NaN or +-Infinity, or -1. (v - v is NaN exactly for those.) */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+function checkJob(job: unknown, field: string): NativeJob {
+  if (typeof job !== 'object' || job === null) fail('E_ARGUMENT', field, `must be an object, got ${describe(job)}`);
+  const record = job as Record<string, unknown>;
+  const rows = checkDimension(record.rows, `${field}.rows`);
+  const cols = checkDimension(record.cols, `${field}.cols`);
+  if (rows * cols > Number.MAX_SAFE_INTEGER) fail('E_SHAPE', `${field}`, `rows * cols is too large`);
+  const route = record.route === undefined ? 'full' : record.route;
+  if (typeof route !== 'string' || !ROUTES.includes(route as SpectrumRoute)) {
+    fail('E_ARGUMENT', `${field}.route`, `must be one of ${ROUTES.join(', ')}, got ${describe(route)}`);
+  }
+  const hasValues = record.values !== undefined;
+  const hasInit = record.init !== undefined;
+  if (hasValues && hasInit) fail('E_ARGUMENT', field, 'must have either values or init, not both');
+  if (hasValues) {
+    const values = record.values;
+    if (!(values instanceof Float32Array)) fail('E_ARGUMENT', `${field}.values`, `must be a Float32Array, got ${describe(values)}`);
+    if (values.length !== rows * cols) {
+      fail('E_SHAPE', `${field}.values`, `has length ${values.length}, expected rows * cols = ${rows * cols}`);
+    }
+    const bad = firstNonFinite(values);
+    if (bad >= 0) fail('E_NON_FINITE', `${field}.values[${bad}]`, `is ${values[bad]}; values must be finite`, bad);
+    return { rows, cols, route: route as SpectrumRoute, values };
+  }
+  if (!hasInit) fail('E_ARGUMENT', field, 'needs values (Float32Array) or init (a distribution) with seed and stream');
+  const init = record.init;
+  if (typeof init !== 'object' || init === null) fail('E_ARGUMENT', `${field}.init`, `must be an object, got ${describe(init)}`);
+  const distribution = (init as Record<string, unknown>).distribution;
+  let scale: number;
+  if (distribution === 'normal') {
+    scale = checkPositiveFinite((init as Record<string, unknown>).std, `${field}.init.std`);
+  } else if (distribution === 'uniform') {
+    scale = checkPositiveFinite((init as Record<string, unknown>).bound, `${field}.init.bound`);
+  } else {
+    fail('E_ARGUMENT', `${field}.init.distribution`, `must be 'normal' or 'uniform', got ${describe(distribution)}`);
+  }
+  const seed = checkUint32(record.seed, `${field}.seed`);
+  const stream = checkUint32(record.stream, `${field}.stream`);
+  return { rows, cols, route: route as SpectrumRoute, distribution, scale, seed, stream };
+}
+
+function checkJobs(jobs: unknown): NativeJob[] {
+  if (!Array.isArray(jobs)) fail('E_ARGUMENT', 'jobs', `must be an array, got ${describe(jobs)}`);
+  return jobs.map((job, index) => checkJob(job, `jobs[${index}]`));
+}
+
+interface CheckedOptions {
+  threads: number;
+  memoryLimitBytes: number;
+}
+
+function checkOptions(options: unknown): CheckedOptions {
+  if (options === undefined) return { threads: defaultThreads(), memoryLimitBytes: DEFAULT_MEMORY_LIMIT_BYTES };
+  if (typeof options !== 'object' || options === null) fail('E_ARGUMENT', 'options', `must be an object, got ${describe(options)}`);
+  const record = options as Record<string, unknown>;
+  let threads: number;
+  if (record.threads === undefined) {
+    threads = defaultThreads();
+  } else {
+    const value = record.threads;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+      fail('E_ARGUMENT', 'options.threads', `must be an integer from 1 to ${MAX_THREADS}, got ${describe(value)}`);
+    }
+    threads = value;
+  }
+  let memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES;
+  if (record.memoryLimitBytes !== undefined) {
+    const value = record.memoryLimitBytes;
+    if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+      fail('E_ARGUMENT', 'options.memoryLimitBytes', `must be a positive number, got ${describe(value)}`);
+    }
+    memoryLimitBytes = value;
+  }
+  if (record.onProgress !== undefined && typeof record.onProgress !== 'function') {
+    fail('E_ARGUMENT', 'options.onProgress', `must be a function, got ${describe(record.onProgress)}`);
+  }
+  const signal = record.signal;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function')) {
+    fail('E_ARGUMENT', 'options.signal', `must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return { threads, memoryLimitBytes };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Memory guard
+
+const DEPTH_BLOCK = 256; // native/spectrum/dense.cc: packed panel depth
+const PANEL_WIDTH = 32; // native/spectrum/symmetric_eigen.cc
+const LANCZOS_MAX_STEPS = 600; // native/spectrum/lanczos.cc
+const FILL_CHUNK = 65536; // native/spectrum/spectrum.cc
+
+function nativeJobBytes(job: NativeJob): number {
+  const { rows, cols } = job;
+  const small = Math.min(rows, cols);
+  const large = Math.max(rows, cols);
+  const generated = job.values ? 0 : rows * cols * 4; // the engine-filled matrix, freed after its job
+  switch (job.route) {
+    case 'sumSquares':
+      return job.values ? 0 : Math.min(rows * cols, FILL_CHUNK) * 4;
+    case 'top': {
+      const basis = Math.min(cols, LANCZOS_MAX_STEPS) * cols * 8;
+      const partials = Math.ceil(rows / 256) * cols * 8;
+      return generated + basis + partials + 4 * cols * 8;
+    }
+    case 'logDet':
+    case 'full':
+    default: {
+      const gram = small * small * 8;
+      const packing = (Math.ceil(small / 6) * 6 + Math.ceil(small / 8) * 8) * Math.min(large, DEPTH_BLOCK) * 8;
+      const eigen = job.route === 'full' ? 4 * PANEL_WIDTH * small * 8 + 6 * small * 8 : 0;
+      return generated + gram + packing + eigen;
+    }
+  }
+}
+
+/** Peak bytes the engine allocates for one job (the memory guard sums these over jobs that run at once). */
+export function estimateJobBytes(job: SpectrumJob): number {
+  return nativeJobBytes(checkJob(job, 'job'));
+}
+
+/** Peak for the batch: the jobs that may run at the same time, plus the results kept until the batch ends. */
+function batchBytes(jobs: NativeJob[], threads: number): number {
+  const sizes = jobs.map(nativeJobBytes).sort((a, b) => b - a);
+  // Fewer jobs than threads: they run one after another, each spread over all threads (spectrum.cc).
+  const concurrent = threads > 1 && jobs.length < threads ? 1 : Math.min(threads, jobs.length);
+  let peak = 0;
+  for (let i = 0; i < concurrent; i++) peak += sizes[i];
+  const results = jobs.reduce((sum, job) => sum + (job.route === 'full' ? Math.min(job.rows, job.cols) * 8 : 0) + 64, 0);
+  return peak + results;
+}
+
+function checkMemory(jobs: NativeJob[], options: CheckedOptions): void {
+  const needed = batchBytes(jobs, options.threads);
+  if (needed > options.memoryLimitBytes) {
+    throw new ZeroLMError(
+      'E_MEMORY_LIMIT',
+      `the batch would need ${needed} bytes (${formatBytes(needed)}) with ${options.threads} thread(s), over the limit of ` +
+        `${options.memoryLimitBytes} bytes (options.memoryLimitBytes); use fewer threads, smaller batches or raise the limit`,
+      { field: 'options.memoryLimitBytes' },
+    );
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+function toSpectrum(job: NativeJob, result: NativeResult): Spectrum {
+  const spectrum: Spectrum = {
+    rows: job.rows,
+    cols: job.cols,
+    sumSquares: result.sumSquares,
+    maxAbs: result.maxAbs,
+    mean: result.mean,
+    variance: result.variance,
+  };
+  if (result.singularValues !== undefined) spectrum.singularValues = result.singularValues;
+  if (result.logDet !== undefined) spectrum.logDet = result.logDet;
+  if (result.top !== undefined) spectrum.top = result.top;
+  return spectrum;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public API
+
+/**
+ * Spectra of many matrices on a thread pool, off the main thread. Results are bit-identical whatever `threads`.
+ * Rejects with AbortError (name 'AbortError', code 'E_ABORTED') once the engine has stopped after `signal` fires.
+ */
+export async function spectra(jobs: readonly SpectrumJob[], options?: SpectraOptions): Promise<Spectrum[]> {
+  const checked = checkJobs(jobs);
+  const settings = checkOptions(options);
+  checkMemory(checked, settings);
+  const signal = options?.signal;
+  if (signal?.aborted) throw new AbortError();
+  if (checked.length === 0) return [];
+  const native = load();
+  const onProgress = options?.onProgress;
+  let reported = 0;
+  let progressError: unknown;
+  let handle: ReturnType<NativeBinding['spectraAsync']> | undefined;
+  const progress = onProgress
+    ? (done: number, total: number): void => {
+        if (done <= reported || progressError !== undefined) return;
+        reported = done;
+        try {
+          onProgress(done, total);
+        } catch (error) {
+          progressError = error;
+          handle?.cancel();
+        }
+      }
+    : undefined;
+  try {
+    handle = native.spectraAsync(checked, settings.threads, progress);
+  } catch (error) {
+    throw fromNative(error);
+  }
+  const started = handle;
+  const abort = (): void => started.cancel();
+  signal?.addEventListener('abort', abort, { once: true });
+  let results: NativeResult[];
+  try {
+    results = await started.promise;
+  } catch (error) {
+    if (progressError !== undefined) throw progressError;
+    throw fromNative(error);
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
+  if (progress && reported < checked.length) progress(checked.length, checked.length);
+  if (progressError !== undefined) throw progressError;
+  return results.map((result, index) => toSpectrum(checked[index], result));
+}
+
+/** Synchronous twin of spectra() for small work: blocks the calling thread (it still uses `threads`). */
+export function spectraSync(jobs: readonly SpectrumJob[], options?: Omit<SpectraOptions, 'signal' | 'onProgress'>): Spectrum[] {
+  const checked = checkJobs(jobs);
+  const settings = checkOptions(options);
+  checkMemory(checked, settings);
+  if (checked.length === 0) return [];
+  const results = callNative((native) => native.spectraSync(checked, settings.threads));
+  return results.map((result, index) => toSpectrum(checked[index], result));
+}
+
+function checkFill(rows: number, cols: number, seed: unknown, stream: unknown, where: string): void {
+  checkDimension(rows, `${where} rows`);
+  checkDimension(cols, `${where} cols`);
+  if (rows * cols > 2 ** 32 - 1) fail('E_SHAPE', `${where} rows * cols`, 'is too large for one Float32Array');
+  checkUint32(seed, `${where} seed`);
+  checkUint32(stream, `${where} stream`);
+}
+
+/** Row-major rows x cols values of normal(0, std) for stream (seed, stream): what a recipe job generates. */
+export function fillNormal(rows: number, cols: number, o: { std: number; seed: number; stream: number }): Float32Array {
+  if (typeof o !== 'object' || o === null) fail('E_ARGUMENT', 'fillNormal options', 'must be an object');
+  checkFill(rows, cols, o.seed, o.stream, 'fillNormal');
+  const std = checkPositiveFinite(o.std, 'fillNormal std');
+  return callNative((native) => native.fill('normal', rows, cols, std, o.seed, o.stream));
+}
+
+/** Row-major rows x cols values of uniform(-bound, bound) for stream (seed, stream). */
+export function fillUniform(rows: number, cols: number, o: { bound: number; seed: number; stream: number }): Float32Array {
+  if (typeof o !== 'object' || o === null) fail('E_ARGUMENT', 'fillUniform options', 'must be an object');
+  checkFill(rows, cols, o.seed, o.stream, 'fillUniform');
+  const bound = checkPositiveFinite(o.bound, 'fillUniform bound');
+  return callNative((native) => native.fill('uniform', rows, cols, bound, o.seed, o.stream));
+}
+
+/** Which kernels run: chosen once at load from the CPU; ZEROLM_SIMD=scalar forces the portable ones. */
+export function simd(): 'avx2-fma' | 'scalar' {
+  return callNative((native) => native.simd());
+}
+
+/** Threads a batch uses by default: the hardware concurrency. */
+export function defaultThreads(): number {
+  return callNative((native) => native.defaultThreads());
+}
+
+/** Test hooks; not part of the public API. */
+export const nativeTestHooks = {
+  /** One Philox4x32-10 block: counter (4 words), key (2 words). */
+  philox4x32_10(counter: readonly number[], key: readonly number[]): Uint32Array {
+    return callNative((native) => native.philox4x32_10([...counter], [...key]));
+  },
+};
