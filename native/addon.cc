@@ -222,23 +222,23 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
   // spectraAsync(jobs, threads?, onProgress?) -> { promise, cancel() }
   Napi::Value SpectraAsync(const Napi::CallbackInfo& info);
 
-  // fill('normal' | 'uniform', rows, cols, scale, seed, stream) -> Float32Array
+  // fill('normal' | 'uniform', target: Float32Array, scale, seed, stream): values 0..length-1 of the stream
+  // written into target (allocated by the caller, so it belongs to the caller's realm).
   Napi::Value Fill(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
-      Napi::Object arguments = Napi::Object::New(info.Env());
-      const char* names[] = {"rows", "cols", "scale", "seed", "stream"};
-      for (size_t i = 0; i < 5; ++i) arguments.Set(names[i], info[i + 1]);
       const zerolm::Distribution distribution = parse_distribution(info[0], "distribution");
-      const size_t rows = dimension_field(arguments, "rows", "fill");
-      const size_t cols = dimension_field(arguments, "cols", "fill");
+      if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        fail("E_ARGUMENT", "fill: target must be a Float32Array");
+      Napi::Float32Array target = info[1].As<Napi::Float32Array>();
+      Napi::Object arguments = Napi::Object::New(info.Env());
+      arguments.Set("scale", info[2]);
+      arguments.Set("seed", info[3]);
+      arguments.Set("stream", info[4]);
       const double scale = positive_field(arguments, "scale", "fill");
       const uint32_t seed = uint32_field(arguments, "seed", "fill");
       const uint32_t stream = uint32_field(arguments, "stream", "fill");
-      if (static_cast<double>(rows) * static_cast<double>(cols) > 4294967295.0)
-        fail("E_SHAPE", "fill: rows * cols is too large for one Float32Array");
-      Napi::Float32Array out = Napi::Float32Array::New(info.Env(), rows * cols);
-      zerolm::fill_values(distribution, scale, seed, stream, 0, rows * cols, out.Data());
-      return out;
+      zerolm::fill_values(distribution, scale, seed, stream, 0, target.ElementLength(), target.Data());
+      return info.Env().Undefined();
     });
   }
 

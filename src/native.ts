@@ -4,6 +4,7 @@
  * The binary is loaded lazily, on first use, so pure-TypeScript modules work without it.
  */
 import * as path from 'path';
+import { types } from 'util';
 import { AbortError, ErrorCode, ZeroLMError } from './errors';
 
 export type NativeDistribution = { distribution: 'normal'; std: number } | { distribution: 'uniform'; bound: number };
@@ -85,7 +86,7 @@ interface NativeBinding {
     threads: number,
     onProgress?: (done: number, total: number) => void,
   ): { promise: Promise<NativeResult[]>; cancel(): void };
-  fill(distribution: 'normal' | 'uniform', rows: number, cols: number, scale: number, seed: number, stream: number): Float32Array;
+  fill(distribution: 'normal' | 'uniform', target: Float32Array, scale: number, seed: number, stream: number): void;
   simd(): 'avx2-fma' | 'scalar';
   defaultThreads(): number;
   philox4x32_10(counter: number[], key: number[]): Uint32Array;
@@ -211,7 +212,8 @@ function checkJob(job: unknown, field: string): NativeJob {
   if (hasValues && hasInit) fail('E_ARGUMENT', field, 'must have either values or init, not both');
   if (hasValues) {
     const values = record.values;
-    if (!(values instanceof Float32Array)) fail('E_ARGUMENT', `${field}.values`, `must be a Float32Array, got ${describe(values)}`);
+    // util.types works across realms (jest's sandbox has its own Float32Array).
+    if (!types.isFloat32Array(values)) fail('E_ARGUMENT', `${field}.values`, `must be a Float32Array, got ${describe(values)}`);
     if (values.length !== rows * cols) {
       fail('E_SHAPE', `${field}.values`, `has length ${values.length}, expected rows * cols = ${rows * cols}`);
     }
@@ -351,7 +353,8 @@ function toSpectrum(job: NativeJob, result: NativeResult): Spectrum {
     mean: result.mean,
     variance: result.variance,
   };
-  if (result.singularValues !== undefined) spectrum.singularValues = result.singularValues;
+  // Copied into this realm's Float64Array (the addon's belongs to the main context; jest runs in a sandbox).
+  if (result.singularValues !== undefined) spectrum.singularValues = new Float64Array(result.singularValues);
   if (result.logDet !== undefined) spectrum.logDet = result.logDet;
   if (result.top !== undefined) spectrum.top = result.top;
   return spectrum;
@@ -433,7 +436,9 @@ export function fillNormal(rows: number, cols: number, o: { std: number; seed: n
   if (typeof o !== 'object' || o === null) fail('E_ARGUMENT', 'fillNormal options', 'must be an object');
   checkFill(rows, cols, o.seed, o.stream, 'fillNormal');
   const std = checkPositiveFinite(o.std, 'fillNormal std');
-  return callNative((native) => native.fill('normal', rows, cols, std, o.seed, o.stream));
+  const target = new Float32Array(rows * cols);
+  callNative((native) => native.fill('normal', target, std, o.seed, o.stream));
+  return target;
 }
 
 /** Row-major rows x cols values of uniform(-bound, bound) for stream (seed, stream). */
@@ -441,7 +446,9 @@ export function fillUniform(rows: number, cols: number, o: { bound: number; seed
   if (typeof o !== 'object' || o === null) fail('E_ARGUMENT', 'fillUniform options', 'must be an object');
   checkFill(rows, cols, o.seed, o.stream, 'fillUniform');
   const bound = checkPositiveFinite(o.bound, 'fillUniform bound');
-  return callNative((native) => native.fill('uniform', rows, cols, bound, o.seed, o.stream));
+  const target = new Float32Array(rows * cols);
+  callNative((native) => native.fill('uniform', target, bound, o.seed, o.stream));
+  return target;
 }
 
 /** Which kernels run: chosen once at load from the CPU; ZEROLM_SIMD=scalar forces the portable ones. */
@@ -456,8 +463,16 @@ export function defaultThreads(): number {
 
 /** Test hooks; not part of the public API. */
 export const nativeTestHooks = {
+  /** The loaded addon itself. */
+  rawAddon(): Record<string, unknown> {
+    return load() as unknown as Record<string, unknown>;
+  },
+  /** spectraSync without the TypeScript checks, to exercise the addon's own; errors still mapped to ZeroLMError. */
+  unvalidatedSpectraSync(jobs: unknown, threads?: unknown): unknown {
+    return callNative((native) => (native.spectraSync as (j: unknown, t: unknown) => unknown)(jobs, threads));
+  },
   /** One Philox4x32-10 block: counter (4 words), key (2 words). */
   philox4x32_10(counter: readonly number[], key: readonly number[]): Uint32Array {
-    return callNative((native) => native.philox4x32_10([...counter], [...key]));
+    return new Uint32Array(callNative((native) => native.philox4x32_10([...counter], [...key])));
   },
 };

@@ -17,32 +17,15 @@ constexpr size_t kPackChunk = 16;    // micro-panels packed per task
 
 static_assert(kTile % kMicroRows == 0 && kTile % kMicroCols == 0, "tile must hold whole register tiles");
 
-template <typename Source>
-void pack_panel(const Operand& op, size_t first_row, size_t valid_rows, size_t width, size_t t0, size_t depth,
-                double* dst) {
-  const Source* src = static_cast<const Source*>(op.data);
-  const double scale = op.scale;
-  if (op.column_stride == 1) {
-    for (size_t r = 0; r < width; ++r) {
-      if (r < valid_rows) {
-        const Source* row = src + (first_row + r) * op.row_stride + t0;
-        for (size_t t = 0; t < depth; ++t) dst[t * width + r] = static_cast<double>(row[t]) * scale;
-      } else {
-        for (size_t t = 0; t < depth; ++t) dst[t * width + r] = 0.0;
-      }
-    }
-  } else {
-    for (size_t t = 0; t < depth; ++t) {
-      const Source* column = src + (t0 + t) * op.column_stride + first_row * op.row_stride;
-      double* out = dst + t * width;
-      for (size_t r = 0; r < valid_rows; ++r) out[r] = static_cast<double>(column[r * op.row_stride]) * scale;
-      for (size_t r = valid_rows; r < width; ++r) out[r] = 0.0;
-    }
-  }
-}
-
 // Packs rows [0, p) x columns [t0, t0 + depth) of op into micro-panels of `width` rows.
 void pack_operand(const Operand& op, size_t p, size_t width, size_t t0, size_t depth, double* dst, Team& team) {
+  const KernelTable& kernel = kernels();
+  PackSource source;
+  source.data = op.data;
+  source.is_float = op.is_float;
+  source.row_stride = op.row_stride;
+  source.column_stride = op.column_stride;
+  source.scale = op.scale;
   const size_t panels = (p + width - 1) / width;
   const size_t chunks = (panels + kPackChunk - 1) / kPackChunk;
   team.run(chunks, [&](size_t chunk) {
@@ -51,10 +34,7 @@ void pack_operand(const Operand& op, size_t p, size_t width, size_t t0, size_t d
       const size_t first_row = panel * width;
       const size_t valid = std::min(width, p - first_row);
       double* out = dst + panel * width * depth;
-      if (op.is_float)
-        pack_panel<float>(op, first_row, valid, width, t0, depth, out);
-      else
-        pack_panel<double>(op, first_row, valid, width, t0, depth, out);
+      kernel.pack_panel(source, first_row, valid, width, t0, depth, out);
     }
   });
 }

@@ -23,10 +23,26 @@ struct EntryStats {
   uint64_t count = 0;
 };
 
+// Source of a packed panel: element (i, t) is data[i * row_stride + t * column_stride] * scale.
+struct PackSource {
+  const void* data = nullptr;
+  bool is_float = false;  // float32 (converted exactly to double) or double
+  size_t row_stride = 0;
+  size_t column_stride = 0;
+  double scale = 1.0;
+};
+
+// Packs rows [first_row, first_row + valid_rows) x columns [t0, t0 + depth) as dst[t * width + r], rows from
+// valid_rows to width zero-filled. Portable version; the kernel tables add fast paths for unit strides.
+void pack_panel_generic(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,
+                        size_t depth, double* dst);
+
 struct KernelTable {
   const char* name;
   // stats += x[0..n)
   void (*stats_update)(EntryStats& stats, const float* x, size_t n);
+  void (*pack_panel)(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,
+                     size_t depth, double* dst);
   // c[r*ldc + j] += sum_k a[k*MR + r] * b[k*NR + j], r < MR, j < NR (packed panels, see dense.cc).
   void (*micro_kernel)(size_t depth, const double* a, const double* b, double* c, size_t ldc);
   // y[0..n) += A x, A symmetric n x n given by its lower triangle (row-major, leading dimension lda).

@@ -70,6 +70,86 @@ void stats_update_avx2(EntryStats& stats, const float* x, size_t n) {
   stats.count += n;
 }
 
+// Panels for the 6 x 8 micro-kernel (see PackSource). Fast paths: a source whose rows are adjacent for fixed t
+// (row_stride 1: one contiguous load per t) and a float source with contiguous rows (8 x 8 transposes).
+void pack_panel_avx2(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,
+                     size_t depth, double* dst) {
+  const bool unit_scale = source.scale == 1.0;
+  if (source.row_stride == 1 && valid_rows == width && unit_scale) {
+    if (source.is_float) {
+      const float* base = static_cast<const float*>(source.data) + first_row;
+      for (size_t t = 0; t < depth; ++t) {
+        const float* in = base + (t0 + t) * source.column_stride;
+        double* out = dst + t * width;
+        _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm_loadu_ps(in)));
+        if (width == 8) {
+          _mm256_storeu_pd(out + 4, _mm256_cvtps_pd(_mm_loadu_ps(in + 4)));
+        } else {
+          for (size_t r = 4; r < width; ++r) out[r] = in[r];
+        }
+      }
+    } else {
+      const double* base = static_cast<const double*>(source.data) + first_row;
+      for (size_t t = 0; t < depth; ++t) {
+        const double* in = base + (t0 + t) * source.column_stride;
+        double* out = dst + t * width;
+        _mm256_storeu_pd(out, _mm256_loadu_pd(in));
+        if (width == 8) {
+          _mm256_storeu_pd(out + 4, _mm256_loadu_pd(in + 4));
+        } else {
+          for (size_t r = 4; r < width; ++r) out[r] = in[r];
+        }
+      }
+    }
+    return;
+  }
+  if (source.is_float && source.column_stride == 1 && unit_scale && width <= 8) {
+    const float* base = static_cast<const float*>(source.data);
+    const float* rows[8];
+    for (size_t r = 0; r < 8; ++r) rows[r] = r < valid_rows ? base + (first_row + r) * source.row_stride + t0 : nullptr;
+    size_t t = 0;
+    for (; t + 8 <= depth; t += 8) {
+      __m256 v[8];
+      for (size_t r = 0; r < 8; ++r) v[r] = rows[r] != nullptr ? _mm256_loadu_ps(rows[r] + t) : _mm256_setzero_ps();
+      const __m256 a0 = _mm256_unpacklo_ps(v[0], v[1]), a1 = _mm256_unpackhi_ps(v[0], v[1]);
+      const __m256 a2 = _mm256_unpacklo_ps(v[2], v[3]), a3 = _mm256_unpackhi_ps(v[2], v[3]);
+      const __m256 a4 = _mm256_unpacklo_ps(v[4], v[5]), a5 = _mm256_unpackhi_ps(v[4], v[5]);
+      const __m256 a6 = _mm256_unpacklo_ps(v[6], v[7]), a7 = _mm256_unpackhi_ps(v[6], v[7]);
+      const __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
+      const __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
+      const __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
+      const __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+      // columns[q] = the 8 rows' values at t + q
+      const __m256 columns[8] = {
+          _mm256_permute2f128_ps(b0, b4, 0x20), _mm256_permute2f128_ps(b1, b5, 0x20),
+          _mm256_permute2f128_ps(b2, b6, 0x20), _mm256_permute2f128_ps(b3, b7, 0x20),
+          _mm256_permute2f128_ps(b0, b4, 0x31), _mm256_permute2f128_ps(b1, b5, 0x31),
+          _mm256_permute2f128_ps(b2, b6, 0x31), _mm256_permute2f128_ps(b3, b7, 0x31),
+      };
+      for (size_t q = 0; q < 8; ++q) {
+        double* out = dst + (t + q) * width;
+        _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm256_castps256_ps128(columns[q])));
+        const __m256d high = _mm256_cvtps_pd(_mm256_extractf128_ps(columns[q], 1));
+        if (width == 8) {
+          _mm256_storeu_pd(out + 4, high);
+        } else if (width == 6) {
+          _mm_storeu_pd(out + 4, _mm256_castpd256_pd128(high));
+        } else {
+          alignas(32) double spill[4];
+          _mm256_store_pd(spill, high);
+          for (size_t r = 4; r < width; ++r) out[r] = spill[r - 4];
+        }
+      }
+    }
+    for (; t < depth; ++t) {
+      double* out = dst + t * width;
+      for (size_t r = 0; r < width; ++r) out[r] = rows[r] != nullptr ? static_cast<double>(rows[r][t]) : 0.0;
+    }
+    return;
+  }
+  pack_panel_generic(source, first_row, valid_rows, width, t0, depth, dst);
+}
+
 // 6 x 8 register tile: 12 accumulators, two B vectors, one broadcast A value.
 void micro_kernel_avx2(size_t depth, const double* a, const double* b, double* c, size_t ldc) {
   __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
@@ -131,40 +211,76 @@ void micro_kernel_avx2(size_t depth, const double* a, const double* b, double* c
   _mm256_storeu_pd(row + 4, _mm256_add_pd(_mm256_loadu_pd(row + 4), c51));
 }
 
-// One pass over each row: its dot with x (for y[r]) and its axpy into y[0..r) (the mirrored upper half).
+// One pass over the lower triangle: row r contributes its dot with x to y[r] and, mirrored, x[r] times the row to
+// y[0..r). Four rows at a time share the loads and stores of x[j] and y[j], which otherwise bound this
+// memory-streaming loop.
 void symv_lower_avx2(size_t n, const double* a, size_t lda, const double* x, double* y) {
-  for (size_t r = 0; r < n; ++r) {
+  size_t r = 0;
+  for (; r + 4 <= n; r += 4) {
+    const double* row0 = a + r * lda;
+    const double* row1 = row0 + lda;
+    const double* row2 = row1 + lda;
+    const double* row3 = row2 + lda;
+    const __m256d x0 = _mm256_set1_pd(x[r]), x1 = _mm256_set1_pd(x[r + 1]);
+    const __m256d x2 = _mm256_set1_pd(x[r + 2]), x3 = _mm256_set1_pd(x[r + 3]);
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j + 4 <= r; j += 4) {
+      const __m256d xj = _mm256_loadu_pd(x + j);
+      const __m256d a0 = _mm256_loadu_pd(row0 + j), a1 = _mm256_loadu_pd(row1 + j);
+      const __m256d a2 = _mm256_loadu_pd(row2 + j), a3 = _mm256_loadu_pd(row3 + j);
+      acc0 = _mm256_fmadd_pd(a0, xj, acc0);
+      acc1 = _mm256_fmadd_pd(a1, xj, acc1);
+      acc2 = _mm256_fmadd_pd(a2, xj, acc2);
+      acc3 = _mm256_fmadd_pd(a3, xj, acc3);
+      __m256d yj = _mm256_loadu_pd(y + j);
+      yj = _mm256_fmadd_pd(a0, x0, yj);
+      yj = _mm256_fmadd_pd(a1, x1, yj);
+      yj = _mm256_fmadd_pd(a2, x2, yj);
+      yj = _mm256_fmadd_pd(a3, x3, yj);
+      _mm256_storeu_pd(y + j, yj);
+    }
+    double sums[4] = {horizontal_sum(acc0), horizontal_sum(acc1), horizontal_sum(acc2), horizontal_sum(acc3)};
+    const double* rows[4] = {row0, row1, row2, row3};
+    // The rest of the four rows: columns [j, r + q], a small triangle, done in scalar.
+    for (size_t q = 0; q < 4; ++q) {
+      const double* row = rows[q];
+      const double xq = x[r + q];
+      for (size_t c = j; c < r + q; ++c) {
+        sums[q] += row[c] * x[c];
+        y[c] += row[c] * xq;
+      }
+      y[r + q] += sums[q] + row[r + q] * xq;
+    }
+  }
+  for (; r < n; ++r) {
     const double* row = a + r * lda;
     const double xr = x[r];
-    const __m256d xr_vector = _mm256_set1_pd(xr);
-    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
-    size_t j = 0;
-    for (; j + 8 <= r; j += 8) {
-      const __m256d a0 = _mm256_loadu_pd(row + j), a1 = _mm256_loadu_pd(row + j + 4);
-      acc0 = _mm256_fmadd_pd(a0, _mm256_loadu_pd(x + j), acc0);
-      acc1 = _mm256_fmadd_pd(a1, _mm256_loadu_pd(x + j + 4), acc1);
-      _mm256_storeu_pd(y + j, _mm256_fmadd_pd(a0, xr_vector, _mm256_loadu_pd(y + j)));
-      _mm256_storeu_pd(y + j + 4, _mm256_fmadd_pd(a1, xr_vector, _mm256_loadu_pd(y + j + 4)));
+    double sum = 0;
+    for (size_t c = 0; c < r; ++c) {
+      sum += row[c] * x[c];
+      y[c] += row[c] * xr;
     }
-    double tail = 0;
-    for (; j < r; ++j) {
-      tail += row[j] * x[j];
-      y[j] += row[j] * xr;
-    }
-    y[r] += horizontal_sum(_mm256_add_pd(acc0, acc1)) + tail + row[r] * xr;
+    y[r] += sum + row[r] * xr;
   }
 }
 
+// Four independent accumulators: FMA latency, not throughput, would otherwise bound the loop.
 double dot_avx2(size_t n, const double* x, const double* y) {
   __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 16 <= n; i += 16) {
     acc0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i), acc0);
     acc1 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i + 4), _mm256_loadu_pd(y + i + 4), acc1);
+    acc2 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i + 8), _mm256_loadu_pd(y + i + 8), acc2);
+    acc3 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i + 12), _mm256_loadu_pd(y + i + 12), acc3);
   }
+  for (; i + 4 <= n; i += 4) acc0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i), acc0);
   double tail = 0;
   for (; i < n; ++i) tail += x[i] * y[i];
-  return horizontal_sum(_mm256_add_pd(acc0, acc1)) + tail;
+  return horizontal_sum(_mm256_add_pd(_mm256_add_pd(acc0, acc1), _mm256_add_pd(acc2, acc3))) + tail;
 }
 
 void axpy_avx2(size_t n, double alpha, const double* x, double* y) {
@@ -175,32 +291,43 @@ void axpy_avx2(size_t n, double alpha, const double* x, double* y) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+inline __m256d low_half(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+inline __m256d high_half(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+
 void gram_apply_avx2(size_t rows, size_t n, const float* w, const double* x, double* y) {
   for (size_t r = 0; r < rows; ++r) {
     const float* row = w + r * n;
     __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
     size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+      const __m256 v0 = _mm256_loadu_ps(row + j), v1 = _mm256_loadu_ps(row + j + 8);
+      acc0 = _mm256_fmadd_pd(low_half(v0), _mm256_loadu_pd(x + j), acc0);
+      acc1 = _mm256_fmadd_pd(high_half(v0), _mm256_loadu_pd(x + j + 4), acc1);
+      acc2 = _mm256_fmadd_pd(low_half(v1), _mm256_loadu_pd(x + j + 8), acc2);
+      acc3 = _mm256_fmadd_pd(high_half(v1), _mm256_loadu_pd(x + j + 12), acc3);
+    }
     for (; j + 8 <= n; j += 8) {
-      const __m256 values = _mm256_loadu_ps(row + j);
-      acc0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(values)), _mm256_loadu_pd(x + j), acc0);
-      acc1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(values, 1)), _mm256_loadu_pd(x + j + 4), acc1);
+      const __m256 v0 = _mm256_loadu_ps(row + j);
+      acc0 = _mm256_fmadd_pd(low_half(v0), _mm256_loadu_pd(x + j), acc0);
+      acc1 = _mm256_fmadd_pd(high_half(v0), _mm256_loadu_pd(x + j + 4), acc1);
     }
     double tail = 0;
     for (; j < n; ++j) tail += static_cast<double>(row[j]) * x[j];
-    const double projection = horizontal_sum(_mm256_add_pd(acc0, acc1)) + tail;
+    const double projection =
+        horizontal_sum(_mm256_add_pd(_mm256_add_pd(acc0, acc1), _mm256_add_pd(acc2, acc3))) + tail;
     const __m256d p = _mm256_set1_pd(projection);
     for (j = 0; j + 8 <= n; j += 8) {
       const __m256 values = _mm256_loadu_ps(row + j);
-      _mm256_storeu_pd(y + j, _mm256_fmadd_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(values)), _mm256_loadu_pd(y + j)));
-      _mm256_storeu_pd(y + j + 4,
-                       _mm256_fmadd_pd(p, _mm256_cvtps_pd(_mm256_extractf128_ps(values, 1)), _mm256_loadu_pd(y + j + 4)));
+      _mm256_storeu_pd(y + j, _mm256_fmadd_pd(p, low_half(values), _mm256_loadu_pd(y + j)));
+      _mm256_storeu_pd(y + j + 4, _mm256_fmadd_pd(p, high_half(values), _mm256_loadu_pd(y + j + 4)));
     }
     for (; j < n; ++j) y[j] += projection * static_cast<double>(row[j]);
   }
 }
 
 const KernelTable kAvx2Table = {
-    "avx2-fma", stats_update_avx2, micro_kernel_avx2, symv_lower_avx2, dot_avx2, axpy_avx2, gram_apply_avx2,
+    "avx2-fma", stats_update_avx2, pack_panel_avx2, micro_kernel_avx2, symv_lower_avx2, dot_avx2, axpy_avx2, gram_apply_avx2,
 };
 
 }  // namespace

@@ -4,6 +4,43 @@
 #include "kernels.h"
 
 namespace zerolm {
+
+namespace {
+
+template <typename Source>
+void pack_typed(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0, size_t depth,
+                double* dst) {
+  const Source* data = static_cast<const Source*>(source.data);
+  const double scale = source.scale;
+  if (source.column_stride == 1) {
+    for (size_t r = 0; r < width; ++r) {
+      if (r < valid_rows) {
+        const Source* row = data + (first_row + r) * source.row_stride + t0;
+        for (size_t t = 0; t < depth; ++t) dst[t * width + r] = static_cast<double>(row[t]) * scale;
+      } else {
+        for (size_t t = 0; t < depth; ++t) dst[t * width + r] = 0.0;
+      }
+    }
+  } else {
+    for (size_t t = 0; t < depth; ++t) {
+      const Source* column = data + (t0 + t) * source.column_stride + first_row * source.row_stride;
+      double* out = dst + t * width;
+      for (size_t r = 0; r < valid_rows; ++r) out[r] = static_cast<double>(column[r * source.row_stride]) * scale;
+      for (size_t r = valid_rows; r < width; ++r) out[r] = 0.0;
+    }
+  }
+}
+
+}  // namespace
+
+void pack_panel_generic(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,
+                        size_t depth, double* dst) {
+  if (source.is_float)
+    pack_typed<float>(source, first_row, valid_rows, width, t0, depth, dst);
+  else
+    pack_typed<double>(source, first_row, valid_rows, width, t0, depth, dst);
+}
+
 namespace {
 
 void stats_update_scalar(EntryStats& stats, const float* x, size_t n) {
@@ -87,7 +124,7 @@ void gram_apply_scalar(size_t rows, size_t n, const float* w, const double* x, d
 }
 
 const KernelTable kScalarTable = {
-    "scalar",       stats_update_scalar, micro_kernel_scalar, symv_lower_scalar,
+    "scalar",       stats_update_scalar, pack_panel_generic, micro_kernel_scalar, symv_lower_scalar,
     dot_scalar,     axpy_scalar,         gram_apply_scalar,
 };
 

@@ -166,12 +166,58 @@ bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_compon
   return true;
 }
 
+bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
+  if (n == 0) return true;
+  constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
+  constexpr double kEpsilonSquared = kEpsilon * kEpsilon;
+  // Work on squared off-diagonal entries: the QL sweep then needs one division per rotation and no square root.
+  for (size_t i = 0; i + 1 < n; ++i) e[i] = e[i] * e[i];
+  e[n - 1] = 0;
+  for (size_t l = 0; l < n; ++l) {
+    int iterations = 0;
+    for (;;) {
+      size_t m = l;
+      for (; m + 1 < n; ++m) {
+        const double scale = std::fabs(d[m]) + std::fabs(d[m + 1]);
+        if (e[m] <= kEpsilonSquared * scale * scale) break;
+      }
+      if (m == l) break;
+      if (++iterations > 60) return false;
+      // Shift: the eigenvalue of the leading 2 x 2 block nearer d[l].
+      const double root = std::sqrt(e[l]);
+      double sigma = (d[l + 1] - d[l]) / (2.0 * root);
+      const double radius = safe_hypot(sigma, 1.0);
+      sigma = d[l] - root / (sigma + std::copysign(radius, sigma));
+
+      double c = 1, s = 0;
+      double gamma = d[m] - sigma;
+      double p = gamma * gamma;
+      for (size_t i = m; i-- > l;) {
+        const double bb = e[i];
+        const double r = p + bb;
+        if (i + 1 != m) e[i + 1] = s * r;
+        const double old_c = c;
+        c = p / r;
+        s = bb / r;
+        const double old_gamma = gamma;
+        const double alpha = d[i];
+        gamma = c * (alpha - sigma) - s * old_gamma;
+        d[i + 1] = old_gamma + (alpha - gamma);
+        p = c != 0 ? (gamma * gamma) / c : old_c * bb;
+      }
+      e[l] = s * p;
+      d[l] = sigma + gamma;
+    }
+  }
+  return true;
+}
+
 bool symmetric_eigenvalues(size_t n, double* a, size_t lda, double* eigenvalues, Team& team,
                            const CancelToken& cancel) {
   if (n == 0) return true;
   AlignedBuffer<double> off_diagonal(n);
   tridiagonalize_lower(n, a, lda, eigenvalues, off_diagonal.data(), team, cancel);
-  if (!tridiagonal_eigenvalues(n, eigenvalues, off_diagonal.data(), nullptr)) return false;
+  if (!tridiagonal_eigenvalues_root_free(n, eigenvalues, off_diagonal.data())) return false;
   std::sort(eigenvalues, eigenvalues + n);
   return true;
 }

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { ZeroLMError } from '../errors';
 import { loadBenchmark } from '../eval/benchmarks';
 import { componentsOfPlans, resolveScoreOptions, toPlan, type ScoreOptions } from '../proxy/score';
-import { calibrateAlpha, type AlphaStrategy, type Calibration } from '.';
+import { calibrateAlpha, type AlphaStrategy, type Calibration, type CalibrationCriterion } from '.';
 
 export const CALIBRATION_FORMAT = 'zerolm-calibration';
 export const CALIBRATION_VERSION = 1;
@@ -26,6 +26,7 @@ export interface CalibrationFile extends Omit<Calibration, 'sample'> {
 
 export interface CalibrateBenchmarkOptions extends ScoreOptions {
   strategy?: AlphaStrategy;
+  criterion?: CalibrationCriterion;
   sampleSize?: number;
   sampleSeed?: number;
   dataDir?: string;
@@ -43,7 +44,7 @@ export async function calibrateBenchmark(name: string, options: CalibrateBenchma
       labels: benchmark.entries.map((e) => e.label),
       higherIsBetter: benchmark.higherIsBetter,
     },
-    { strategy: options.strategy, sampleSize: options.sampleSize, seed: options.sampleSeed, alpha: options.alpha },
+    { strategy: options.strategy, criterion: options.criterion, sampleSize: options.sampleSize, seed: options.sampleSeed, alpha: options.alpha },
   );
   const { sample, ...rest } = calibration;
   return {

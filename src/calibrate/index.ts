@@ -1,12 +1,15 @@
 /**
  * Alpha strategies: how the balance between the attention and the FFN capacity is chosen.
  * - sampling: draw k labelled architectures, sweep alpha over a grid, keep the best Kendall tau on the sample.
+ *   The criterion is tau-a by default: tau-b forgives ties, so maximising it drives alpha to 0 or 1 where many
+ *   architectures share a score (on nas-bench-bert, attention capacity alone is just depth x width) and the
+ *   ranking collapses; tau-a gives ties nothing.
  * - heuristic: the reading of ZeroLM's Algorithm 1 in DESIGN.md: sweep alpha over [-1.5, 1.5] in steps of 0.1,
  *   take the mean of the two alphas with the largest |tau| (on the same sample).
  * - fixed: a given alpha.
  */
 import { ZeroLMError } from '../errors';
-import { kendallTauB } from '../eval/rank';
+import { kendallTauA, kendallTauB } from '../eval/rank';
 import { combine, validateAlpha } from '../proxy/alpha';
 import { sampleSplit, seededRandom } from './random';
 
@@ -19,8 +22,8 @@ export interface AlphaGrid {
   step: number;
 }
 export const HEURISTIC_GRID: AlphaGrid = { from: -1.5, to: 1.5, step: 0.1 };
-/** The sampling sweep covers the heuristic's range at twice its resolution. */
-export const SAMPLING_GRID: AlphaGrid = { from: -1.5, to: 1.5, step: 0.05 };
+/** The sampling sweep covers the heuristic's range at ten times its resolution. */
+export const SAMPLING_GRID: AlphaGrid = { from: -1.5, to: 1.5, step: 0.01 };
 
 export interface CalibrationData {
   attention: ArrayLike<number>;
@@ -30,8 +33,13 @@ export interface CalibrationData {
   higherIsBetter: boolean;
 }
 
+export type CalibrationCriterion = 'tau-a' | 'tau-b';
+export const calibrationCriteria: readonly CalibrationCriterion[] = ['tau-a', 'tau-b'];
+
 export interface CalibrateOptions {
   strategy?: AlphaStrategy;
+  /** What 'sampling' maximises and 'heuristic' ranks by (default tau-a). */
+  criterion?: CalibrationCriterion;
   /** Labelled architectures drawn for calibration (sampling and heuristic). Clamped to the data size. */
   sampleSize?: number;
   seed?: number;
@@ -47,7 +55,8 @@ export interface Calibration {
   strategy: AlphaStrategy;
   sampleSize: number;
   seed: number;
-  /** Kendall tau-b of the score against the (oriented) labels on the calibration sample; NaN for 'fixed'. */
+  criterion: CalibrationCriterion;
+  /** The criterion's value for the chosen alpha on the calibration sample; NaN for 'fixed'. */
   kendallOnSample: number;
   grid?: AlphaGrid;
   /** Rows used for calibration, in the data's order. */
@@ -63,15 +72,23 @@ export function gridValues(grid: AlphaGrid): number[] {
   return Array.from({ length: count + 1 }, (_, i) => Math.round((grid.from + i * grid.step) * 1e10) / 1e10);
 }
 
-function tauFor(data: CalibrationData, rows: ArrayLike<number>, alpha: number): number {
+/**
+ * Scores are compared to 12 significant digits: architectures that differ only in the order their (equal) layers
+ * are summed must tie, not be ordered by rounding noise.
+ */
+export function forRanking(score: number): number {
+  return Number.isFinite(score) && score !== 0 ? Number(score.toPrecision(12)) : score;
+}
+
+function tauFor(data: CalibrationData, rows: ArrayLike<number>, alpha: number, criterion: CalibrationCriterion): number {
   const scores = new Float64Array(rows.length);
   const labels = new Float64Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    scores[i] = combine(data.attention[r], data.ffn[r], alpha);
+    scores[i] = forRanking(combine(data.attention[r], data.ffn[r], alpha));
     labels[i] = data.higherIsBetter ? data.labels[r] : -data.labels[r];
   }
-  return kendallTauB(scores, labels);
+  return criterion === 'tau-a' ? kendallTauA(scores, labels) : kendallTauB(scores, labels);
 }
 
 export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions = {}): Calibration {
@@ -84,8 +101,12 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
     throw new ZeroLMError('E_ARGUMENT', `attention (${data.attention.length}), ffn (${data.ffn.length}) and labels (${n}) must have the same length`);
   }
   const seed = options.seed ?? 0;
+  const criterion = options.criterion ?? 'tau-a';
+  if (!calibrationCriteria.includes(criterion)) {
+    throw new ZeroLMError('E_ARGUMENT', `criterion must be one of ${calibrationCriteria.join(', ')}, got ${JSON.stringify(criterion)}`, { field: 'criterion' });
+  }
   if (strategy === 'fixed') {
-    return { alpha: validateAlpha(options.alpha, 'alpha'), strategy, sampleSize: 0, seed, kendallOnSample: Number.NaN, sample: [] };
+    return { alpha: validateAlpha(options.alpha, 'alpha'), strategy, criterion, sampleSize: 0, seed, kendallOnSample: Number.NaN, sample: [] };
   }
   const candidates = options.candidates ? Array.from(options.candidates) : Array.from({ length: n }, (_, i) => i);
   const requested = options.sampleSize ?? 50;
@@ -99,7 +120,7 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
 
   const grid = options.grid ?? (strategy === 'heuristic' ? HEURISTIC_GRID : SAMPLING_GRID);
   const alphas = gridValues(grid);
-  const taus = alphas.map((alpha) => tauFor(data, sample, alpha));
+  const taus = alphas.map((alpha) => tauFor(data, sample, alpha, criterion));
   let alpha: number;
   if (strategy === 'heuristic') {
     // Mean of the two alphas with the largest |tau| (ties broken by grid order), as Algorithm 1 is read.
@@ -111,5 +132,5 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
     const winners = alphas.filter((_, i) => taus[i] === best);
     alpha = winners.length > 0 ? winners[Math.floor((winners.length - 1) / 2)] : 0.5;
   }
-  return { alpha, strategy, sampleSize, seed, kendallOnSample: tauFor(data, sample, alpha), grid, sample };
+  return { alpha, strategy, criterion, sampleSize, seed, kendallOnSample: tauFor(data, sample, alpha, criterion), grid, sample };
 }

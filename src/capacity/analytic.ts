@@ -41,17 +41,17 @@ function shapeOf(rows: number, cols: number, variance: number): Shape & { varian
   const checkedVariance = checkVariance(variance);
   const small = Math.min(shape.rows, shape.cols);
   const large = Math.max(shape.rows, shape.cols);
-  return { ...shape, small, large, ratio: small / large, variance: checkedVariance };
+  return { rows: shape.rows, cols: shape.cols, small, large, ratio: small / large, variance: checkedVariance };
 }
 
 /**
- * Gamma(x + 1/2) / Gamma(x) for x > 0: the recurrence lifts x to >= 10, where Stirling's series of the log-ratio
+ * Gamma(x + 1/2) / Gamma(x) for x > 0: the recurrence lifts x to >= 15, where Stirling's series of the log-ratio
  * (written without cancellation) is accurate to double precision.
  */
 export function gammaHalfRatio(x: number): number {
   let factor = 1;
   let y = x;
-  while (y < 10) {
+  while (y < 15) {
     // Gamma(y + 1/2)/Gamma(y) = [Gamma(y + 3/2)/Gamma(y + 1)] * y / (y + 1/2)
     factor *= y / (y + 0.5);
     y += 1;
@@ -60,7 +60,7 @@ export function gammaHalfRatio(x: number): number {
   const stirling = (z: number): number => {
     const inverse = 1 / z;
     const inverse2 = inverse * inverse;
-    return inverse * (1 / 12 - inverse2 * (1 / 360 - inverse2 * (1 / 1260 - inverse2 / 1680)));
+    return inverse * (1 / 12 - inverse2 * (1 / 360 - inverse2 * (1 / 1260 - inverse2 * (1 / 1680 - inverse2 / 1188))));
   };
   const logRatio = y * Math.log1p(0.5 / y) + 0.5 * Math.log(y) - 0.5 + stirling(y + 0.5) - stirling(y);
   return factor * Math.exp(logRatio);
@@ -116,10 +116,14 @@ export function expectedSpectralNorm(rows: number, cols: number, variance: numbe
   return analyticLargestSingularValue(rows, cols, variance).mean;
 }
 
-/** E[sum s^2] / E[s_max]^2. */
+/**
+ * E[sum s^2] / E[s_max]^2, clamped to [1, k], the range of the exact measure (for k = 1 the exact value is 1, while
+ * E[s]^2 < E[s^2] would put the ratio just above it).
+ */
 export function expectedStableRank(rows: number, cols: number, variance: number): number {
   const top = expectedSpectralNorm(rows, cols, variance);
-  return expectedSumSquares(rows, cols, variance) / (top * top);
+  const value = expectedSumSquares(rows, cols, variance) / (top * top);
+  return Math.min(Math.max(value, 1), Math.min(rows, cols));
 }
 
 /**
@@ -143,8 +147,8 @@ export function expectedPcaCount(rows: number, cols: number, variance: number, e
   const fraction = checkFraction(eta, 'eta');
   if (fraction === 1) return small;
   const { countFraction } = mpEnergyQuantile(ratio, fraction);
-  // The tiny slack keeps an exact integer (up to rounding in the quadrature) from being bumped to the next one.
-  return Math.min(Math.max(Math.ceil(small * countFraction - 1e-9), 1), small);
+  // The slack (far above the quadrature error, far below 1) keeps an exact integer from being bumped to the next one.
+  return Math.min(Math.max(Math.ceil(small * countFraction * (1 - 1e-9)), 1), small);
 }
 
 /**

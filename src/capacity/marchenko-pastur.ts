@@ -56,7 +56,7 @@ interface Substitution {
   thetaOf(lambda: number): number;
   /** Integral of g(x) * w(theta) d theta over [from, to]. */
   integrate(g: (x: number) => number, from?: number, to?: number): number;
-  /** x(theta)^p w(theta): the integrand for the p-th moment in x, for Newton steps. */
+  /** x(theta) and the MP weight w(theta) at one theta: the integrand's derivative for Newton steps. */
   weightAt(theta: number): { x: number; weight: number };
 }
 

@@ -8,7 +8,7 @@ import { seedPolicies } from '../weights/init';
 import { measureNames } from '../capacity/measures';
 import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { scoreMany, isScoreError } from '../proxy/many';
-import { alphaStrategies, type AlphaStrategy } from '../calibrate';
+import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { readCalibration, writeCalibration, calibrateBenchmark } from '../calibrate/file';
 import { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } from '../eval/evaluate';
 import { formatEvalTable } from '../eval/report';
@@ -187,6 +187,7 @@ export function buildProgram(): Command {
     .requiredOption('--out <file>', 'where to write the calibration JSON')
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
+    .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
     .option('--sample-size <k>', 'labelled architectures to calibrate on', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
     .action(async (benchmark: string, flags) => {
@@ -194,6 +195,7 @@ export function buildProgram(): Command {
         ...scoreOptionsFrom(flags),
         cache,
         strategy: flags.strategy as AlphaStrategy,
+        criterion: flags.criterion as CalibrationCriterion,
         alpha: flags.alpha,
         sampleSize: flags.sampleSize,
         sampleSeed: flags.sampleSeed,
@@ -212,6 +214,7 @@ export function buildProgram(): Command {
     .option('--measures <list>', 'comma-separated measures, or "all"', list)
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
+    .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
     .option('--sample-size <k>', 'labelled architectures per calibration sample', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
     .option('--splits <r>', 'random calibration/held-out splits', integer('--splits', 1, 100000), DEFAULT_SPLITS)
     .option('--split-seed <n>', 'seed of the splits', integer('--split-seed', 0, 0xffffffff), 0)
@@ -227,6 +230,7 @@ export function buildProgram(): Command {
         builds,
         measures,
         strategy: flags.strategy as AlphaStrategy,
+        criterion: flags.criterion as CalibrationCriterion,
         alpha: flags.alpha,
         sampleSize: flags.sampleSize,
         splits: flags.splits,

@@ -3,10 +3,11 @@
  * repeat over seeded splits; baselines (#params, FLOPs, peer proxies, an NSC-style MP log-det) are measured on the
  * very same held-out architectures.
  */
-import { calibrateAlpha, type AlphaStrategy } from '../calibrate';
+import { calibrateAlpha, forRanking, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { sampleSplit, seededRandom } from '../calibrate/random';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import type { ModelPlan } from '../arch/types';
+import { combine } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, toPlan, type ScoreOptions } from '../proxy/score';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
@@ -33,6 +34,7 @@ export interface EvalReport {
   perHead: boolean;
   seedPolicy: string;
   alphaStrategy: AlphaStrategy;
+  criterion: CalibrationCriterion;
   sampleSize: number;
   splits: number;
   seed: number;
@@ -47,6 +49,7 @@ export interface EvaluateOptions extends Omit<ScoreOptions, 'alpha' | 'measure' 
   builds?: string[];
   measures?: string[];
   strategy?: AlphaStrategy;
+  criterion?: CalibrationCriterion;
   /** Alpha for the 'fixed' strategy. */
   alpha?: number;
   sampleSize?: number;
@@ -151,10 +154,10 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
         const calibration = calibrateAlpha(
           { attention, ffn, labels, higherIsBetter: benchmark.higherIsBetter },
           // The split's own sample: calibrate exactly on the architectures held out from evaluation.
-          { strategy, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
+          { strategy, criterion: options.criterion, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
         );
         alphas.push(calibration.alpha);
-        const score = Float64Array.from(rest, (r) => calibration.alpha * attention[r] + (1 - calibration.alpha) * ffn[r]);
+        const score = Float64Array.from(rest, (r) => forRanking(combine(attention[r], ffn[r], calibration.alpha)));
         const y = pick(oriented, rest);
         s.push(spearman(score, y));
         k.push(kendallTauB(score, y));
@@ -169,6 +172,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
         perHead: resolved.perHead,
         seedPolicy: resolved.seedPolicy,
         alphaStrategy: strategy,
+        criterion: options.criterion ?? 'tau-a',
         sampleSize: strategy === 'fixed' ? 0 : sampleSize,
         splits: splits.length,
         seed: splitSeed,

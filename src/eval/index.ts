@@ -3,6 +3,7 @@ export {
   pearson,
   spearman,
   kendallTauB,
+  kendallTauA,
   kendallTauBNaive,
   kendallWithinParamBand,
   topKOverlap,

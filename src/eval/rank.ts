@@ -150,7 +150,23 @@ export function kendallTauB(x: ArrayLike<number>, y: ArrayLike<number>): number 
   return knightTauB(xs, ys);
 }
 
+/**
+ * Kendall's tau-a, (P - Q) / (n(n-1)/2), O(n log n): tied pairs count in the denominator and earn nothing. Unlike
+ * tau-b it does not reward a score for collapsing many architectures onto one value, which makes it the safer
+ * criterion for choosing a parameter such as alpha.
+ */
+export function kendallTauA(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const [xs, ys] = pairedArrays(x, y, 'kendallTauA');
+  const counts = knightCounts(xs, ys);
+  return counts.concordantMinusDiscordant / counts.totalPairs;
+}
+
 function knightTauB(xs: Float64Array, ys: Float64Array): number {
+  const { totalPairs, tiedX, tiedY, concordantMinusDiscordant } = knightCounts(xs, ys);
+  return tauBFromCounts(totalPairs, tiedX, tiedY, concordantMinusDiscordant);
+}
+
+function knightCounts(xs: Float64Array, ys: Float64Array): { totalPairs: number; tiedX: number; tiedY: number; concordantMinusDiscordant: number } {
   const n = xs.length;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -222,8 +238,7 @@ function knightTauB(xs: Float64Array, ys: Float64Array): number {
   tiedY += pairsOf(runY);
 
   const totalPairs = pairsOf(n);
-  const concordantMinusDiscordant = totalPairs - tiedX - tiedY + tiedBoth - 2 * swaps;
-  return tauBFromCounts(totalPairs, tiedX, tiedY, concordantMinusDiscordant);
+  return { totalPairs, tiedX, tiedY, concordantMinusDiscordant: totalPairs - tiedX - tiedY + tiedBoth - 2 * swaps };
 }
 
 // Plain comparisons rather than Math.sign: the O(n^2) loops stay fast where Math is not inlined (jest's vm realm).

@@ -4,7 +4,7 @@
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
 import { buildPlan } from '../arch';
-import type { FamilyName, InitScheme, MatrixSpec, ModelPlan } from '../arch/types';
+import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { getMeasure, type Measure, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
@@ -85,6 +85,11 @@ export interface ResolvedScoreOptions {
   signal?: AbortSignal;
   cache: CapacityCache;
   memoryLimitBytes?: number;
+  /**
+   * Capacities of layers already scored with these options, by LayerPlan identity. Builders hand out one shared,
+   * immutable LayerPlan per distinct layer, so a stream of candidates from one space mostly hits this memo.
+   */
+  layerMemo: WeakMap<LayerPlan, LayerScore>;
 }
 
 export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOptions {
@@ -116,6 +121,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     signal: options.signal,
     cache: options.cache ?? new CapacityCache(),
     memoryLimitBytes: options.memoryLimitBytes,
+    layerMemo: new WeakMap(),
   };
 }
 
@@ -167,13 +173,13 @@ function cacheKey(matrix: ScoredMatrix, options: ResolvedScoreOptions): string {
  */
 export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Array<Omit<Score, 'score' | 'alpha'>>> {
   throwIfAborted(options.signal);
-  const { cache, measure, measureOptions } = options;
-  // Pass 1: resolve every scored matrix to its cache key; collect the missing ones once.
-  const planKeys: string[][][][] = []; // plan -> layer -> [attentionKeys, ffnKeys]
+  const { cache, measure, measureOptions, layerMemo } = options;
+  // Pass 1: resolve every scored matrix of a layer not yet memoised to its cache key; collect the missing ones once.
+  const pending = new Map<LayerPlan, string[][]>(); // layer -> [attentionKeys, ffnKeys]
   const missing = new Map<string, ScoredMatrix>();
   for (const plan of plans) {
-    const layerKeys: string[][][] = [];
     for (const layer of plan.layers) {
+      if (layerMemo.has(layer) || pending.has(layer)) continue;
       const blocks: string[][] = [];
       for (const block of [layer.attention, layer.ffn]) {
         const keys: string[] = [];
@@ -188,9 +194,8 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
         }
         blocks.push(keys);
       }
-      layerKeys.push(blocks);
+      pending.set(layer, blocks);
     }
-    planKeys.push(layerKeys);
   }
 
   // Pass 2: compute the missing capacities.
@@ -213,11 +218,11 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
     if (value !== undefined) return value;
     throw new ZeroLMError('E_CACHE', `capacity cache evicted "${key}" within one batch: raise its maxEntries (now ${cache.maxEntries}) or lower the batch size`);
   };
-  return plans.map((plan, p) => {
-    const layers = planKeys[p].map(([attentionKeys, ffnKeys]) => ({
-      attention: sum(attentionKeys.map(capacityOf)),
-      ffn: sum(ffnKeys.map(capacityOf)),
-    }));
+  for (const [layer, [attentionKeys, ffnKeys]] of pending) {
+    layerMemo.set(layer, Object.freeze({ attention: sum(attentionKeys.map(capacityOf)), ffn: sum(ffnKeys.map(capacityOf)) }));
+  }
+  return plans.map((plan) => {
+    const layers = plan.layers.map((layer) => layerMemo.get(layer) as LayerScore);
     return {
       ...(plan.id === undefined ? {} : { id: plan.id }),
       attention: sum(layers.map((l) => l.attention)),
