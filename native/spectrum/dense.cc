@@ -41,34 +41,38 @@ void pack_operand(const Operand& op, size_t p, size_t width, size_t t0, size_t d
 
 }  // namespace
 
-void lower_update(size_t p, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc, Team& team,
-                  const CancelToken& cancel) {
-  if (p == 0 || k == 0) return;
+namespace {
+
+// C[i][j] += sum_t X(i, t) Y(j, t) over i < m, j < n (only j <= i, at register-tile granularity, if lower).
+void update_tiles(size_t m, size_t n, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc,
+                  bool lower, Team& team, const CancelToken& cancel) {
+  if (m == 0 || n == 0 || k == 0) return;
   const KernelTable& kernel = kernels();
-  const size_t a_panels = (p + kMicroRows - 1) / kMicroRows;
-  const size_t b_panels = (p + kMicroCols - 1) / kMicroCols;
+  const size_t a_panels = (m + kMicroRows - 1) / kMicroRows;
+  const size_t b_panels = (n + kMicroCols - 1) / kMicroCols;
   const size_t block_depth = std::min(k, kDepthBlock);
   AlignedBuffer<double> packed_a(a_panels * kMicroRows * block_depth);
   AlignedBuffer<double> packed_b(b_panels * kMicroCols * block_depth);
-  const size_t tiles_per_side = (p + kTile - 1) / kTile;
+  const size_t row_tiles = (m + kTile - 1) / kTile;
+  const size_t col_tiles = (n + kTile - 1) / kTile;
   std::vector<std::pair<size_t, size_t>> tiles;
-  for (size_t ib = 0; ib < tiles_per_side; ++ib)
-    for (size_t jb = 0; jb <= ib; ++jb) tiles.emplace_back(ib, jb);
+  for (size_t ib = 0; ib < row_tiles; ++ib)
+    for (size_t jb = 0; jb < col_tiles && (!lower || jb <= ib); ++jb) tiles.emplace_back(ib, jb);
 
   for (size_t t0 = 0; t0 < k; t0 += kDepthBlock) {
     cancel.check();
     const size_t depth = std::min(kDepthBlock, k - t0);
-    pack_operand(x, p, kMicroRows, t0, depth, packed_a.data(), team);
-    pack_operand(y, p, kMicroCols, t0, depth, packed_b.data(), team);
+    pack_operand(x, m, kMicroRows, t0, depth, packed_a.data(), team);
+    pack_operand(y, n, kMicroCols, t0, depth, packed_b.data(), team);
     team.run(tiles.size(), [&](size_t task) {
       const size_t i0 = tiles[task].first * kTile, j0 = tiles[task].second * kTile;
-      const size_t i_end = std::min(p, i0 + kTile), j_end = std::min(p, j0 + kTile);
+      const size_t i_end = std::min(m, i0 + kTile), j_end = std::min(n, j0 + kTile);
       alignas(32) double edge[kMicroRows * kMicroCols];
       for (size_t col = j0; col < j_end; col += kMicroCols) {
         const double* b_panel = packed_b.data() + (col / kMicroCols) * kMicroCols * depth;
         const size_t valid_cols = std::min(kMicroCols, j_end - col);
         for (size_t row = i0; row < i_end; row += kMicroRows) {
-          if (col > row + kMicroRows - 1) continue;  // register tile entirely above the diagonal
+          if (lower && col > row + kMicroRows - 1) continue;  // register tile entirely above the diagonal
           const double* a_panel = packed_a.data() + (row / kMicroRows) * kMicroRows * depth;
           const size_t valid_rows = std::min(kMicroRows, i_end - row);
           if (valid_rows == kMicroRows && valid_cols == kMicroCols) {
@@ -83,6 +87,18 @@ void lower_update(size_t p, size_t k, const Operand& x, const Operand& y, double
       }
     });
   }
+}
+
+}  // namespace
+
+void lower_update(size_t p, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc, Team& team,
+                  const CancelToken& cancel) {
+  update_tiles(p, p, k, x, y, c, ldc, true, team, cancel);
+}
+
+void multiply_accumulate(size_t m, size_t n, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc,
+                         Team& team, const CancelToken& cancel) {
+  update_tiles(m, n, k, x, y, c, ldc, false, team, cancel);
 }
 
 void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team, const CancelToken& cancel) {

@@ -22,6 +22,10 @@ struct Operand {
 void lower_update(size_t p, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc, Team& team,
                   const CancelToken& cancel);
 
+// C[i][j] += sum_t X(i, t) * Y(j, t) for i < m, j < n (row-major C); same fixed order as lower_update.
+void multiply_accumulate(size_t m, size_t n, size_t k, const Operand& x, const Operand& y, double* c, size_t ldc,
+                         Team& team, const CancelToken& cancel);
+
 // G = W W^T (rows <= cols) or W^T W (rows > cols): the Gram matrix of the smaller side, p = min(rows, cols),
 // lower triangle of g (p x p, leading dimension p) filled; float products are exact in double.
 void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team, const CancelToken& cancel);

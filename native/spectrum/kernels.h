@@ -1,6 +1,7 @@
 // Hot loops with two implementations: portable scalar (kernels_scalar.cc) and AVX2+FMA (kernels_avx2.cc).
 // One table is chosen at load time from the CPU's features; ZEROLM_SIMD=scalar forces the scalar table.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -49,6 +50,13 @@ struct KernelTable {
   void (*symv_lower)(size_t n, const double* a, size_t lda, const double* x, double* y);
   double (*dot)(size_t n, const double* x, const double* y);
   void (*axpy)(size_t n, double alpha, const double* x, double* y);  // y += alpha x
+  // y[0..n) -= sum_{q<k} coefficients[q] * columns[q * ld + 0..n): one pass over y.
+  void (*subtract_columns)(size_t n, size_t k, const double* columns, size_t ld, const double* coefficients, double* y);
+  // out[q] = columns[q * ld + 0..n) . x for q < k: one pass over x per four columns.
+  void (*dot_columns)(size_t n, size_t k, const double* columns, size_t ld, const double* x, double* out);
+  // Band (bandwidth b, bulge area zeroed) to tridiagonal d, e in place; false if *cancel became true.
+  bool (*band_to_tridiagonal)(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
+                              const std::atomic<bool>* cancel);
   // y[0..n) += (w . x) w for every row w of the row-major float matrix (rows x n): y += W^T W x.
   void (*gram_apply)(size_t rows, size_t n, const float* w, const double* x, double* y);
 };

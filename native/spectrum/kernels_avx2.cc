@@ -2,8 +2,10 @@
 // check in kernels_dispatch.cc.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "band_chase.h"
 #include "kernels.h"
 
 namespace zerolm {
@@ -147,11 +149,54 @@ void pack_panel_avx2(const PackSource& source, size_t first_row, size_t valid_ro
     }
     return;
   }
+  if (!source.is_float && source.column_stride == 1 && width <= 8) {
+    // Double rows: 4 x 4 transposes.
+    const double* base = static_cast<const double*>(source.data);
+    const double* rows[8];
+    for (size_t r = 0; r < 8; ++r) rows[r] = r < valid_rows ? base + (first_row + r) * source.row_stride + t0 : nullptr;
+    const __m256d scale = _mm256_set1_pd(source.scale);
+    size_t t = 0;
+    for (; t + 4 <= depth; t += 4) {
+      for (size_t group = 0; group < width; group += 4) {
+        __m256d v[4];
+        for (size_t r = 0; r < 4; ++r) {
+          const double* row = group + r < 8 ? rows[group + r] : nullptr;
+          v[r] = row != nullptr ? _mm256_mul_pd(_mm256_loadu_pd(row + t), scale) : _mm256_setzero_pd();
+        }
+        const __m256d a0 = _mm256_unpacklo_pd(v[0], v[1]), a1 = _mm256_unpackhi_pd(v[0], v[1]);
+        const __m256d a2 = _mm256_unpacklo_pd(v[2], v[3]), a3 = _mm256_unpackhi_pd(v[2], v[3]);
+        const __m256d columns[4] = {
+            _mm256_permute2f128_pd(a0, a2, 0x20), _mm256_permute2f128_pd(a1, a3, 0x20),
+            _mm256_permute2f128_pd(a0, a2, 0x31), _mm256_permute2f128_pd(a1, a3, 0x31),
+        };
+        const size_t count = std::min<size_t>(4, width - group);
+        for (size_t q = 0; q < 4; ++q) {
+          double* out = dst + (t + q) * width + group;
+          if (count == 4) {
+            _mm256_storeu_pd(out, columns[q]);
+          } else {
+            alignas(32) double spill[4];
+            _mm256_store_pd(spill, columns[q]);
+            for (size_t r = 0; r < count; ++r) out[r] = spill[r];
+          }
+        }
+      }
+    }
+    for (; t < depth; ++t) {
+      double* out = dst + t * width;
+      for (size_t r = 0; r < width; ++r) out[r] = rows[r] != nullptr ? rows[r][t] * source.scale : 0.0;
+    }
+    return;
+  }
   pack_panel_generic(source, first_row, valid_rows, width, t0, depth, dst);
 }
 
 // 6 x 8 register tile: 12 accumulators, two B vectors, one broadcast A value.
 void micro_kernel_avx2(size_t depth, const double* a, const double* b, double* c, size_t ldc) {
+  for (size_t r = 0; r < kMicroRows; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kMicroCols - 1), _MM_HINT_T0);
+  }
   __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
   __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
   __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
@@ -291,6 +336,65 @@ void axpy_avx2(size_t n, double alpha, const double* x, double* y) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// 32 rows at a time: eight independent FMA chains hide the FMA latency across the k columns.
+void subtract_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, const double* coefficients,
+                           double* y) {
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256d acc[8];
+    for (int l = 0; l < 8; ++l) acc[l] = _mm256_loadu_pd(y + i + 4 * l);
+    for (size_t q = 0; q < k; ++q) {
+      const __m256d c = _mm256_set1_pd(coefficients[q]);
+      const double* column = columns + q * ld + i;
+      for (int l = 0; l < 8; ++l) acc[l] = _mm256_fnmadd_pd(c, _mm256_loadu_pd(column + 4 * l), acc[l]);
+    }
+    for (int l = 0; l < 8; ++l) _mm256_storeu_pd(y + i + 4 * l, acc[l]);
+  }
+  for (; i + 4 <= n; i += 4) {
+    __m256d acc = _mm256_loadu_pd(y + i);
+    for (size_t q = 0; q < k; ++q)
+      acc = _mm256_fnmadd_pd(_mm256_set1_pd(coefficients[q]), _mm256_loadu_pd(columns + q * ld + i), acc);
+    _mm256_storeu_pd(y + i, acc);
+  }
+  for (; i < n; ++i) {
+    double value = y[i];
+    for (size_t q = 0; q < k; ++q) value -= coefficients[q] * columns[q * ld + i];
+    y[i] = value;
+  }
+}
+
+void dot_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, const double* x, double* out) {
+  size_t q = 0;
+  for (; q + 4 <= k; q += 4) {
+    const double* c0 = columns + q * ld;
+    const double* c1 = c0 + ld;
+    const double* c2 = c1 + ld;
+    const double* c3 = c2 + ld;
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const __m256d xi = _mm256_loadu_pd(x + i);
+      acc0 = _mm256_fmadd_pd(_mm256_loadu_pd(c0 + i), xi, acc0);
+      acc1 = _mm256_fmadd_pd(_mm256_loadu_pd(c1 + i), xi, acc1);
+      acc2 = _mm256_fmadd_pd(_mm256_loadu_pd(c2 + i), xi, acc2);
+      acc3 = _mm256_fmadd_pd(_mm256_loadu_pd(c3 + i), xi, acc3);
+    }
+    double tails[4] = {0, 0, 0, 0};
+    for (; i < n; ++i) {
+      tails[0] += c0[i] * x[i];
+      tails[1] += c1[i] * x[i];
+      tails[2] += c2[i] * x[i];
+      tails[3] += c3[i] * x[i];
+    }
+    out[q] = horizontal_sum(acc0) + tails[0];
+    out[q + 1] = horizontal_sum(acc1) + tails[1];
+    out[q + 2] = horizontal_sum(acc2) + tails[2];
+    out[q + 3] = horizontal_sum(acc3) + tails[3];
+  }
+  for (; q < k; ++q) out[q] = dot_avx2(n, columns + q * ld, x);
+}
+
 inline __m256d low_half(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
 inline __m256d high_half(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
 
@@ -326,8 +430,14 @@ void gram_apply_avx2(size_t rows, size_t n, const float* w, const double* x, dou
   }
 }
 
+bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
+                              const std::atomic<bool>* cancel) {
+  return band_chase::reduce(n, a, lda, b, d, e, cancel);
+}
+
 const KernelTable kAvx2Table = {
-    "avx2-fma", stats_update_avx2, pack_panel_avx2, micro_kernel_avx2, symv_lower_avx2, dot_avx2, axpy_avx2, gram_apply_avx2,
+    "avx2-fma",      stats_update_avx2,     pack_panel_avx2,  micro_kernel_avx2, symv_lower_avx2, dot_avx2,
+    axpy_avx2,       subtract_columns_avx2, dot_columns_avx2, band_to_tridiagonal_avx2, gram_apply_avx2,
 };
 
 }  // namespace

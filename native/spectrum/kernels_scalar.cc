@@ -1,6 +1,7 @@
 // Portable kernels. Same lane structure as the AVX2 ones so that both round alike wherever they can.
 #include <cmath>
 
+#include "band_chase.h"
 #include "kernels.h"
 
 namespace zerolm {
@@ -109,6 +110,19 @@ void axpy_scalar(size_t n, double alpha, const double* x, double* y) {
   for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+void subtract_columns_scalar(size_t n, size_t k, const double* columns, size_t ld, const double* coefficients,
+                             double* y) {
+  for (size_t q = 0; q < k; ++q) {
+    const double* column = columns + q * ld;
+    const double coefficient = coefficients[q];
+    for (size_t i = 0; i < n; ++i) y[i] -= coefficient * column[i];
+  }
+}
+
+void dot_columns_scalar(size_t n, size_t k, const double* columns, size_t ld, const double* x, double* out) {
+  for (size_t q = 0; q < k; ++q) out[q] = dot_scalar(n, columns + q * ld, x);
+}
+
 void gram_apply_scalar(size_t rows, size_t n, const float* w, const double* x, double* y) {
   for (size_t r = 0; r < rows; ++r) {
     const float* row = w + r * n;
@@ -123,9 +137,15 @@ void gram_apply_scalar(size_t rows, size_t n, const float* w, const double* x, d
   }
 }
 
+bool band_to_tridiagonal_scalar(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
+                                const std::atomic<bool>* cancel) {
+  return band_chase::reduce(n, a, lda, b, d, e, cancel);
+}
+
 const KernelTable kScalarTable = {
     "scalar",       stats_update_scalar, pack_panel_generic, micro_kernel_scalar, symv_lower_scalar,
-    dot_scalar,     axpy_scalar,         gram_apply_scalar,
+    dot_scalar,     axpy_scalar,         subtract_columns_scalar, dot_columns_scalar, band_to_tridiagonal_scalar,
+    gram_apply_scalar,
 };
 
 }  // namespace

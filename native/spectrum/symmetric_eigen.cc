@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "aligned_buffer.h"
 #include "dense.h"
@@ -32,21 +33,34 @@ void tridiagonalize_lower(size_t n, double* a, size_t lda, double* diagonal, dou
   AlignedBuffer<double> panel(2 * kPanel * n);
   AlignedBuffer<double> swapped(2 * kPanel * n);
   AlignedBuffer<double> column(n);
+  AlignedBuffer<double> block(kPanel * n);  // the panel's columns, gathered row by row (one pass, few TLB misses)
+  double coefficients[2 * kPanel];
 
   for (size_t j0 = 0; j0 < n; j0 += kPanel) {
     const size_t width = std::min(kPanel, n - j0);
     double* v_columns = panel.data();
     double* w_columns = panel.data() + width * n;
+    const size_t height = n - j0;
+    for (size_t r = j0; r < n; ++r) {
+      const double* row = a + r * lda + j0;
+      const size_t count = std::min(width, r - j0 + 1);
+      for (size_t q = 0; q < count; ++q) block[q * height + (r - j0)] = row[q];
+    }
     for (size_t i = 0; i < width; ++i) {
       cancel.check();
       const size_t c = j0 + i;
       const size_t below = n - c - 1;  // length of the Householder vector
       double* col = column.data();
-      for (size_t t = 0; t <= below; ++t) col[t] = a[(c + t) * lda + c];
-      // Bring column c up to date with the reflections already taken in this panel.
-      for (size_t q = 0; q < i; ++q) {
-        kernel.axpy(below + 1, -w_columns[q * n + c], v_columns + q * n + c, col);
-        kernel.axpy(below + 1, -v_columns[q * n + c], w_columns + q * n + c, col);
+      std::copy(block.data() + i * height + i, block.data() + i * height + height, col);
+      // Bring column c up to date with the reflections already taken in this panel:
+      // col -= V[c:, :i] W[c, :i]^T + W[c:, :i] V[c, :i]^T.
+      if (i > 0) {
+        for (size_t q = 0; q < i; ++q) {
+          coefficients[q] = w_columns[q * n + c];
+          coefficients[kPanel + q] = v_columns[q * n + c];
+        }
+        kernel.subtract_columns(below + 1, i, v_columns + c, n, coefficients, col);
+        kernel.subtract_columns(below + 1, i, w_columns + c, n, coefficients + kPanel, col);
       }
       diagonal[c] = col[0];
       double* v = v_columns + i * n;
@@ -79,13 +93,12 @@ void tridiagonalize_lower(size_t n, double* a, size_t lda, double* diagonal, dou
 
       // w = tau (A_eff v) - (tau^2 / 2)(v^T A_eff v) v, A_eff = stored trailing matrix minus this panel's updates.
       kernel.symv_lower(below, a + (c + 1) * lda + c + 1, lda, v, w);
-      for (size_t q = 0; q < i; ++q) {
-        const double* vq = v_columns + q * n + c + 1;
-        const double* wq = w_columns + q * n + c + 1;
-        const double w_dot = kernel.dot(below, wq, v);
-        const double v_dot = kernel.dot(below, vq, v);
-        kernel.axpy(below, -w_dot, vq, w);
-        kernel.axpy(below, -v_dot, wq, w);
+      if (i > 0) {
+        // w -= V (W^T v) + W (V^T v), over rows c+1..n-1.
+        kernel.dot_columns(below, i, w_columns + c + 1, n, v, coefficients);
+        kernel.dot_columns(below, i, v_columns + c + 1, n, v, coefficients + kPanel);
+        kernel.subtract_columns(below, i, v_columns + c + 1, n, coefficients, w);
+        kernel.subtract_columns(below, i, w_columns + c + 1, n, coefficients + kPanel, w);
       }
       for (size_t t = 0; t < below; ++t) w[t] *= tau;
       kernel.axpy(below, -0.5 * tau * kernel.dot(below, w, v), v, w);
@@ -108,6 +121,189 @@ void tridiagonalize_lower(size_t n, double* a, size_t lda, double* diagonal, dou
     right.scale = 1.0;
     lower_update(n - next, 2 * width, left, right, a + next * lda + next, lda, team, cancel);
   }
+}
+
+namespace {
+
+constexpr size_t kBandwidth = 32;      // two-stage: band of the first stage
+constexpr size_t kSymmetricBlock = 96;  // row blocks of the symmetric matrix-times-panel product
+
+// X += A V with A symmetric (lower triangle of a, n x n) and V column-major n x k (leading dimension n); X row-major
+// n x k. One task per block of output rows, so the sums never depend on the team's size.
+void symmetric_times_panel(size_t n, size_t k, const double* a, size_t lda, const double* v, double* x, Team& team,
+                           const CancelToken& cancel) {
+  const size_t blocks = (n + kSymmetricBlock - 1) / kSymmetricBlock;
+  team.run(blocks, [&](size_t block) {
+    Team alone(1);
+    const size_t i0 = block * kSymmetricBlock, i1 = std::min(n, i0 + kSymmetricBlock), height = i1 - i0;
+    double* out = x + i0 * k;
+    Operand panel_rows;  // (j, t) -> V[t][j], rows t of V from some start
+    panel_rows.row_stride = n;
+    panel_rows.column_stride = 1;
+    if (i0 > 0) {  // A[I, 0:i0] V[0:i0]
+      Operand left;
+      left.data = a + i0 * lda;
+      left.row_stride = lda;
+      left.column_stride = 1;
+      panel_rows.data = v;
+      multiply_accumulate(height, k, i0, left, panel_rows, out, k, alone, cancel);
+    }
+    {  // the diagonal block, made full
+      AlignedBuffer<double> full(height * height);
+      for (size_t r = 0; r < height; ++r)
+        for (size_t c = 0; c <= r; ++c) full[r * height + c] = full[c * height + r] = a[(i0 + r) * lda + i0 + c];
+      Operand diagonal;
+      diagonal.data = full.data();
+      diagonal.row_stride = height;
+      diagonal.column_stride = 1;
+      panel_rows.data = v + i0;
+      multiply_accumulate(height, k, height, diagonal, panel_rows, out, k, alone, cancel);
+    }
+    if (i1 < n) {  // A[i1:n, I]^T V[i1:n]
+      Operand below;
+      below.data = a + i1 * lda + i0;
+      below.row_stride = 1;
+      below.column_stride = lda;
+      panel_rows.data = v + i1;
+      multiply_accumulate(height, k, n - i1, below, panel_rows, out, k, alone, cancel);
+    }
+  });
+}
+
+// First stage: A -> Q^T A Q with bandwidth b, by blocked Householder QR of each b-column panel below the band
+// and a two-sided compact-WY update of the trailing matrix (all matrix-matrix work). Afterwards the entries with
+// b < r - c < 2b are zero, as the bulge chase expects.
+void reduce_to_band(size_t n, double* a, size_t lda, size_t b, Team& team, const CancelToken& cancel) {
+  const KernelTable& kernel = kernels();
+  if (n <= b + 1) return;
+  AlignedBuffer<double> panel(n * b), reflectors(n * b), product(n * b), pair(2 * n * b), swapped(2 * n * b);
+  std::vector<double> tau(b), t_matrix(b * b), small(b * b), z(b);
+  for (size_t j0 = 0; j0 + b + 1 < n; j0 += b) {
+    cancel.check();
+    const size_t top = j0 + b, rows = n - top;
+    const size_t width = std::min(b, n - j0);
+    const size_t k = std::min(width, rows);  // reflectors in this panel
+    double* p = panel.data();
+    double* v = reflectors.data();
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t q = 0; q < width; ++q) p[q * rows + r] = a[(top + r) * lda + j0 + q];
+    // Householder QR of the panel (rows x width, column-major): R above, reflectors in V.
+    for (size_t q = 0; q < k; ++q) {
+      double* col = p + q * rows;
+      double* vq = v + q * rows;
+      const double alpha = col[q];
+      const double sigma = q + 1 < rows ? kernel.dot(rows - q - 1, col + q + 1, col + q + 1) : 0.0;
+      std::fill(vq, vq + q, 0.0);
+      vq[q] = 1;
+      if (sigma == 0) {
+        tau[q] = 0;
+        std::fill(vq + q + 1, vq + rows, 0.0);
+        continue;
+      }
+      const double norm = std::sqrt(alpha * alpha + sigma);
+      const double beta = alpha <= 0 ? norm : -norm;
+      tau[q] = (beta - alpha) / beta;
+      const double scale = 1.0 / (alpha - beta);
+      for (size_t r = q + 1; r < rows; ++r) vq[r] = col[r] * scale;
+      col[q] = beta;
+      for (size_t t = q + 1; t < width; ++t) {
+        double* other = p + t * rows;
+        const double s = kernel.dot(rows - q, vq + q, other + q);
+        kernel.axpy(rows - q, -tau[q] * s, vq + q, other + q);
+      }
+    }
+    // The band: R's upper triangle; everything below it in these columns becomes zero.
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t q = 0; q < width; ++q) a[(top + r) * lda + j0 + q] = r <= q ? p[q * rows + r] : 0.0;
+
+    // T (k x k upper triangular) with H_0 ... H_{k-1} = I - V T V^T.
+    for (size_t q = 0; q < k; ++q) {
+      for (size_t i = 0; i < q; ++i) z[i] = kernel.dot(rows - q, v + i * rows + q, v + q * rows + q);
+      for (size_t i = 0; i < q; ++i) {
+        double sum = 0;
+        for (size_t l = i; l < q; ++l) sum += t_matrix[i * b + l] * z[l];
+        t_matrix[i * b + q] = -tau[q] * sum;
+      }
+      t_matrix[q * b + q] = tau[q];
+      for (size_t i = q + 1; i < k; ++i) t_matrix[i * b + q] = 0;
+    }
+
+    // X = A22 V T (rows x k, row-major), then W = X - 1/2 V (T^T V^T X). All products below are small GEMMs.
+    Team alone(1);
+    double* av = product.data();
+    std::fill(av, av + rows * k, 0.0);
+    symmetric_times_panel(rows, k, a + top * lda + top, lda, v, av, team, cancel);
+    double* x = pair.data();  // X, row-major rows x k (pair is free until [V W] is built)
+    std::fill(x, x + rows * k, 0.0);
+    Operand av_rows;  // (i, t) -> AV[i][t]
+    av_rows.data = av;
+    av_rows.row_stride = k;
+    av_rows.column_stride = 1;
+    Operand t_columns;  // (j, t) -> T[t][j]
+    t_columns.data = t_matrix.data();
+    t_columns.row_stride = 1;
+    t_columns.column_stride = b;
+    multiply_accumulate(rows, k, k, av_rows, t_columns, x, k, team, cancel);
+    // small = V^T X (k x k)
+    std::fill(small.begin(), small.end(), 0.0);
+    Operand v_transposed;  // (i, t) -> V[t][i]
+    v_transposed.data = v;
+    v_transposed.row_stride = rows;
+    v_transposed.column_stride = 1;
+    Operand x_columns;  // (q, t) -> X[t][q]
+    x_columns.data = x;
+    x_columns.row_stride = 1;
+    x_columns.column_stride = k;
+    multiply_accumulate(k, k, rows, v_transposed, x_columns, small.data(), b, alone, cancel);
+    // Z = T^T small (k x k)
+    std::vector<double> zmat(k * k);
+    for (size_t i = 0; i < k; ++i)
+      for (size_t q = 0; q < k; ++q) {
+        double sum = 0;
+        for (size_t l = 0; l <= i; ++l) sum += t_matrix[l * b + i] * small[l * b + q];
+        zmat[i * k + q] = sum;
+      }
+    // W = X - 1/2 V Z, into av (row-major rows x k)
+    double* w = av;
+    std::copy(x, x + rows * k, w);
+    Operand v_rows;  // (r, i) -> V[r][i]
+    v_rows.data = v;
+    v_rows.row_stride = 1;
+    v_rows.column_stride = rows;
+    v_rows.scale = -0.5;
+    Operand z_columns;  // (q, i) -> Z[i][q]
+    z_columns.data = zmat.data();
+    z_columns.row_stride = 1;
+    z_columns.column_stride = k;
+    multiply_accumulate(rows, k, k, v_rows, z_columns, w, k, team, cancel);
+    // [V W] and [W V], column-major rows x 2k, for A22 -= V W^T + W V^T.
+    double* vw = pair.data();
+    double* wv = swapped.data();
+    for (size_t q = 0; q < k; ++q) std::copy(v + q * rows, v + (q + 1) * rows, wv + (k + q) * rows);
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t q = 0; q < k; ++q) wv[q * rows + r] = w[r * k + q];
+    for (size_t q = 0; q < k; ++q) {
+      std::copy(v + q * rows, v + (q + 1) * rows, vw + q * rows);
+      std::copy(wv + q * rows, wv + (q + 1) * rows, vw + (k + q) * rows);
+    }
+    Operand left;
+    left.data = vw;
+    left.row_stride = 1;
+    left.column_stride = rows;
+    left.scale = -1.0;
+    Operand right = left;
+    right.data = wv;
+    right.scale = 1.0;
+    lower_update(rows, 2 * k, left, right, a + top * lda + top, lda, team, cancel);
+  }
+}
+
+}  // namespace
+
+void tridiagonalize_two_stage(size_t n, double* a, size_t lda, double* diagonal, double* off_diagonal, Team& team,
+                              const CancelToken& cancel) {
+  reduce_to_band(n, a, lda, kBandwidth, team, cancel);
+  if (!kernels().band_to_tridiagonal(n, a, lda, kBandwidth, diagonal, off_diagonal, cancel.flag())) throw Cancelled{};
 }
 
 bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_components) {
@@ -170,6 +366,16 @@ bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
   if (n == 0) return true;
   constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
   constexpr double kEpsilonSquared = kEpsilon * kEpsilon;
+  // Deflate when an off-diagonal entry is below eps * ||T||: every eigenvalue then carries an absolute error of
+  // order eps * ||T||, which the reduction to tridiagonal form has already made; a purely local test would
+  // spend many sweeps resolving the (near-)zero eigenvalues of rank-deficient Gram matrices to digits we drop.
+  double norm = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double left = i > 0 ? std::fabs(e[i - 1]) : 0.0;
+    const double right = i + 1 < n ? std::fabs(e[i]) : 0.0;
+    norm = std::max(norm, std::fabs(d[i]) + left + right);
+  }
+  const double global_floor = kEpsilonSquared * norm * norm;
   // Work on squared off-diagonal entries: the QL sweep then needs one division per rotation and no square root.
   for (size_t i = 0; i + 1 < n; ++i) e[i] = e[i] * e[i];
   e[n - 1] = 0;
@@ -179,7 +385,7 @@ bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
       size_t m = l;
       for (; m + 1 < n; ++m) {
         const double scale = std::fabs(d[m]) + std::fabs(d[m + 1]);
-        if (e[m] <= kEpsilonSquared * scale * scale) break;
+        if (e[m] <= kEpsilonSquared * scale * scale || e[m] <= global_floor) break;
       }
       if (m == l) break;
       if (++iterations > 60) return false;

@@ -1,5 +1,6 @@
 // Eigenvalues of a dense symmetric matrix: blocked Householder reduction to tridiagonal form, then implicit QL.
 #pragma once
+#include <atomic>
 #include <cstddef>
 
 #include "team.h"
@@ -10,6 +11,11 @@ namespace zerolm {
 // tridiagonal matrix with the same eigenvalues: diagonal[0..n), off_diagonal[0..n-1). Overwrites a.
 void tridiagonalize_lower(size_t n, double* a, size_t lda, double* diagonal, double* off_diagonal, Team& team,
                           const CancelToken& cancel);
+
+// Same result (to rounding) in two stages: to a band of width 32 with matrix-matrix work only, then Householder
+// bulge chasing from band to tridiagonal. Avoids the memory-bound matrix-vector half of the one-stage method.
+void tridiagonalize_two_stage(size_t n, double* a, size_t lda, double* diagonal, double* off_diagonal, Team& team,
+                              const CancelToken& cancel);
 
 // Eigenvalues of the symmetric tridiagonal matrix (diagonal d[0..n), off-diagonal e[0..n-1)) by implicit QL with
 // Wilkinson shifts, written into d (unsorted). e is destroyed. If last_components is not null it must hold n

@@ -20,6 +20,7 @@ class CancelToken {
   CancelToken() = default;
   explicit CancelToken(const std::atomic<bool>* flag) : flag_(flag) {}
   bool requested() const { return flag_ != nullptr && flag_->load(std::memory_order_relaxed); }
+  const std::atomic<bool>* flag() const { return flag_; }
   void check() const {
     if (requested()) throw Cancelled{};
   }

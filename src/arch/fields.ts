@@ -15,6 +15,14 @@ export function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Whether `value` is a valid dimension (a positive integer no larger than MAX_DIMENSION): the builders' fast check,
+ * which calls the reporting readers only when it fails, so field paths are formatted only for errors.
+ */
+export function isDimension(value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && value <= MAX_DIMENSION && Number.isInteger(value);
+}
+
 /** Joins a parent path and a key: ('a.b', 'c') -> 'a.b.c'; ('', 'c') -> 'c'. */
 export function fieldPath(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;

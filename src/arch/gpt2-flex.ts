@@ -27,6 +27,8 @@ import {
   describeValue,
   fieldError,
   indexPath,
+  isDimension,
+  isRecord,
   readOptionalBoolean,
   readOptionalFiniteNumber,
   readOptionalPositiveInteger,
@@ -37,8 +39,9 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
-import type { LayerPlan, MatrixSpec, ModelPlan } from './types';
+import { countMemoLayer, deepFreeze, registerMemo, trimMemo } from './memo';
+import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
+import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
 export const GPT2_FLEX_BUILDS = ['default'] as const;
 export const GPT2_FLEX_DEFAULT_BUILD = 'default';
@@ -87,43 +90,88 @@ export function cleanCutoffs(cutoffs: number[], tokenCount: number, path: string
 
 function readCutoffs(record: JsonRecord, tokenCount: number): number[] {
   const value = record.cutoffs;
-  const raw = value === undefined || value === null ? [...ARCHAI_DEFAULT_CUTOFFS, tokenCount] : value;
-  if (!Array.isArray(raw)) throw fieldError('E_FORMAT', 'cutoffs', `must be a list of positive integers, got ${describeValue(raw)}`);
-  const numbers = raw.map((entry, i) => checkPositiveInteger(entry, indexPath('cutoffs', i)));
+  if (value === undefined || value === null) return cleanCutoffs([...ARCHAI_DEFAULT_CUTOFFS, tokenCount], tokenCount, 'cutoffs');
+  if (Array.isArray(value) && value.every(isDimension)) return cleanCutoffs(value as number[], tokenCount, 'cutoffs');
+  // Slow path, only for a wrong value: the readers name the entry.
+  if (!Array.isArray(value)) throw fieldError('E_FORMAT', 'cutoffs', `must be a list of positive integers, got ${describeValue(value)}`);
+  const numbers = value.map((entry, i) => checkPositiveInteger(entry, indexPath('cutoffs', i)));
   return cleanCutoffs(numbers, tokenCount, 'cutoffs');
+}
+
+function isBoolean(value: unknown): value is boolean {
+  return value === true || value === false;
 }
 
 function readTieProjections(record: JsonRecord, clusterCount: number, adaptive: boolean): boolean[] {
   const value = record.tie_projs;
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
     // archai's default_tie_proj: the head cluster's projection is tied only when the softmax is not adaptive.
-    return [!adaptive, ...new Array<boolean>(clusterCount - 1).fill(true)];
+    const ties = new Array<boolean>(clusterCount).fill(true);
+    ties[0] = !adaptive;
+    return ties;
   }
   if (!Array.isArray(value)) throw fieldError('E_FORMAT', 'tie_projs', `must be a list of true/false, got ${describeValue(value)}`);
   if (value.length < clusterCount) {
     throw fieldError('E_FORMAT', 'tie_projs', `has ${value.length} entries but the softmax has ${clusterCount} clusters`);
   }
-  return value.slice(0, clusterCount).map((entry, i) => {
+  const ties = value.slice(0, clusterCount);
+  if (ties.every(isBoolean)) return ties as boolean[];
+  return ties.map((entry, i) => {
     if (typeof entry !== 'boolean') throw fieldError('E_FORMAT', indexPath('tie_projs', i), `must be true or false, got ${describeValue(entry)}`);
     return entry;
   });
 }
 
+/** A required per-layer size as a list of one entry per layer; the reporting reader runs only for a wrong value. */
+function perLayer(record: JsonRecord, key: string, layerCount: number): number[] {
+  const value = record[key];
+  if (Array.isArray(value)) {
+    if (value.length === layerCount && value.every(isDimension)) return value.slice() as number[];
+  } else if (isDimension(value)) {
+    return new Array<number>(layerCount).fill(value);
+  }
+  return readPerLayer(record, key, '', layerCount);
+}
+
+function dimension(record: JsonRecord, key: string): number {
+  const value = record[key];
+  return isDimension(value) ? value : readPositiveInteger(record, key, '');
+}
+
+function optionalDimension(record: JsonRecord, key: string, fallback: number): number {
+  const value = record[key];
+  if (value === undefined || value === null) return fallback;
+  return isDimension(value) ? value : readOptionalPositiveInteger(record, key, '', fallback);
+}
+
+function optionalBoolean(record: JsonRecord, key: string, fallback: boolean): boolean {
+  const value = record[key];
+  if (value === undefined || value === null) return fallback;
+  return isBoolean(value) ? value : readOptionalBoolean(record, key, '', fallback);
+}
+
+function optionalPositive(record: JsonRecord, key: string, fallback: number): number {
+  const value = record[key];
+  if (value === undefined || value === null) return fallback;
+  return typeof value === 'number' && value > 0 && value < Infinity ? value : readOptionalFiniteNumber(record, key, '', fallback);
+}
+
 export function parseGpt2Flex(input: unknown): Gpt2FlexArchitecture {
-  const record = requireRecord(input, '');
-  const layerCount = readPositiveInteger(record, 'n_layer', '');
-  const modelSize = readPositiveInteger(record, 'd_model', '');
-  const heads = readPerLayer(record, 'n_head', '', layerCount);
-  heads.forEach((h, i) => {
-    if (modelSize % h !== 0) {
+  const record = isRecord(input) ? input : requireRecord(input, '');
+  const layerCount = dimension(record, 'n_layer');
+  const modelSize = dimension(record, 'd_model');
+  const heads = perLayer(record, 'n_head', layerCount);
+  for (let i = 0; i < layerCount; i++) {
+    // (An entry is undefined only in a sparse list given through the API; like forEach, skip it.)
+    if (heads[i] !== undefined && modelSize % heads[i] !== 0) {
       const path = Array.isArray(record.n_head) ? indexPath('n_head', i) : 'n_head';
-      throw fieldError('E_FORMAT', path, `${h} heads do not divide d_model ${modelSize}`);
+      throw fieldError('E_FORMAT', path, `${heads[i]} heads do not divide d_model ${modelSize}`);
     }
-  });
-  const innerSizes = readPerLayer(record, 'd_inner', '', layerCount);
-  const tokenCount = readPositiveInteger(record, 'n_token', '');
-  const embedSize = record.d_embed === -1 ? modelSize : readOptionalPositiveInteger(record, 'd_embed', '', modelSize);
-  const divVal = readOptionalPositiveInteger(record, 'div_val', '', 1);
+  }
+  const innerSizes = perLayer(record, 'd_inner', layerCount);
+  const tokenCount = dimension(record, 'n_token');
+  const embedSize = record.d_embed === -1 ? modelSize : optionalDimension(record, 'd_embed', modelSize);
+  const divVal = optionalDimension(record, 'div_val', 1);
   const cutoffs = readCutoffs(record, tokenCount);
   if (divVal > 1) {
     const smallest = Math.floor(embedSize / divVal ** (cutoffs.length - 1));
@@ -131,24 +179,17 @@ export function parseGpt2Flex(input: unknown): Gpt2FlexArchitecture {
       throw fieldError('E_FORMAT', 'div_val', `div_val ${divVal} shrinks d_embed ${embedSize} to zero over ${cutoffs.length} clusters`);
     }
   }
-  const adaptive = readOptionalBoolean(record, 'adaptive', '', true);
-  const architecture: Gpt2FlexArchitecture = {
-    layerCount,
-    modelSize,
-    embedSize,
-    heads,
-    innerSizes,
-    tokenCount,
-    divVal,
-    cutoffs,
-    tieWeight: readOptionalBoolean(record, 'tie_weight', '', true),
-    tieProjections: readTieProjections(record, cutoffs.length, adaptive),
-    positions: readOptionalPositiveInteger(record, 'tgt_len', '', 192),
-    weightInitStd: readOptionalFiniteNumber(record, 'weight_init_std', '', 0.02),
-    projectionInitStd: readOptionalFiniteNumber(record, 'proj_init_std', '', 0.01),
-  };
+  const adaptive = optionalBoolean(record, 'adaptive', true);
+  const tieWeight = optionalBoolean(record, 'tie_weight', true);
+  const tieProjections = readTieProjections(record, cutoffs.length, adaptive);
+  const positions = optionalDimension(record, 'tgt_len', 192);
+  const weightInitStd = optionalPositive(record, 'weight_init_std', 0.02);
+  const projectionInitStd = optionalPositive(record, 'proj_init_std', 0.01);
   const id = idOf(record.id);
-  return id === undefined ? architecture : { id, ...architecture };
+  // Literals rather than a spread; the id comes first when there is one, as it always has.
+  return id === undefined
+    ? { layerCount, modelSize, embedSize, heads, innerSizes, tokenCount, divVal, cutoffs, tieWeight, tieProjections, positions, weightInitStd, projectionInitStd }
+    : { id, layerCount, modelSize, embedSize, heads, innerSizes, tokenCount, divVal, cutoffs, tieWeight, tieProjections, positions, weightInitStd, projectionInitStd };
 }
 
 /** Embedding-side matrices and counts: the adaptive embedding, learned positions, and the softmax's own parameters. */
@@ -193,43 +234,112 @@ function embeddingSide(a: Gpt2FlexArchitecture): { extras: MatrixSpec[]; adaptiv
   return { extras, adaptiveEmbedding, softmax };
 }
 
+/**
+ * Memo of built layers. A context is one (init, d_model, n_layer): n_layer sets the residual init of c_proj and which
+ * layer holds the final LayerNorm. Within it a layer depends on its index, heads and d_inner; the attention block
+ * (index, heads) is shared further by layers that differ only in d_inner.
+ */
+interface Gpt2Context {
+  init: InitScheme;
+  residualInit: InitScheme;
+  attention: Map<number, MatrixSpec[]>;
+  layers: Map<number | string, LayerPlan>;
+}
+
+/** Contexts by init (weight_init_std for the default init, the JSON of a caller-given one), then d_model and n_layer. */
+const contexts = new Map<number | string, Map<number, Gpt2Context>>();
+registerMemo(() => contexts.clear());
+
+const TWO_POW_21 = 2 ** 21;
+
+function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2Context {
+  const initKey = init === undefined ? a.weightInitStd : JSON.stringify(init);
+  let byShape = contexts.get(initKey);
+  if (byShape === undefined) {
+    byShape = new Map();
+    contexts.set(initKey, byShape);
+  }
+  // d_model and n_layer are at most 2^20 each: one exact number.
+  const shapeKey = a.modelSize * TWO_POW_21 + a.layerCount;
+  let context = byShape.get(shapeKey);
+  if (context === undefined) {
+    const frozen = init === undefined ? undefined : deepFreeze(init);
+    context = {
+      init: frozen ?? Object.freeze(normalInit(a.weightInitStd)),
+      residualInit: frozen ?? Object.freeze(normalInit(a.weightInitStd / Math.sqrt(2 * a.layerCount))),
+      attention: new Map(),
+      layers: new Map(),
+    };
+    byShape.set(shapeKey, context);
+  }
+  return context;
+}
+
+function attentionBlock(context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
+  const key = index * TWO_POW_21 + heads;
+  let block = context.attention.get(key);
+  if (block === undefined) {
+    const prefix = `layers.${index}.attention`;
+    block = deepFreeze([
+      matrix(`${prefix}.query`, d, d, context.init, heads, 'rows'),
+      matrix(`${prefix}.key`, d, d, context.init, heads, 'rows'),
+      matrix(`${prefix}.value`, d, d, context.init, heads, 'rows'),
+      matrix(`${prefix}.output`, d, d, context.residualInit, heads, 'cols'),
+    ]);
+    context.attention.set(key, block);
+  }
+  return block;
+}
+
+/** ffn.up / ffn.down names of the first layers, made once. */
+const ffnNames: Array<[string, string]> = [];
+function ffnNamesOf(index: number): [string, string] {
+  let names = ffnNames[index];
+  if (names === undefined) {
+    names = [`layers.${index}.ffn.up`, `layers.${index}.ffn.down`];
+    if (index < 4096) ffnNames[index] = names;
+  }
+  return names;
+}
+
+function buildLayer(context: Gpt2Context, index: number, a: Gpt2FlexArchitecture, heads: number, inner: number): LayerPlan {
+  const d = a.modelSize;
+  const names = ffnNamesOf(index);
+  const up: MatrixSpec = Object.freeze({ name: names[0], rows: inner, cols: d, init: context.init });
+  const down: MatrixSpec = Object.freeze({ name: names[1], rows: d, cols: inner, init: context.residualInit });
+  const finalNorm = index === a.layerCount - 1 ? layerNormParams(d) : 0;
+  return Object.freeze({
+    attention: attentionBlock(context, index, d, heads),
+    ffn: Object.freeze([up, down]) as MatrixSpec[],
+    params: Object.freeze({
+      attention: linearParams(3 * d, d, true) + linearParams(d, d, true),
+      ffn: linearParams(inner, d, true) + linearParams(d, inner, true),
+      other: 2 * layerNormParams(d) + finalNorm,
+    }),
+    description: Object.freeze({ heads, dInner: inner }),
+  });
+}
+
 export function buildGpt2Flex(input: unknown, options?: FamilyBuildOptions): ModelPlan {
   const resolved = resolveBuildOptions(options, 'gpt2-flex', GPT2_FLEX_BUILDS, GPT2_FLEX_DEFAULT_BUILD);
   const a = parseGpt2Flex(input);
-  const d = a.modelSize;
-  const init = resolved.init ?? normalInit(a.weightInitStd);
-  const residualInit = resolved.init ?? normalInit(a.weightInitStd / Math.sqrt(2 * a.layerCount));
-  const layers: LayerPlan[] = [];
-  for (let i = 0; i < a.layerCount; i++) {
+  trimMemo();
+  const context = contextFor(a, resolved.init);
+  const layerCount = a.layerCount;
+  const layers = new Array<LayerPlan>(layerCount);
+  for (let i = 0; i < layerCount; i++) {
     const heads = a.heads[i];
     const inner = a.innerSizes[i];
-    const prefix = `layers.${i}`;
-    const finalNorm = i === a.layerCount - 1 ? layerNormParams(d) : 0;
-    layers.push({
-      attention: [
-        matrix(`${prefix}.attention.query`, d, d, init, heads, 'rows'),
-        matrix(`${prefix}.attention.key`, d, d, init, heads, 'rows'),
-        matrix(`${prefix}.attention.value`, d, d, init, heads, 'rows'),
-        matrix(`${prefix}.attention.output`, d, d, residualInit, heads, 'cols'),
-      ],
-      ffn: [matrix(`${prefix}.ffn.up`, inner, d, init), matrix(`${prefix}.ffn.down`, d, inner, residualInit)],
-      params: {
-        attention: linearParams(3 * d, d, true) + linearParams(d, d, true),
-        ffn: linearParams(inner, d, true) + linearParams(d, inner, true),
-        other: 2 * layerNormParams(d) + finalNorm,
-      },
-      description: { heads, dInner: inner },
-    });
+    // index < 2^11, heads and d_inner <= 2^20: one exact number; else a string.
+    const key = i < 2048 ? (i * TWO_POW_21 + heads) * TWO_POW_21 + inner : `${i}:${heads}:${inner}`;
+    let layer = context.layers.get(key);
+    if (layer === undefined) {
+      layer = buildLayer(context, i, a, heads, inner);
+      context.layers.set(key, layer);
+      countMemoLayer();
+    }
+    layers[i] = layer;
   }
   const side = embeddingSide(a);
-  const id = resolved.id ?? a.id;
-  return finishPlan({
-    ...(id === undefined ? {} : { id }),
-    family: 'gpt2-flex',
-    build: resolved.build,
-    hiddenSize: d,
-    layers,
-    extras: side.extras,
-    embeddingParams: side.adaptiveEmbedding + side.softmax,
-  });
+  return assemblePlan(resolved.id ?? a.id, 'gpt2-flex', resolved.build, a.modelSize, layers, side.extras, side.adaptiveEmbedding + side.softmax);
 }

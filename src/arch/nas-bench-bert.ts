@@ -45,6 +45,8 @@ import {
   fieldError,
   fieldPath,
   indexPath,
+  isDimension,
+  isRecord,
   readArray,
   readPositiveInteger,
   readRecord,
@@ -54,7 +56,8 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
+import { countMemoLayer, deepFreeze, registerMemo, trimMemo } from './memo';
+import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
 export const NAS_BENCH_BERT_BUILDS = ['as-trained', 'as-specified', 'lpzero'] as const;
@@ -317,23 +320,187 @@ function buildLayer(build: NasBenchBertBuild, layer: EncoderLayerSpec, index: nu
   }
 }
 
+/**
+ * Memo of built layers and embeddings. A context is one (build, hidden size, init): every layer in it depends only on
+ * its index and its own five fields, so identical layers at the same index share one frozen LayerPlan.
+ */
+interface NasContext {
+  init: InitScheme;
+  wmaInit: InitScheme;
+  layers: Map<number | string, LayerPlan>;
+}
+
+const DEFAULT_INIT: InitScheme = Object.freeze(normalInit(ELECTRA_SMALL.initializerRange));
+Object.freeze(WMA_INIT);
+/** Default-init contexts by build (index in NAS_BENCH_BERT_BUILDS), then hidden size. */
+const defaultContexts: Array<Map<number, NasContext>> = NAS_BENCH_BERT_BUILDS.map(() => new Map());
+/** Contexts of a caller-given init, by build, hidden size and the init's JSON. */
+const initContexts = new Map<string, NasContext>();
+const embeddingsByHidden = new Map<number, { extras: MatrixSpec[]; params: number }>();
+registerMemo(() => {
+  for (const contexts of defaultContexts) contexts.clear();
+  initContexts.clear();
+  embeddingsByHidden.clear();
+});
+
+function contextFor(buildIndex: number, hidden: number, init: InitScheme | undefined): NasContext {
+  if (init === undefined) {
+    const contexts = defaultContexts[buildIndex];
+    let context = contexts.get(hidden);
+    if (context === undefined) {
+      context = { init: DEFAULT_INIT, wmaInit: WMA_INIT, layers: new Map() };
+      contexts.set(hidden, context);
+    }
+    return context;
+  }
+  const key = `${buildIndex}|${hidden}|${JSON.stringify(init)}`;
+  let context = initContexts.get(key);
+  if (context === undefined) {
+    const frozen = deepFreeze(init);
+    context = { init: frozen, wmaInit: frozen, layers: new Map() };
+    initContexts.set(key, context);
+  }
+  return context;
+}
+
+function embeddingsFor(hidden: number): { extras: MatrixSpec[]; params: number } {
+  let embeddings = embeddingsByHidden.get(hidden);
+  if (embeddings === undefined) {
+    embeddings = deepFreeze(electraEmbeddings(hidden));
+    embeddingsByHidden.set(hidden, embeddings);
+    countMemoLayer();
+  }
+  return embeddings;
+}
+
+/** Operation code of a valid (type, parameter): SA-SDP 0, SA-WMA 1, LT-DFT 2, LT-DCT 3, DSC-k 4 + (k - 1) / 2; else -1. */
+function operationCode(type: unknown, parameter: unknown): number {
+  if (type === 'SA') return parameter === 'SDP' ? 0 : parameter === 'WMA' ? 1 : -1;
+  if (type === 'LT') return parameter === 'DFT' ? 2 : parameter === 'DCT' ? 3 : -1;
+  if (type === 'DSC' && isDimension(parameter) && parameter % 2 === 1) return 4 + (parameter - 1) / 2;
+  return -1;
+}
+
+function codeOfOperation(operation: Operation): number {
+  if (operation.type === 'SA') return operation.parameter === 'SDP' ? 0 : 1;
+  if (operation.type === 'LT') return operation.parameter === 'DFT' ? 2 : 3;
+  return 4 + (operation.parameter - 1) / 2;
+}
+
+const OPERATIONS: readonly Operation[] = [
+  { type: 'SA', parameter: 'SDP' },
+  { type: 'SA', parameter: 'WMA' },
+  { type: 'LT', parameter: 'DFT' },
+  { type: 'LT', parameter: 'DCT' },
+];
+
+function operationOfCode(code: number): Operation {
+  return code < 4 ? OPERATIONS[code] : { type: 'DSC', parameter: 2 * (code - 4) + 1 };
+}
+
+/** A layer phase 1 found valid but not memoised. */
+interface PendingLayer {
+  key: number | string;
+  code: number;
+  heads: number;
+  feedForwardDimension: number;
+  feedForwardCount: number;
+}
+
+/**
+ * The memo key of a layer within its context. Fields a build ignores are left out, so layers that build the same
+ * share: lpzero ignores feed_forward_dimension, as-trained uses it only with more than one FFN layer.
+ * Packed into one exact number (index < 2^12, code < 2^6, heads < 2^10, width < 2^17, count < 2^8: 53 bits), else
+ * a string.
+ */
+function layerKey(build: NasBenchBertBuild, index: number, code: number, heads: number, width: number, count: number): number | string {
+  const keyWidth = build === 'lpzero' || (build === 'as-trained' && count === 1) ? 0 : width;
+  if (index < 4096 && code < 64 && heads < 1024 && keyWidth < 131072 && count < 256) {
+    return (((index * 64 + code) * 1024 + heads) * 131072 + keyWidth) * 256 + count;
+  }
+  return `${index}:${code}:${heads}:${keyWidth}:${count}`;
+}
+
+/** A layer's positive-integer field; its path is formatted only when the value is wrong. */
+function layerDimension(record: JsonRecord, key: string, layersPath: string, index: number): number {
+  const value = record[key];
+  return isDimension(value) ? value : readPositiveInteger(record, key, indexPath(layersPath, index));
+}
+
+const PREFIXED_PATH = 'hparams.model_hparam_overrides';
+
 export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions): ModelPlan {
   const resolved = resolveBuildOptions(options, 'nas-bench-bert', NAS_BENCH_BERT_BUILDS, NAS_BENCH_BERT_DEFAULT_BUILD);
   const build = resolved.build as NasBenchBertBuild;
-  const architecture = parseNasBenchBert(input);
-  const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : architecture.hiddenSize;
-  const init = resolved.init ?? normalInit(ELECTRA_SMALL.initializerRange);
-  const wmaInit = resolved.init ?? WMA_INIT;
-  const layers = architecture.layers.map((layer, i) => buildLayer(build, layer, i, hidden, init, wmaInit));
-  const embeddings = electraEmbeddings(hidden);
-  const id = resolved.id ?? architecture.id;
-  return finishPlan({
-    ...(id === undefined ? {} : { id }),
-    family: 'nas-bench-bert',
-    build,
-    hiddenSize: hidden,
-    layers,
-    extras: embeddings.extras,
-    embeddingParams: embeddings.params,
-  });
+  const buildIndex = build === 'as-trained' ? 0 : build === 'as-specified' ? 1 : 2;
+  trimMemo();
+
+  // Phase 1: validate the whole input in parseNasBenchBert's order and look every layer up in the memo. Each fast
+  // check that fails hands over to the reporting reader, which throws the error naming the field (or, should it
+  // accept the value, returns it).
+  const root = isRecord(input) ? input : requireRecord(input, '');
+  let overrides: JsonRecord;
+  let prefix: string;
+  if (root.hparams !== undefined) {
+    const hparams = root.hparams;
+    overrides =
+      isRecord(hparams) && isRecord(hparams.model_hparam_overrides)
+        ? hparams.model_hparam_overrides
+        : readRecord(readRecord(root, 'hparams', ''), 'model_hparam_overrides', 'hparams');
+    prefix = PREFIXED_PATH;
+  } else {
+    overrides = root;
+    prefix = '';
+  }
+  const givenHidden = overrides.hidden_size;
+  const hiddenSize = isDimension(givenHidden) ? givenHidden : readPositiveInteger(overrides, 'hidden_size', prefix);
+  const nasConfigPath = fieldPath(prefix, 'nas_config');
+  const layersPath = fieldPath(nasConfigPath, 'encoder_layers');
+  const nasConfig = isRecord(overrides.nas_config) ? overrides.nas_config : readRecord(overrides, 'nas_config', prefix);
+  const list = Array.isArray(nasConfig.encoder_layers) ? (nasConfig.encoder_layers as unknown[]) : readArray(nasConfig, 'encoder_layers', nasConfigPath);
+  if (list.length === 0) throw fieldError('E_FORMAT', layersPath, 'must list at least one encoder layer');
+  if (list.length > MAX_DIMENSION) throw fieldError('E_FORMAT', layersPath, `${list.length} layers exceed the limit of ${MAX_DIMENSION}`);
+
+  const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : hiddenSize;
+  const context = contextFor(buildIndex, hidden, resolved.init);
+  const count = list.length;
+  const layers = new Array<LayerPlan>(count);
+  let pending: PendingLayer[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const value = list[i];
+    const record = isRecord(value) ? value : requireRecord(value, indexPath(layersPath, i));
+    let code = operationCode(record.operation_type, record.operation_parameter);
+    if (code < 0) code = codeOfOperation(parseOperation(record, indexPath(layersPath, i)));
+    const heads = layerDimension(record, 'num_operation_heads', layersPath, i);
+    const width = layerDimension(record, 'feed_forward_dimension', layersPath, i);
+    const depth = layerDimension(record, 'num_feed_forward', layersPath, i);
+    const key = layerKey(build, i, code, heads, width, depth);
+    const layer = context.layers.get(key);
+    if (layer !== undefined) layers[i] = layer;
+    else (pending ??= new Array<PendingLayer>(count))[i] = { key, code, heads, feedForwardDimension: width, feedForwardCount: depth };
+  }
+
+  // Phase 2: build the layers the memo lacks, in order, so the first build error (heads that do not divide) is the
+  // one an unmemoised build would report.
+  if (pending !== undefined) {
+    for (let i = 0; i < count; i++) {
+      const miss = pending[i];
+      if (miss === undefined) continue;
+      const spec: EncoderLayerSpec = {
+        operation: operationOfCode(miss.code),
+        heads: miss.heads,
+        feedForwardDimension: miss.feedForwardDimension,
+        feedForwardCount: miss.feedForwardCount,
+        path: indexPath(layersPath, i),
+      };
+      const layer = deepFreeze(buildLayer(build, spec, i, hidden, context.init, context.wmaInit));
+      context.layers.set(miss.key, layer);
+      countMemoLayer();
+      layers[i] = layer;
+    }
+  }
+
+  const embeddings = embeddingsFor(hidden);
+  const id = resolved.id ?? idOf(root.id);
+  return assemblePlan(id, 'nas-bench-bert', build, hidden, layers, embeddings.extras, embeddings.params);
 }

@@ -39,28 +39,37 @@ export interface PlanParts {
 
 /** Sums the layer counts, checks that every total is an exact (safe) integer, and returns the plan. */
 export function finishPlan(parts: PlanParts): ModelPlan {
+  return assemblePlan(parts.id, parts.family, parts.build, parts.hiddenSize, parts.layers, parts.extras, parts.embeddingParams);
+}
+
+/** finishPlan without the parts object: what the hot builders call. */
+export function assemblePlan(
+  id: string | undefined,
+  family: FamilyName,
+  build: string,
+  hiddenSize: number,
+  layers: LayerPlan[],
+  extras: MatrixSpec[],
+  embedding: number,
+): ModelPlan {
   let attention = 0;
   let ffn = 0;
   let other = 0;
-  for (const layer of parts.layers) {
-    attention += layer.params.attention;
-    ffn += layer.params.ffn;
-    other += layer.params.other;
+  for (let i = 0; i < layers.length; i++) {
+    const params = layers[i].params;
+    attention += params.attention;
+    ffn += params.ffn;
+    other += params.other;
   }
-  const embedding = parts.embeddingParams;
   const total = embedding + attention + ffn + other;
   if (!Number.isSafeInteger(total)) {
     throw new ZeroLMError('E_FORMAT', `the architecture has about ${total.toExponential(3)} parameters, more than can be counted exactly (2^53)`);
   }
-  const plan: ModelPlan = {
-    family: parts.family,
-    build: parts.build,
-    hiddenSize: parts.hiddenSize,
-    layers: parts.layers,
-    extras: parts.extras,
-    params: { total, nonEmbedding: total - embedding, embedding, attention, ffn },
-  };
-  return parts.id === undefined ? plan : { id: parts.id, ...plan };
+  const params = { total, nonEmbedding: total - embedding, embedding, attention, ffn };
+  // Same key order as always (id first when there is one): JSON output of plans stays byte-identical.
+  return id === undefined
+    ? { family, build, hiddenSize, layers, extras, params }
+    : { id, family, build, hiddenSize, layers, extras, params };
 }
 
 /** The id carried by an input: a string, or a number rendered as a string. */

@@ -144,7 +144,9 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     if (isScoreError(record)) {
       failed++;
       const where = [record.source, record.line].filter((v) => v !== undefined).join(':');
-      process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${record.error.message}\n`);
+      // Reader errors already start with their location; do not say it twice.
+      const prefix = where && !record.error.message.startsWith(where) ? `${where}: ` : '';
+      process.stderr.write(`zerolm score: ${prefix}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${record.error.message}\n`);
     } else scored++;
     await out.write(JSON.stringify(record));
   }

@@ -1,0 +1,134 @@
+/**
+ * The hostile-input battery (test/fixtures/bad/): every bad input becomes an error record with a stable code and
+ * a message naming the field or line, good inputs beside it are still scored, and the exit status is non-zero.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const cli = join(root, 'dist/cli/main.js');
+const fixtures = join(root, 'test/fixtures/bad');
+
+function score(file: string, ...flags: string[]) {
+  const result = spawnSync(process.execPath, [cli, 'score', join(fixtures, file), ...flags], { cwd: root, encoding: 'utf8' });
+  const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return { status: result.status, stderr: result.stderr, records, errors: records.filter((r) => r.error), scored: records.filter((r) => !r.error) };
+}
+
+describe('hostile input battery', () => {
+  it.each([
+    ['truncated.json', 'E_PARSE', /truncated\.json:1: invalid JSON/],
+    ['malformed.yaml', 'E_PARSE', /malformed\.yaml:\d+: invalid YAML/],
+    ['empty.json', 'E_PARSE', /input is empty/],
+    ['empty.jsonl', 'E_PARSE', /input is empty/],
+    ['whitespace.yaml', 'E_PARSE', /input is empty/],
+    ['binary-garbage.bin', 'E_PARSE', /invalid (YAML|JSON)/],
+  ])('%s: one error record, exit 1', (file, code, message) => {
+    const result = score(file);
+    expect(result.status).toBe(1);
+    expect(result.errors.length).toBeGreaterThanOrEqual(1);
+    expect(result.errors[0].error.code).toBe(code);
+    expect(result.errors[0].error.message).toMatch(message);
+    expect(result.stderr).toMatch(/failed/);
+  });
+
+  it('malformed JSONL: the bad line is named, its neighbours are scored', () => {
+    const result = score('malformed.jsonl');
+    expect(result.status).toBe(1);
+    expect(result.records).toHaveLength(3);
+    expect(result.records[1]).toMatchObject({ line: 2, error: { code: 'E_PARSE' } });
+    expect(result.scored).toHaveLength(2);
+  });
+
+  it('wrong types name the field', () => {
+    const result = score('wrong-types.jsonl');
+    expect(result.records).toHaveLength(5);
+    expect(result.scored.map((r) => r.id)).toEqual(['good']);
+    const byId = Object.fromEntries(result.errors.map((r) => [r.id, r.error]));
+    expect(byId['string-hidden']).toMatchObject({ code: 'E_FORMAT' });
+    expect(byId['string-hidden'].message).toMatch(/hidden_size: must be a positive integer, got "128"/);
+    expect(byId['fractional-heads'].message).toMatch(/encoder_layers\[0\]\.num_operation_heads: must be a positive integer, got 2\.5/);
+    expect(byId['layers-not-array'].message).toMatch(/encoder_layers: must be a list/);
+    expect(byId['heads-strings'].message).toMatch(/n_head\[0\]/);
+    expect(result.status).toBe(1);
+  });
+
+  it('missing fields: the message lists what each family would need', () => {
+    const result = score('missing-fields.jsonl');
+    expect(result.records).toHaveLength(4);
+    expect(result.errors).toHaveLength(3);
+    expect(result.errors[0].error.message).toMatch(/nas-bench-bert needs hidden_size/);
+    expect(result.errors[2].error.message).toMatch(/gpt2-flex needs d_model/);
+    expect(result.errors.every((r) => r.error.code === 'E_FORMAT')).toBe(true);
+  });
+
+  it('zero, negative, fractional and huge sizes are refused; a huge matrix is refused before allocation, with its size', () => {
+    const result = score('sizes.jsonl');
+    const byId = Object.fromEntries(result.records.map((r) => [r.id, r]));
+    expect(byId.zero.error.message).toMatch(/hidden_size: must be a positive integer, got 0/);
+    expect(byId.negative.error.message).toMatch(/got -128/);
+    expect(byId.fractional.error.message).toMatch(/got 127\.5/);
+    expect(byId.huge.error.message).toMatch(/exceeds the limit/);
+    expect(byId['huge-modules'].error.code).toBe('E_MEMORY_LIMIT');
+    expect(byId['huge-modules'].error.message).toMatch(/\d+(\.\d+)? ?[GT]i?B|bytes/);
+    expect(byId.good.score).toBeGreaterThan(0);
+    expect(result.status).toBe(1);
+  });
+
+  it('unknown operations are E_UNSUPPORTED naming the value', () => {
+    const result = score('unknown-operation.jsonl');
+    expect(result.errors.map((r) => r.error.code)).toEqual(['E_UNSUPPORTED', 'E_UNSUPPORTED']);
+    expect(result.errors[0].error.message).toMatch(/operation_type: operation type "RNN"/);
+    expect(result.errors[1].error.message).toMatch(/XYZ/);
+    expect(result.scored).toHaveLength(1);
+  });
+
+  it('NaN and Infinity std are refused, naming the field', () => {
+    const result = score('non-finite-std.yaml');
+    expect(result.records).toHaveLength(3);
+    expect(result.errors[0].error.message).toMatch(/layers\[0\]\.attention\[0\]\.init\.std: .*NaN/);
+    expect(result.errors[1].error.message).toMatch(/Infinity/);
+    expect(result.scored.map((r) => r.id)).toEqual(['fine']);
+  });
+
+  it('NaN and Infinity alpha are refused on the command line', () => {
+    for (const alpha of ['NaN', 'Infinity', '-Infinity', 'abc']) {
+      const result = spawnSync(process.execPath, [cli, 'score', '--alpha', alpha, join(fixtures, 'malformed.jsonl')], { cwd: root, encoding: 'utf8' });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/--alpha must be a finite number/);
+    }
+  });
+
+  it('a 10,000-layer model is scored', () => {
+    const layer = { operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 2, feed_forward_dimension: 512, num_feed_forward: 1 };
+    const model = { id: 'deep', hidden_size: 128, nas_config: { encoder_layers: Array.from({ length: 10000 }, () => layer) } };
+    const result = spawnSync(process.execPath, [cli, 'score', '-'], { cwd: root, input: JSON.stringify(model), encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(result.status).toBe(0);
+    const record = JSON.parse(result.stdout);
+    expect(record.layers).toHaveLength(10000);
+    expect(record.attention).toBeCloseTo(10000 * record.layers[0].attention, 6);
+  });
+
+  it('a 1 GB line is skipped without being held in memory, and the next line is scored', async () => {
+    const good = '{"id":"after","hidden_size":128,"nas_config":{"encoder_layers":[{"operation_type":"SA","operation_parameter":"SDP","num_operation_heads":2,"feed_forward_dimension":512,"num_feed_forward":1}]}}';
+    const child = spawn(process.execPath, ['--max-old-space-size=256', cli, 'score', '-', '--format', 'jsonl', '--mode', 'analytic'], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const chunk = Buffer.alloc(1 << 22, 0x61); // 4 MiB of 'a'
+    const write = (data: Buffer | string) => new Promise<void>((ok, fail) => (child.stdin.write(data) ? ok() : child.stdin.once('drain', ok), child.stdin.once('error', fail)));
+    await write('{"pad":"');
+    for (let i = 0; i < 256; i++) await write(chunk); // 1 GiB
+    await write('"}\n' + good + '\n');
+    child.stdin.end();
+    const status = await new Promise<number | null>((ok) => child.on('close', ok));
+    const records = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ line: 1, error: { code: 'E_PARSE' } });
+    expect(records[0].error.message).toMatch(/line is longer than/);
+    expect(records[1].id).toBe('after');
+    expect(stderr).toMatch(/1 scored, 1 failed/);
+    expect(status).toBe(1);
+  }, 120000);
+});
