@@ -8,7 +8,7 @@
       "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
       "NODE_ADDON_API_DISABLE_DEPRECATED"
     ],
-    "zerolm_cflags": ["-O3", "-fno-math-errno", "-fexceptions", "-std=c++17"]
+    "zerolm_cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fexceptions", "-std=c++17"]
   },
   "targets": [
     {

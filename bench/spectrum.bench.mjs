@@ -65,12 +65,15 @@ async function timeRoutes(rows, cols, values) {
   return out;
 }
 
+// Also reports accuracy against a float64 reference (eigvalsh of the float64 Gram matrix, exact products):
+// max |s - s_ref| / s_max for numpy's float32 eigvalsh route and for ours (the brief's bar is 1e-4).
 const numpyScript = `
 import json, sys, time
 import numpy as np
-path, rows, cols, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, ours_path, rows, cols, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 W = np.fromfile(path, dtype=np.float32).reshape(rows, cols)
 A = W if rows <= cols else W.T
+A64 = A.astype(np.float64)
 def med(f):
     f()
     times = []
@@ -80,7 +83,12 @@ def med(f):
     return 1000 * times[len(times) // 2]
 svd = med(lambda: np.linalg.svd(W, compute_uv=False))
 eig = med(lambda: np.linalg.eigvalsh(A @ A.T))
-print(json.dumps({"svd": svd, "eig": eig}))
+eig64 = med(lambda: np.linalg.eigvalsh(A64 @ A64.T))
+to_s = lambda lam: np.sqrt(np.maximum(lam, 0))[::-1]
+reference = to_s(np.linalg.eigvalsh(A64 @ A64.T))
+err = lambda s: float(np.max(np.abs(s - reference)) / reference[0])
+ours = np.fromfile(ours_path, dtype=np.float64)
+print(json.dumps({"svd": svd, "eig": eig, "eig64": eig64, "errEig32": err(to_s(np.linalg.eigvalsh(A @ A.T))), "errOurs": err(ours)}))
 `;
 
 const numpyInfoScript = `
@@ -107,9 +115,9 @@ function numpyAvailable() {
   return probe.status === 0;
 }
 
-function timeNumpy(path, rows, cols) {
+function timeNumpy(path, oursPath, rows, cols) {
   const reps = String(iterationsFor(rows, cols));
-  const run = spawnSync('python3', ['-c', numpyScript, path, String(rows), String(cols), reps], {
+  const run = spawnSync('python3', ['-c', numpyScript, path, oursPath, String(rows), String(cols), reps], {
     env: pythonEnvironment(),
     encoding: 'utf8',
     maxBuffer: 1 << 20,
@@ -142,15 +150,19 @@ async function main() {
       let numpy;
       if (withNumpy) {
         const file = join(scratch, `w-${m}x${n}.f32`);
+        const oursFile = join(scratch, `s-${m}x${n}.f64`);
         writeFileSync(file, Buffer.from(values.buffer, values.byteOffset, values.byteLength));
-        numpy = timeNumpy(file, m, n);
+        const [ours] = native.spectraSync([{ rows: m, cols: n, values }], { threads: allThreads });
+        writeFileSync(oursFile, Buffer.from(ours.singularValues.buffer));
+        numpy = timeNumpy(file, oursFile, m, n);
         rmSync(file);
+        rmSync(oursFile);
       }
       const best = numpy ? Math.min(numpy.svd, numpy.eig) : undefined;
       const row = { m, n, single, all, numpy, ratio: best ? single / best : undefined };
       rows.push(row);
       console.log(`  ${m}x${n}: ours ${fmt(single)} ms (1 thread), ${fmt(all)} ms (${allThreads} threads)` +
-        (numpy ? `; numpy svd ${fmt(numpy.svd)} ms, eigvalsh(A A^T) ${fmt(numpy.eig)} ms; ratio ${fmt(row.ratio, 2)}` : ''));
+        (numpy ? `; numpy svd ${fmt(numpy.svd)} ms, eigvalsh(A A^T) ${fmt(numpy.eig)} ms (float64: ${fmt(numpy.eig64)} ms); ratio ${fmt(row.ratio, 2)}` : ''));
       if ((m === 768 && n === 3072) || (m === 1024 && n === 1024)) routeRows.push({ m, n, ...(await timeRoutes(m, n, values)) });
     }
   } finally {
@@ -158,12 +170,16 @@ async function main() {
   }
 
   console.log('\n### Full spectrum (all singular values), float32 input, medians\n');
-  console.log('GFLOP/s counts p^2 k + 4/3 p^3 (p = min(m, n), k = max(m, n)) for every column. ratio = ours (1 thread) / the faster numpy route.\n');
-  console.log(`| shape | ours 1 thread ms | GFLOP/s | ours ${allThreads} threads ms | GFLOP/s | numpy svd ms | numpy eigvalsh(A A^T) ms | GFLOP/s | ratio |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('GFLOP/s counts p^2 k + 4/3 p^3 (p = min(m, n), k = max(m, n)) for every column. numpy runs single-threaded; ' +
+    'ratio = ours (1 thread) / the faster numpy float32 route. Errors: max |s - s_ref| / s_max against eigvalsh of the ' +
+    'float64 Gram matrix; ours accumulates the Gram matrix in float64, numpy\'s float32 route in float32.\n');
+  console.log(`| shape | ours 1 thread ms | GFLOP/s | ours ${allThreads} threads ms | GFLOP/s | numpy svd f32 ms | numpy eigvalsh(A A^T) f32 ms | GFLOP/s | numpy eigvalsh f64 ms | ratio | error ours | error numpy f32 eigvalsh |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const sci = (value) => (value === undefined ? 'n/a' : value.toExponential(1));
   for (const r of rows) {
     console.log(`| ${r.m}x${r.n} | ${fmt(r.single)} | ${gflops(r.m, r.n, r.single)} | ${fmt(r.all)} | ${gflops(r.m, r.n, r.all)} | ` +
-      `${fmt(r.numpy?.svd)} | ${fmt(r.numpy?.eig)} | ${r.numpy ? gflops(r.m, r.n, r.numpy.eig) : 'n/a'} | ${fmt(r.ratio, 2)} |`);
+      `${fmt(r.numpy?.svd)} | ${fmt(r.numpy?.eig)} | ${r.numpy ? gflops(r.m, r.n, r.numpy.eig) : 'n/a'} | ${fmt(r.numpy?.eig64)} | ` +
+      `${fmt(r.ratio, 2)} | ${sci(r.numpy?.errOurs)} | ${sci(r.numpy?.errEig32)} |`);
   }
   if (routeRows.length > 0) {
     console.log('\n### Routes, 1 thread, ms per matrix (medians)\n');

@@ -284,7 +284,9 @@ function checkOptions(options: unknown): CheckedOptions {
 // Memory guard
 
 const DEPTH_BLOCK = 256; // native/spectrum/dense.cc: packed panel depth
-const PANEL_WIDTH = 32; // native/spectrum/symmetric_eigen.cc
+// native/spectrum/symmetric_eigen.cc: panel vectors of the one-stage reduction (~5 x 32 x p doubles) or, for the
+// two-stage one, panel work space and compact band (~7 x 32 x p + 65 x p doubles); the larger is counted.
+const EIGEN_WORK_DOUBLES_PER_ROW = 7 * 32 + 65 + 8;
 const LANCZOS_MAX_STEPS = 600; // native/spectrum/lanczos.cc
 const FILL_CHUNK = 65536; // native/spectrum/spectrum.cc
 
@@ -306,7 +308,7 @@ function nativeJobBytes(job: NativeJob): number {
     default: {
       const gram = small * small * 8;
       const packing = (Math.ceil(small / 6) * 6 + Math.ceil(small / 8) * 8) * Math.min(large, DEPTH_BLOCK) * 8;
-      const eigen = job.route === 'full' ? 4 * PANEL_WIDTH * small * 8 + 6 * small * 8 : 0;
+      const eigen = job.route === 'full' ? EIGEN_WORK_DOUBLES_PER_ROW * small * 8 : 0;
       return generated + gram + packing + eigen;
     }
   }

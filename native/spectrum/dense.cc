@@ -65,6 +65,7 @@ void update_tiles(size_t m, size_t n, size_t k, const Operand& x, const Operand&
     pack_operand(x, m, kMicroRows, t0, depth, packed_a.data(), team);
     pack_operand(y, n, kMicroCols, t0, depth, packed_b.data(), team);
     team.run(tiles.size(), [&](size_t task) {
+      if (cancel.requested()) return;  // the check after the block throws
       const size_t i0 = tiles[task].first * kTile, j0 = tiles[task].second * kTile;
       const size_t i_end = std::min(m, i0 + kTile), j_end = std::min(n, j0 + kTile);
       alignas(32) double edge[kMicroRows * kMicroCols];
@@ -87,6 +88,7 @@ void update_tiles(size_t m, size_t n, size_t k, const Operand& x, const Operand&
       }
     });
   }
+  cancel.check();
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "philox.h"
+
 namespace zerolm {
 
 // Register tile of the double-precision matrix-multiply micro-kernel: C[MR x NR] += A-panel * B-panel^T.
@@ -40,6 +42,9 @@ void pack_panel_generic(const PackSource& source, size_t first_row, size_t valid
 
 struct KernelTable {
   const char* name;
+  // Philox fill of whole counters (see fill_counters_portable): bit-identical in every table.
+  void (*fill_counters)(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
+                        uint64_t first_counter, size_t counters, float* out);
   // stats += x[0..n)
   void (*stats_update)(EntryStats& stats, const float* x, size_t n);
   void (*pack_panel)(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,

@@ -6,10 +6,144 @@
 #include <cmath>
 
 #include "band_chase.h"
+#include "fill_math.h"
 #include "kernels.h"
 
 namespace zerolm {
 namespace {
+
+// ---- Philox fill: four counters per step, the same operations as philox.cc (see fill_math.h) -------------
+
+inline __m256d words_to_double(__m256i words) {  // 64-bit lanes holding uint32 values, exactly
+  const __m256i exponent = _mm256_set1_epi64x(0x4330000000000000LL);
+  return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(words, exponent)), _mm256_set1_pd(4503599627370496.0));
+}
+
+inline __m256d unit_open(__m256i words) {
+  return _mm256_mul_pd(_mm256_add_pd(words_to_double(words), _mm256_set1_pd(0.5)),
+                       _mm256_set1_pd(fill_math::kTwoPow32Inverse));
+}
+
+inline __m256d log_unit(__m256d u) {
+  using namespace fill_math;
+  const __m256i bits = _mm256_castpd_si256(u);
+  __m256i exponent = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
+  const __m256i mantissa_bits = _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+                                                _mm256_set1_epi64x(0x3ff0000000000000LL));
+  __m256d m = _mm256_castsi256_pd(mantissa_bits);
+  const __m256d big = _mm256_cmp_pd(m, _mm256_set1_pd(kSqrt2), _CMP_GT_OQ);
+  m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), big);
+  exponent = _mm256_sub_epi64(exponent, _mm256_castpd_si256(big));  // big lanes are all ones: +1
+  const __m256d f = _mm256_sub_pd(m, _mm256_set1_pd(1.0));
+  const __m256d s = _mm256_div_pd(f, _mm256_add_pd(_mm256_set1_pd(2.0), f));
+  const __m256d z = _mm256_mul_pd(s, s);
+  __m256d p = _mm256_set1_pd(kAtanhSeries[10]);
+  for (int k = 9; k >= 0; --k) p = _mm256_add_pd(_mm256_mul_pd(p, z), _mm256_set1_pd(kAtanhSeries[k]));
+  const __m256d log_m = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), s), p);
+  const __m256d magic = _mm256_set1_pd(kRoundingMagic);
+  const __m256d e =
+      _mm256_sub_pd(_mm256_castsi256_pd(_mm256_add_epi64(exponent, _mm256_castpd_si256(magic))), magic);
+  return _mm256_add_pd(_mm256_mul_pd(e, _mm256_set1_pd(kLn2High)),
+                       _mm256_add_pd(_mm256_mul_pd(e, _mm256_set1_pd(kLn2Low)), log_m));
+}
+
+inline void cos_sin_turns(__m256d u, __m256d& cosine, __m256d& sine) {
+  using namespace fill_math;
+  const __m256d quarters = _mm256_mul_pd(u, _mm256_set1_pd(4.0));
+  const __m256d nearest = _mm256_round_pd(quarters, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256d x = _mm256_mul_pd(_mm256_sub_pd(quarters, nearest), _mm256_set1_pd(kHalfPi));
+  const __m256d z = _mm256_mul_pd(x, x);
+  __m256d ps = _mm256_set1_pd(kSinSeries[8]);
+  for (int k = 7; k >= 0; --k) ps = _mm256_add_pd(_mm256_mul_pd(ps, z), _mm256_set1_pd(kSinSeries[k]));
+  __m256d pc = _mm256_set1_pd(kCosSeries[9]);
+  for (int k = 8; k >= 0; --k) pc = _mm256_add_pd(_mm256_mul_pd(pc, z), _mm256_set1_pd(kCosSeries[k]));
+  const __m256d s = _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(x, z), ps), x);
+  const __m256d c = _mm256_add_pd(_mm256_mul_pd(z, pc), _mm256_set1_pd(1.0));
+  const __m256d magic = _mm256_set1_pd(kRoundingMagic);
+  const __m256i quadrant = _mm256_castpd_si256(_mm256_add_pd(nearest, magic));  // low bits hold the integer
+  const __m256i one = _mm256_set1_epi64x(1), two = _mm256_set1_epi64x(2);
+  const __m256d swap = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(quadrant, one), one));
+  const __m256d negate_cos =
+      _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(_mm256_add_epi64(quadrant, one), two), two));
+  const __m256d negate_sin = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(quadrant, two), two));
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  cosine = _mm256_xor_pd(_mm256_blendv_pd(c, s, swap), _mm256_and_pd(negate_cos, sign));
+  sine = _mm256_xor_pd(_mm256_blendv_pd(s, c, swap), _mm256_and_pd(negate_sin, sign));
+}
+
+inline void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
+  const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+  const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+  r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
+                        uint64_t first_counter, size_t counters, float* out) {
+  __m256i round_key0[10], round_key1[10];
+  uint32_t k0 = seed, k1 = stream;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    round_key0[round] = _mm256_set1_epi64x(k0);
+    round_key1[round] = _mm256_set1_epi64x(k1);
+  }
+  const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
+  const __m256i multiplier0 = _mm256_set1_epi64x(0xD2511F53LL), multiplier1 = _mm256_set1_epi64x(0xCD9E8D57LL);
+  const __m256d scale_vector = _mm256_set1_pd(scale);
+  size_t i = 0;
+  for (; i + 4 <= counters; i += 4) {
+    const uint64_t c = first_counter + i;
+    __m256i x0 = _mm256_set_epi64x(static_cast<long long>((c + 3) & 0xffffffffULL),
+                                   static_cast<long long>((c + 2) & 0xffffffffULL),
+                                   static_cast<long long>((c + 1) & 0xffffffffULL),
+                                   static_cast<long long>(c & 0xffffffffULL));
+    __m256i x1 = _mm256_set_epi64x(static_cast<long long>((c + 3) >> 32), static_cast<long long>((c + 2) >> 32),
+                                   static_cast<long long>((c + 1) >> 32), static_cast<long long>(c >> 32));
+    __m256i x2 = _mm256_setzero_si256(), x3 = _mm256_setzero_si256();
+    for (int round = 0; round < 10; ++round) {
+      const __m256i product0 = _mm256_mul_epu32(x0, multiplier0);
+      const __m256i product1 = _mm256_mul_epu32(x2, multiplier1);
+      const __m256i next0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(product1, 32), x1), round_key0[round]);
+      const __m256i next2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(product0, 32), x3), round_key1[round]);
+      x1 = _mm256_and_si256(product1, low32);
+      x3 = _mm256_and_si256(product0, low32);
+      x0 = next0;
+      x2 = next2;
+    }
+    __m256d v0, v1, v2, v3;
+    if (distribution == Distribution::Normal) {
+      const __m256d radius_a = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), log_unit(unit_open(x0))));
+      const __m256d radius_b = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), log_unit(unit_open(x2))));
+      __m256d cos_a, sin_a, cos_b, sin_b;
+      cos_sin_turns(unit_open(x1), cos_a, sin_a);
+      cos_sin_turns(unit_open(x3), cos_b, sin_b);
+      const __m256d scaled_a = _mm256_mul_pd(scale_vector, radius_a);
+      const __m256d scaled_b = _mm256_mul_pd(scale_vector, radius_b);
+      v0 = _mm256_mul_pd(scaled_a, cos_a);
+      v1 = _mm256_mul_pd(scaled_a, sin_a);
+      v2 = _mm256_mul_pd(scaled_b, cos_b);
+      v3 = _mm256_mul_pd(scaled_b, sin_b);
+    } else {
+      const __m256d two = _mm256_set1_pd(2.0), one = _mm256_set1_pd(1.0);
+      v0 = _mm256_mul_pd(scale_vector, _mm256_sub_pd(_mm256_mul_pd(two, unit_open(x0)), one));
+      v1 = _mm256_mul_pd(scale_vector, _mm256_sub_pd(_mm256_mul_pd(two, unit_open(x1)), one));
+      v2 = _mm256_mul_pd(scale_vector, _mm256_sub_pd(_mm256_mul_pd(two, unit_open(x2)), one));
+      v3 = _mm256_mul_pd(scale_vector, _mm256_sub_pd(_mm256_mul_pd(two, unit_open(x3)), one));
+    }
+    transpose4(v0, v1, v2, v3);  // now v_j = the four values of counter c + j
+    float* destination = out + 4 * i;
+    _mm_storeu_ps(destination, _mm256_cvtpd_ps(v0));
+    _mm_storeu_ps(destination + 4, _mm256_cvtpd_ps(v1));
+    _mm_storeu_ps(destination + 8, _mm256_cvtpd_ps(v2));
+    _mm_storeu_ps(destination + 12, _mm256_cvtpd_ps(v3));
+  }
+  if (i < counters) fill_counters_portable(distribution, scale, seed, stream, first_counter + i, counters - i, out + 4 * i);
+}
 
 inline double horizontal_sum(__m256d v) {
   const __m128d low = _mm256_castpd256_pd128(v);
@@ -436,7 +570,7 @@ bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_t b, double*
 }
 
 const KernelTable kAvx2Table = {
-    "avx2-fma",      stats_update_avx2,     pack_panel_avx2,  micro_kernel_avx2, symv_lower_avx2, dot_avx2,
+    "avx2-fma",      fill_counters_avx2,    stats_update_avx2,     pack_panel_avx2,  micro_kernel_avx2, symv_lower_avx2, dot_avx2,
     axpy_avx2,       subtract_columns_avx2, dot_columns_avx2, band_to_tridiagonal_avx2, gram_apply_avx2,
 };
 

@@ -143,7 +143,7 @@ bool band_to_tridiagonal_scalar(size_t n, double* a, size_t lda, size_t b, doubl
 }
 
 const KernelTable kScalarTable = {
-    "scalar",       stats_update_scalar, pack_panel_generic, micro_kernel_scalar, symv_lower_scalar,
+    "scalar",       fill_counters_portable, stats_update_scalar, pack_panel_generic, micro_kernel_scalar, symv_lower_scalar,
     dot_scalar,     axpy_scalar,         subtract_columns_scalar, dot_columns_scalar, band_to_tridiagonal_scalar,
     gram_apply_scalar,
 };

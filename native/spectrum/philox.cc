@@ -1,6 +1,10 @@
 #include "philox.h"
 
 #include <cmath>
+#include <cstring>
+
+#include "fill_math.h"
+#include "kernels.h"
 
 namespace zerolm {
 namespace {
@@ -39,19 +43,63 @@ inline void philox_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uin
   out[3] = c3;
 }
 
-constexpr double kTwoPow32Inverse = 1.0 / 4294967296.0;
-constexpr double kTwoPi = 6.283185307179586476925286766559;
-
 // Open interval (0, 1): never 0, so the logarithm in Box-Muller is finite.
-inline double unit_open(uint32_t word) { return (static_cast<double>(word) + 0.5) * kTwoPow32Inverse; }
+inline double unit_open(uint32_t word) { return (static_cast<double>(word) + 0.5) * fill_math::kTwoPow32Inverse; }
+
+// log(u), u in (0, 1). Mirrored operation for operation by log_unit in kernels_avx2.cc.
+inline double log_unit(double u) {
+  using namespace fill_math;
+  uint64_t bits;
+  std::memcpy(&bits, &u, sizeof bits);
+  int64_t exponent = static_cast<int64_t>((bits >> 52) & 0x7ff) - 1023;
+  const uint64_t mantissa_bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m;
+  std::memcpy(&m, &mantissa_bits, sizeof m);
+  if (m > kSqrt2) {
+    m = m * 0.5;
+    exponent += 1;
+  }
+  const double f = m - 1.0;
+  const double s = f / (2.0 + f);
+  const double z = s * s;
+  double p = kAtanhSeries[10];
+  for (int k = 9; k >= 0; --k) p = p * z + kAtanhSeries[k];
+  const double log_m = (2.0 * s) * p;
+  const double e = static_cast<double>(exponent);
+  return e * kLn2High + (e * kLn2Low + log_m);
+}
+
+// cos and sin of 2 pi u, u in (0, 1): quarter turns are exact, the rest is |x| <= pi/4.
+inline void cos_sin_turns(double u, double& cosine, double& sine) {
+  using namespace fill_math;
+  const double quarters = u * 4.0;
+  const double nearest = std::nearbyint(quarters);
+  const double x = (quarters - nearest) * kHalfPi;
+  const double z = x * x;
+  double ps = kSinSeries[8];
+  for (int k = 7; k >= 0; --k) ps = ps * z + kSinSeries[k];
+  double pc = kCosSeries[9];
+  for (int k = 8; k >= 0; --k) pc = pc * z + kCosSeries[k];
+  const double s = (x * z) * ps + x;
+  const double c = z * pc + 1.0;
+  const int quadrant = static_cast<int>(nearest) & 3;
+  double cos_out = (quadrant & 1) ? s : c;
+  double sin_out = (quadrant & 1) ? c : s;
+  if ((quadrant + 1) & 2) cos_out = -cos_out;
+  if (quadrant & 2) sin_out = -sin_out;
+  cosine = cos_out;
+  sine = sin_out;
+}
 
 inline void block_values(Distribution distribution, double scale, const uint32_t words[4], double values[4]) {
   if (distribution == Distribution::Normal) {
     for (int pair = 0; pair < 2; ++pair) {
-      const double radius = std::sqrt(-2.0 * std::log(unit_open(words[2 * pair])));
-      const double angle = kTwoPi * unit_open(words[2 * pair + 1]);
-      values[2 * pair] = scale * radius * std::cos(angle);
-      values[2 * pair + 1] = scale * radius * std::sin(angle);
+      const double radius = std::sqrt(-2.0 * log_unit(unit_open(words[2 * pair])));
+      double cosine, sine;
+      cos_sin_turns(unit_open(words[2 * pair + 1]), cosine, sine);
+      const double scaled = scale * radius;
+      values[2 * pair] = scaled * cosine;
+      values[2 * pair + 1] = scaled * sine;
     }
   } else {
     for (int lane = 0; lane < 4; ++lane) values[lane] = scale * (2.0 * unit_open(words[lane]) - 1.0);
@@ -66,10 +114,25 @@ PhiloxBlock philox4x32_10(const uint32_t counter[4], const uint32_t key[2]) {
   return block;
 }
 
+void fill_counters_portable(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
+                            uint64_t first_counter, size_t counters, float* out) {
+  uint32_t words[4];
+  double values[4];
+  for (size_t i = 0; i < counters; ++i) {
+    const uint64_t counter = first_counter + i;
+    philox_block(static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), 0, 0, seed, stream, words);
+    block_values(distribution, scale, words, values);
+    for (int lane = 0; lane < 4; ++lane) out[4 * i + lane] = static_cast<float>(values[lane]);
+  }
+}
+
 void fill_values(Distribution distribution, double scale, uint32_t seed, uint32_t stream, uint64_t first,
                  size_t count, float* out) {
   uint64_t counter = first / 4;
-  size_t written = 0;
+  const size_t whole = count / 4;
+  kernels().fill_counters(distribution, scale, seed, stream, counter, whole, out);
+  counter += whole;
+  size_t written = whole * 4;
   uint32_t words[4];
   double values[4];
   while (written < count) {

@@ -23,4 +23,9 @@ enum class Distribution { Normal, Uniform };
 void fill_values(Distribution distribution, double scale, uint32_t seed, uint32_t stream, uint64_t first,
                  size_t count, float* out);
 
+// Whole counters only: out[4 i + lane] for counters first_counter + i, i < counters. The portable version;
+// the kernel tables' fill_counters give bit-identical results.
+void fill_counters_portable(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
+                            uint64_t first_counter, size_t counters, float* out);
+
 }  // namespace zerolm

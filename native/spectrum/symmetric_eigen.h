@@ -26,6 +26,9 @@ bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_compon
 // Eigenvalues only, by the root-free QL variant (Pal, Walker, Kahan): same results to rounding, about twice as fast.
 bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e);
 
+// Smallest n for which symmetric_eigenvalues uses the two-stage reduction.
+size_t two_stage_threshold();
+
 // All eigenvalues of the symmetric matrix in the lower triangle of a (destroyed), ascending.
 bool symmetric_eigenvalues(size_t n, double* a, size_t lda, double* eigenvalues, Team& team,
                            const CancelToken& cancel);

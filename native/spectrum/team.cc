@@ -3,7 +3,18 @@
 namespace zerolm {
 
 Team::Team(int threads) {
-  for (int i = 1; i < threads; ++i) helpers_.emplace_back([this] { helper_loop(); });
+  try {
+    for (int i = 1; i < threads; ++i) helpers_.emplace_back([this] { helper_loop(); });
+  } catch (...) {
+    // Could not start them all (resource limits): stop the ones that did start, then report.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& helper : helpers_) helper.join();
+    throw;
+  }
 }
 
 Team::~Team() {

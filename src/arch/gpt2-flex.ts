@@ -39,7 +39,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { countMemoLayer, deepFreeze, registerMemo, trimMemo } from './memo';
+import { deepFreeze, findSlot, memoise, memoised, metBefore, newContextId, registerMemo, reserveMemo } from './memo';
 import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -235,22 +235,24 @@ function embeddingSide(a: Gpt2FlexArchitecture): { extras: MatrixSpec[]; adaptiv
 }
 
 /**
- * Memo of built layers. A context is one (init, d_model, n_layer): n_layer sets the residual init of c_proj and which
- * layer holds the final LayerNorm. Within it a layer depends on its index, heads and d_inner; the attention block
- * (index, heads) is shared further by layers that differ only in d_inner.
+ * A memo context: one (init, d_model, n_layer); n_layer sets the residual init of c_proj and which layer holds the
+ * final LayerNorm. Within it a layer depends on its index, heads and d_inner. The attention block of (index, heads)
+ * is memoised when first built (nearly every plan reuses it); a whole layer is memoised the second time it is met,
+ * because with d_inner drawn per layer most layers never repeat (see memo.ts).
  */
 interface Gpt2Context {
+  id: number;
   init: InitScheme;
   residualInit: InitScheme;
-  attention: Map<number, MatrixSpec[]>;
-  layers: Map<number | string, LayerPlan>;
 }
+
+/** Kinds of memo entries, the last field of their keys. */
+const ATTENTION_ENTRY = 1;
+const LAYER_ENTRY = 2;
 
 /** Contexts by init (weight_init_std for the default init, the JSON of a caller-given one), then d_model and n_layer. */
 const contexts = new Map<number | string, Map<number, Gpt2Context>>();
 registerMemo(() => contexts.clear());
-
-const TWO_POW_21 = 2 ** 21;
 
 function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2Context {
   const initKey = init === undefined ? a.weightInitStd : JSON.stringify(init);
@@ -260,15 +262,14 @@ function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2
     contexts.set(initKey, byShape);
   }
   // d_model and n_layer are at most 2^20 each: one exact number.
-  const shapeKey = a.modelSize * TWO_POW_21 + a.layerCount;
+  const shapeKey = a.modelSize * 2 ** 21 + a.layerCount;
   let context = byShape.get(shapeKey);
   if (context === undefined) {
     const frozen = init === undefined ? undefined : deepFreeze(init);
     context = {
+      id: newContextId(),
       init: frozen ?? Object.freeze(normalInit(a.weightInitStd)),
       residualInit: frozen ?? Object.freeze(normalInit(a.weightInitStd / Math.sqrt(2 * a.layerCount))),
-      attention: new Map(),
-      layers: new Map(),
     };
     byShape.set(shapeKey, context);
   }
@@ -276,19 +277,16 @@ function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2
 }
 
 function attentionBlock(context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
-  const key = index * TWO_POW_21 + heads;
-  let block = context.attention.get(key);
-  if (block === undefined) {
-    const prefix = `layers.${index}.attention`;
-    block = deepFreeze([
-      matrix(`${prefix}.query`, d, d, context.init, heads, 'rows'),
-      matrix(`${prefix}.key`, d, d, context.init, heads, 'rows'),
-      matrix(`${prefix}.value`, d, d, context.init, heads, 'rows'),
-      matrix(`${prefix}.output`, d, d, context.residualInit, heads, 'cols'),
-    ]);
-    context.attention.set(key, block);
-  }
-  return block;
+  const slot = findSlot(context.id, index, heads, 0, 0, ATTENTION_ENTRY);
+  const block = memoised<MatrixSpec[]>(slot);
+  if (block !== undefined) return block;
+  const prefix = `layers.${index}.attention`;
+  return memoise(slot, context.id, index, heads, 0, 0, ATTENTION_ENTRY, [
+    matrix(`${prefix}.query`, d, d, context.init, heads, 'rows'),
+    matrix(`${prefix}.key`, d, d, context.init, heads, 'rows'),
+    matrix(`${prefix}.value`, d, d, context.init, heads, 'rows'),
+    matrix(`${prefix}.output`, d, d, context.residualInit, heads, 'cols'),
+  ]);
 }
 
 /** ffn.up / ffn.down names of the first layers, made once. */
@@ -305,40 +303,42 @@ function ffnNamesOf(index: number): [string, string] {
 function buildLayer(context: Gpt2Context, index: number, a: Gpt2FlexArchitecture, heads: number, inner: number): LayerPlan {
   const d = a.modelSize;
   const names = ffnNamesOf(index);
-  const up: MatrixSpec = Object.freeze({ name: names[0], rows: inner, cols: d, init: context.init });
-  const down: MatrixSpec = Object.freeze({ name: names[1], rows: d, cols: inner, init: context.residualInit });
   const finalNorm = index === a.layerCount - 1 ? layerNormParams(d) : 0;
-  return Object.freeze({
+  return {
     attention: attentionBlock(context, index, d, heads),
-    ffn: Object.freeze([up, down]) as MatrixSpec[],
-    params: Object.freeze({
+    ffn: [
+      { name: names[0], rows: inner, cols: d, init: context.init },
+      { name: names[1], rows: d, cols: inner, init: context.residualInit },
+    ],
+    params: {
       attention: linearParams(3 * d, d, true) + linearParams(d, d, true),
       ffn: linearParams(inner, d, true) + linearParams(d, inner, true),
       other: 2 * layerNormParams(d) + finalNorm,
-    }),
-    description: Object.freeze({ heads, dInner: inner }),
-  });
+    },
+    description: { heads, dInner: inner },
+  };
 }
 
 export function buildGpt2Flex(input: unknown, options?: FamilyBuildOptions): ModelPlan {
   const resolved = resolveBuildOptions(options, 'gpt2-flex', GPT2_FLEX_BUILDS, GPT2_FLEX_DEFAULT_BUILD);
   const a = parseGpt2Flex(input);
-  trimMemo();
-  const context = contextFor(a, resolved.init);
   const layerCount = a.layerCount;
+  reserveMemo(2 * layerCount); // a layer and its attention block each
+  const context = contextFor(a, resolved.init);
+  const contextId = context.id;
   const layers = new Array<LayerPlan>(layerCount);
   for (let i = 0; i < layerCount; i++) {
     const heads = a.heads[i];
     const inner = a.innerSizes[i];
-    // index < 2^11, heads and d_inner <= 2^20: one exact number; else a string.
-    const key = i < 2048 ? (i * TWO_POW_21 + heads) * TWO_POW_21 + inner : `${i}:${heads}:${inner}`;
-    let layer = context.layers.get(key);
-    if (layer === undefined) {
-      layer = buildLayer(context, i, a, heads, inner);
-      context.layers.set(key, layer);
-      countMemoLayer();
+    const memo = memoised<LayerPlan>(findSlot(contextId, i, heads, inner, 0, LAYER_ENTRY));
+    if (memo !== undefined) {
+      layers[i] = memo;
+    } else if (!metBefore(contextId, i, heads, inner, 0, LAYER_ENTRY)) {
+      layers[i] = buildLayer(context, i, a, heads, inner); // this plan's own copy
+    } else {
+      const layer = buildLayer(context, i, a, heads, inner); // may memoise the attention block: find the slot again
+      layers[i] = memoise(findSlot(contextId, i, heads, inner, 0, LAYER_ENTRY), contextId, i, heads, inner, 0, LAYER_ENTRY, layer);
     }
-    layers[i] = layer;
   }
   const side = embeddingSide(a);
   return assemblePlan(resolved.id ?? a.id, 'gpt2-flex', resolved.build, a.modelSize, layers, side.extras, side.adaptiveEmbedding + side.softmax);

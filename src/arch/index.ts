@@ -12,6 +12,7 @@ import type { BuildOptions, FamilyName, ModelPlan } from './types';
 
 export * from './types';
 export { MAX_DIMENSION, type FamilyBuildOptions } from './fields';
+export { clearBuildMemo, buildMemoSize, MAX_MEMO_ENTRIES } from './memo';
 export { parseNasBenchBert, operationLabel, ELECTRA_SMALL, LPZERO_PORT, type NasBenchBertArchitecture, type EncoderLayerSpec, type Operation } from './nas-bench-bert';
 export { parseGpt2Flex, cleanCutoffs, type Gpt2FlexArchitecture } from './gpt2-flex';
 export { HF_MODEL_TYPES } from './hf-config';

@@ -56,7 +56,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { countMemoLayer, deepFreeze, registerMemo, trimMemo } from './memo';
+import { deepFreeze, findSlot, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
 import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -71,7 +71,7 @@ export const LPZERO_PORT = { hiddenSize: 256, intermediateSize: 1024 } as const;
 /** ConvBERT's head ratio: half the heads attend, half convolve. */
 const CONV_HEAD_RATIO = 2;
 /** FlexiBERT initialises the WMA matrix uniform(-0.1, 0.1). */
-const WMA_INIT: InitScheme = { scheme: 'uniform', bound: 0.1 };
+const WMA_INIT: InitScheme = Object.freeze({ scheme: 'uniform', bound: 0.1 });
 
 export type Operation =
   | { type: 'SA'; parameter: 'SDP' | 'WMA' }
@@ -321,26 +321,25 @@ function buildLayer(build: NasBenchBertBuild, layer: EncoderLayerSpec, index: nu
 }
 
 /**
- * Memo of built layers and embeddings. A context is one (build, hidden size, init): every layer in it depends only on
- * its index and its own five fields, so identical layers at the same index share one frozen LayerPlan.
+ * A memo context: one (build, hidden size, init). Every layer in it depends only on its index and its own five
+ * fields, so identical layers at the same index share one frozen LayerPlan (memoised when first built: the space
+ * of distinct layers is small). The ELECTRA embeddings depend on the hidden size alone.
  */
 interface NasContext {
+  id: number;
   init: InitScheme;
   wmaInit: InitScheme;
-  layers: Map<number | string, LayerPlan>;
+  embeddings?: { extras: MatrixSpec[]; params: number };
 }
 
 const DEFAULT_INIT: InitScheme = Object.freeze(normalInit(ELECTRA_SMALL.initializerRange));
-Object.freeze(WMA_INIT);
 /** Default-init contexts by build (index in NAS_BENCH_BERT_BUILDS), then hidden size. */
 const defaultContexts: Array<Map<number, NasContext>> = NAS_BENCH_BERT_BUILDS.map(() => new Map());
 /** Contexts of a caller-given init, by build, hidden size and the init's JSON. */
 const initContexts = new Map<string, NasContext>();
-const embeddingsByHidden = new Map<number, { extras: MatrixSpec[]; params: number }>();
 registerMemo(() => {
   for (const contexts of defaultContexts) contexts.clear();
   initContexts.clear();
-  embeddingsByHidden.clear();
 });
 
 function contextFor(buildIndex: number, hidden: number, init: InitScheme | undefined): NasContext {
@@ -348,7 +347,7 @@ function contextFor(buildIndex: number, hidden: number, init: InitScheme | undef
     const contexts = defaultContexts[buildIndex];
     let context = contexts.get(hidden);
     if (context === undefined) {
-      context = { init: DEFAULT_INIT, wmaInit: WMA_INIT, layers: new Map() };
+      context = { id: newContextId(), init: DEFAULT_INIT, wmaInit: WMA_INIT };
       contexts.set(hidden, context);
     }
     return context;
@@ -357,20 +356,14 @@ function contextFor(buildIndex: number, hidden: number, init: InitScheme | undef
   let context = initContexts.get(key);
   if (context === undefined) {
     const frozen = deepFreeze(init);
-    context = { init: frozen, wmaInit: frozen, layers: new Map() };
+    context = { id: newContextId(), init: frozen, wmaInit: frozen };
     initContexts.set(key, context);
   }
   return context;
 }
 
-function embeddingsFor(hidden: number): { extras: MatrixSpec[]; params: number } {
-  let embeddings = embeddingsByHidden.get(hidden);
-  if (embeddings === undefined) {
-    embeddings = deepFreeze(electraEmbeddings(hidden));
-    embeddingsByHidden.set(hidden, embeddings);
-    countMemoLayer();
-  }
-  return embeddings;
+function embeddingsOf(context: NasContext, hidden: number): { extras: MatrixSpec[]; params: number } {
+  return (context.embeddings ??= deepFreeze(electraEmbeddings(hidden)));
 }
 
 /** Operation code of a valid (type, parameter): SA-SDP 0, SA-WMA 1, LT-DFT 2, LT-DCT 3, DSC-k 4 + (k - 1) / 2; else -1. */
@@ -400,7 +393,6 @@ function operationOfCode(code: number): Operation {
 
 /** A layer phase 1 found valid but not memoised. */
 interface PendingLayer {
-  key: number | string;
   code: number;
   heads: number;
   feedForwardDimension: number;
@@ -408,17 +400,11 @@ interface PendingLayer {
 }
 
 /**
- * The memo key of a layer within its context. Fields a build ignores are left out, so layers that build the same
- * share: lpzero ignores feed_forward_dimension, as-trained uses it only with more than one FFN layer.
- * Packed into one exact number (index < 2^12, code < 2^6, heads < 2^10, width < 2^17, count < 2^8: 53 bits), else
- * a string.
+ * The part of a layer's memo key that depends on feed_forward_dimension: fields a build ignores are left out, so
+ * layers that build the same share (lpzero ignores it, as-trained uses it only with more than one FFN layer).
  */
-function layerKey(build: NasBenchBertBuild, index: number, code: number, heads: number, width: number, count: number): number | string {
-  const keyWidth = build === 'lpzero' || (build === 'as-trained' && count === 1) ? 0 : width;
-  if (index < 4096 && code < 64 && heads < 1024 && keyWidth < 131072 && count < 256) {
-    return (((index * 64 + code) * 1024 + heads) * 131072 + keyWidth) * 256 + count;
-  }
-  return `${index}:${code}:${heads}:${keyWidth}:${count}`;
+function keyWidth(build: NasBenchBertBuild, width: number, count: number): number {
+  return build === 'lpzero' || (build === 'as-trained' && count === 1) ? 0 : width;
 }
 
 /** A layer's positive-integer field; its path is formatted only when the value is wrong. */
@@ -428,12 +414,13 @@ function layerDimension(record: JsonRecord, key: string, layersPath: string, ind
 }
 
 const PREFIXED_PATH = 'hparams.model_hparam_overrides';
+const PREFIXED_NAS_CONFIG_PATH = `${PREFIXED_PATH}.nas_config`;
+const PREFIXED_LAYERS_PATH = `${PREFIXED_NAS_CONFIG_PATH}.encoder_layers`;
 
 export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions): ModelPlan {
   const resolved = resolveBuildOptions(options, 'nas-bench-bert', NAS_BENCH_BERT_BUILDS, NAS_BENCH_BERT_DEFAULT_BUILD);
   const build = resolved.build as NasBenchBertBuild;
   const buildIndex = build === 'as-trained' ? 0 : build === 'as-specified' ? 1 : 2;
-  trimMemo();
 
   // Phase 1: validate the whole input in parseNasBenchBert's order and look every layer up in the memo. Each fast
   // check that fails hands over to the reporting reader, which throws the error naming the field (or, should it
@@ -452,17 +439,19 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
     overrides = root;
     prefix = '';
   }
+  const nasConfigPath = prefix === '' ? 'nas_config' : PREFIXED_NAS_CONFIG_PATH;
+  const layersPath = prefix === '' ? 'nas_config.encoder_layers' : PREFIXED_LAYERS_PATH;
   const givenHidden = overrides.hidden_size;
   const hiddenSize = isDimension(givenHidden) ? givenHidden : readPositiveInteger(overrides, 'hidden_size', prefix);
-  const nasConfigPath = fieldPath(prefix, 'nas_config');
-  const layersPath = fieldPath(nasConfigPath, 'encoder_layers');
   const nasConfig = isRecord(overrides.nas_config) ? overrides.nas_config : readRecord(overrides, 'nas_config', prefix);
   const list = Array.isArray(nasConfig.encoder_layers) ? (nasConfig.encoder_layers as unknown[]) : readArray(nasConfig, 'encoder_layers', nasConfigPath);
   if (list.length === 0) throw fieldError('E_FORMAT', layersPath, 'must list at least one encoder layer');
   if (list.length > MAX_DIMENSION) throw fieldError('E_FORMAT', layersPath, `${list.length} layers exceed the limit of ${MAX_DIMENSION}`);
 
   const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : hiddenSize;
+  reserveMemo(list.length);
   const context = contextFor(buildIndex, hidden, resolved.init);
+  const contextId = context.id;
   const count = list.length;
   const layers = new Array<LayerPlan>(count);
   let pending: PendingLayer[] | undefined;
@@ -474,10 +463,9 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
     const heads = layerDimension(record, 'num_operation_heads', layersPath, i);
     const width = layerDimension(record, 'feed_forward_dimension', layersPath, i);
     const depth = layerDimension(record, 'num_feed_forward', layersPath, i);
-    const key = layerKey(build, i, code, heads, width, depth);
-    const layer = context.layers.get(key);
+    const layer = memoised<LayerPlan>(findSlot(contextId, i, code, heads, keyWidth(build, width, depth), depth));
     if (layer !== undefined) layers[i] = layer;
-    else (pending ??= new Array<PendingLayer>(count))[i] = { key, code, heads, feedForwardDimension: width, feedForwardCount: depth };
+    else (pending ??= new Array<PendingLayer>(count))[i] = { code, heads, feedForwardDimension: width, feedForwardCount: depth };
   }
 
   // Phase 2: build the layers the memo lacks, in order, so the first build error (heads that do not divide) is the
@@ -493,14 +481,15 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
         feedForwardCount: miss.feedForwardCount,
         path: indexPath(layersPath, i),
       };
-      const layer = deepFreeze(buildLayer(build, spec, i, hidden, context.init, context.wmaInit));
-      context.layers.set(miss.key, layer);
-      countMemoLayer();
-      layers[i] = layer;
+      const layer = buildLayer(build, spec, i, hidden, context.init, context.wmaInit);
+      const width = keyWidth(build, miss.feedForwardDimension, miss.feedForwardCount);
+      // Found again: slots found in phase 1 may have been taken by the layers memoised before this one.
+      const slot = findSlot(contextId, i, miss.code, miss.heads, width, miss.feedForwardCount);
+      layers[i] = memoise(slot, contextId, i, miss.code, miss.heads, width, miss.feedForwardCount, layer);
     }
   }
 
-  const embeddings = embeddingsFor(hidden);
+  const embeddings = embeddingsOf(context, hidden);
   const id = resolved.id ?? idOf(root.id);
   return assemblePlan(id, 'nas-bench-bert', build, hidden, layers, embeddings.extras, embeddings.params);
 }

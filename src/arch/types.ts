@@ -2,6 +2,11 @@
  * The architecture model every builder produces and every consumer reads.
  * Pure data: no native code, no scoring. Shapes follow PyTorch's Linear weight layout, rows = out features,
  * cols = in features.
+ *
+ * Plans and all their parts are immutable: copy a plan before changing it. Builders memoise (src/arch/memo.ts): plans
+ * of different architectures share one LayerPlan object for the same layer (same family build, hidden size, init,
+ * index and fields), and share matrix specs, init schemes and extras too, so consumers may memoise per-layer work by
+ * object identity. Every shared part is frozen (writing to it throws in strict mode).
  */
 
 /** How a matrix is initialised. Schemes that depend on fan-in/out are resolved per shape in src/weights/. */

@@ -1,8 +1,11 @@
 import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { nativeTestHooks, simd, spectraSync, SpectrumJob } from '../../../src/native';
 import { ZeroLMError } from '../../../src/errors';
+import { matrixWithSingularValues, maxRelativeDifference } from './fixtures';
 
 const addonPath = path.resolve(__dirname, '../../../build/Release/zerolm_native.node');
 
@@ -69,6 +72,45 @@ describe('scalar and SIMD kernels', () => {
       if (result.logDet !== undefined) expect(relative(result.logDet, other.logDet!)).toBeLessThan(1e-12);
       if (result.top !== undefined) expect(relative(result.top, other.top!)).toBeLessThan(1e-10);
     });
+  });
+});
+
+describe('two-stage tridiagonal reduction', () => {
+  it('gives the one-stage singular values (ZEROLM_TWO_STAGE_MIN forces it for small matrices)', () => {
+    // Shapes around the band width (32) and its multiples, wide and tall, one rank deficient.
+    const shapes: Array<[number, number, number]> = [[33, 50, 33], [97, 64, 64], [200, 130, 130], [150, 260, 12], [65, 65, 65]];
+    const directory = mkdtempSync(path.join(tmpdir(), 'zerolm-two-stage-'));
+    try {
+      const cases = shapes.map(([rows, cols, rank], i) => {
+        const p = Math.min(rows, cols);
+        const singular = Array.from({ length: p }, (_, k) => (k < rank ? 10 / (1 + k) : 0));
+        const values = matrixWithSingularValues(rows, cols, singular, 99 + i);
+        const file = path.join(directory, `m${i}.f32`);
+        writeFileSync(file, Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+        return { rows, cols, file, values, singular };
+      });
+      const script = `
+        const fs = require('fs');
+        const addon = require(${JSON.stringify(addonPath)});
+        const cases = ${JSON.stringify(cases.map(({ rows, cols, file }) => ({ rows, cols, file })))};
+        const jobs = cases.map((c) => { const b = fs.readFileSync(c.file); return { rows: c.rows, cols: c.cols, values: new Float32Array(b.buffer, b.byteOffset, c.rows * c.cols) }; });
+        console.log(JSON.stringify(addon.spectraSync(jobs, 2).map((r) => Array.from(r.singularValues))));
+      `;
+      const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ZEROLM_TWO_STAGE_MIN: '32' }, encoding: 'utf8', timeout: 60000 });
+      expect(child.stderr).toBe('');
+      const twoStage = JSON.parse(child.stdout) as number[][];
+      cases.forEach(({ rows, cols, values, singular }, i) => {
+        const [oneStage] = spectraSync([{ rows, cols, values }]);
+        // Compare eigenvalues s^2 of the Gram matrix: both reductions are backward stable, so they agree to
+        // ~1e-15 of s_max^2 (observed); the square root turns that into up to ~1e-8 of s_max for zero values.
+        const squares = (values: ArrayLike<number>): number[] => Array.from(values, (v) => v * v);
+        const top = oneStage.singularValues![0];
+        expect(maxRelativeDifference(squares(twoStage[i]), squares(oneStage.singularValues!), top * top)).toBeLessThan(1e-13);
+        expect(maxRelativeDifference(twoStage[i], singular, singular[0])).toBeLessThan(1e-6);
+      });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 
