@@ -387,8 +387,15 @@ bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
     const double right = i + 1 < n ? std::fabs(e[i]) : 0.0;
     norm = std::max(norm, std::fabs(d[i]) + left + right);
   }
+  if (norm == 0) return true;  // the zero matrix
+  // Scale by a power of two (exact) to norm ~1: the recurrence below forms products of three eigenvalue-sized
+  // numbers, which must neither overflow nor underflow.
+  const int exponent = std::ilogb(norm);
+  for (size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], -exponent);
+  for (size_t i = 0; i + 1 < n; ++i) e[i] = std::ldexp(e[i], -exponent);
+  norm = std::ldexp(norm, -exponent);
   const double global_floor = kEpsilonSquared * norm * norm;
-  // Work on squared off-diagonal entries: the QL sweep then needs one division per rotation and no square root.
+  // Work on squared off-diagonal entries: the QL sweep then needs no square root.
   for (size_t i = 0; i + 1 < n; ++i) e[i] = e[i] * e[i];
   e[n - 1] = 0;
   for (size_t l = 0; l < n; ++l) {
@@ -410,23 +417,29 @@ bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
       double c = 1, s = 0;
       double gamma = d[m] - sigma;
       double p = gamma * gamma;
+      // The rotation recurrence, arranged so that both divisions (1/r and 1/p) start as soon as p is known:
+      // gamma = c (alpha - sigma) - s gamma' = (p (alpha - sigma) - bb gamma') / r, and gamma^2 / c = gamma^2 r / p.
+      // This halves the latency chain from one p to the next compared with the textbook order.
       for (size_t i = m; i-- > l;) {
         const double bb = e[i];
-        const double r = p + bb;
+        const double r = p + bb;  // > 0: bb = e[i]^2 is above the deflation floor
         if (i + 1 != m) e[i + 1] = s * r;
+        const double inverse_r = 1.0 / r;
+        const double inverse_p = 1.0 / p;
         const double old_c = c;
-        c = p / r;
-        s = bb / r;
+        c = p * inverse_r;
+        s = bb * inverse_r;
         const double old_gamma = gamma;
         const double alpha = d[i];
-        gamma = c * (alpha - sigma) - s * old_gamma;
+        gamma = (p * (alpha - sigma) - bb * old_gamma) * inverse_r;
         d[i + 1] = old_gamma + (alpha - gamma);
-        p = c != 0 ? (gamma * gamma) / c : old_c * bb;
+        p = p != 0 ? (gamma * gamma) * (r * inverse_p) : old_c * bb;
       }
       e[l] = s * p;
       d[l] = sigma + gamma;
     }
   }
+  for (size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], exponent);
   return true;
 }
 

@@ -16,6 +16,7 @@ import { listBenchmarks, loadBenchmark } from '../eval/benchmarks';
 import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
 import { loadCacheFile, saveCacheFile } from '../proxy/cache-file';
+import { ScoreSerializer } from '../proxy/serialize';
 import { sampleSpace, spaceNames, type DecoderRanges } from '../search/sample';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
@@ -138,6 +139,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   if (files.length === 0 && !flags.benchmark) files = ['-'];
   const out = new LineWriter();
   const progress = new ProgressLine('scoring', flags.progress !== false && Boolean(process.stderr.isTTY));
+  const serializer = new ScoreSerializer();
   let scored = 0;
   let failed = 0;
   for await (const record of scoreMany(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
@@ -148,7 +150,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       const prefix = where && !record.error.message.startsWith(where) ? `${where}: ` : '';
       process.stderr.write(`zerolm score: ${prefix}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${record.error.message}\n`);
     } else scored++;
-    await out.write(JSON.stringify(record));
+    await out.write(serializer.line(record));
   }
   await out.flush();
   progress.end();

@@ -45,7 +45,7 @@ export async function plotBenchmark(name: string, file: string, options: ScoreOp
   const benchmark = loadBenchmark(name, options.dataDir);
   const resolved = resolveScoreOptions(options);
   const plans = benchmark.entries.map((e) => toPlan(e.architecture, { family: benchmark.family, build: options.build, init: options.init }, e.id));
-  const scores = (await componentsOfPlans(plans, resolved)).map((c) => withAlpha(c, resolved.alpha).score);
+  const scores = (await componentsOfPlans(plans, resolved)).map((c) => withAlpha(c, resolved).score);
   const points = benchmark.entries.map((e, i) => ({ id: e.id, score: scores[i], label: e.label, layers: plans[i].layers.length }));
   const oriented = points.map((p) => (benchmark.higherIsBetter ? p.label : -p.label));
   const title = `${benchmark.name} (${plans[0]?.build}): ${resolved.measure.name}, alpha ${resolved.alpha.toFixed(2)} — Spearman ${spearman(scores, oriented).toFixed(3)}, Kendall ${kendallTauB(scores, oriented).toFixed(3)} (all ${points.length})`;

@@ -74,22 +74,31 @@ export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<Sc
       for (const item of planned) {
         try {
           const [single] = await componentsOfPlans([item.plan as ModelPlan], resolved);
-          results.set(item, withAlpha(single, resolved.alpha));
+          results.set(item, withAlpha(single, resolved));
         } catch (cause) {
           if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
           results.set(item, asZeroLMError(cause));
         }
       }
     } else {
-      planned.forEach((item, i) => results.set(item, withAlpha(components[i], resolved.alpha)));
+      planned.forEach((item, i) => results.set(item, withAlpha(components[i], resolved)));
     }
     for (const item of batch) {
       const outcome = item.error ?? results.get(item);
-      const where = { ...(item.record.source === undefined ? {} : { source: item.record.source }), ...(item.record.line === undefined ? {} : { line: item.record.line }) };
+      const { id, source, line, index } = item.record;
       if (outcome instanceof ZeroLMError) {
-        yield { ...(item.record.id === undefined ? {} : { id: item.record.id }), ...where, index: item.record.index, error: outcome.toJSON() };
+        const record = {} as ScoreErrorRecord;
+        if (id !== undefined) record.id = id;
+        if (source !== undefined) record.source = source;
+        if (line !== undefined) record.line = line;
+        record.index = index;
+        record.error = outcome.toJSON();
+        yield record;
       } else if (outcome) {
-        yield { ...outcome, ...where };
+        const record = outcome as Score & { source?: string; line?: number };
+        if (source !== undefined) record.source = source;
+        if (line !== undefined) record.line = line;
+        yield record;
       }
     }
     done += batch.length;
@@ -103,7 +112,7 @@ export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<Sc
     const record = isInputRecord(input) ? input : undefined;
     const value = record ? record.value : input;
     const id = idOf(value);
-    const meta = { ...(id === undefined ? {} : { id }), ...(record ? { source: record.source } : {}), ...(record?.line === undefined ? {} : { line: record.line }), index: record?.index ?? index };
+    const meta: Omit<ScoreErrorRecord, 'error'> = { id, source: record?.source, line: record?.line, index: record?.index ?? index };
     if (record?.error) {
       batch.push({ record: meta, error: record.error });
     } else {

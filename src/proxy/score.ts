@@ -46,6 +46,18 @@ export interface ScoreOptions {
   memoryLimitBytes?: number;
 }
 
+/** The capacities of one plan before alpha combines them. */
+export interface Components {
+  id?: string;
+  attention: number;
+  ffn: number;
+  params: number;
+  nonEmbeddingParams: number;
+  family: FamilyName;
+  build: string;
+  layers: readonly LayerScore[];
+}
+
 export interface LayerScore {
   attention: number;
   ffn: number;
@@ -66,7 +78,7 @@ export interface Score {
   seed: number;
   seedPolicy: SeedPolicy;
   perHead: boolean;
-  layers: LayerScore[];
+  layers: readonly LayerScore[];
 }
 
 /** Options after validation, with defaults filled in. */
@@ -171,7 +183,7 @@ function cacheKey(matrix: ScoredMatrix, options: ResolvedScoreOptions): string {
  * Capacities for many plans at once: every distinct matrix is computed once per call (and not at all when the
  * cache has it), in one batched engine call.
  */
-export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Array<Omit<Score, 'score' | 'alpha'>>> {
+export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Components[]> {
   throwIfAborted(options.signal);
   const { cache, measure, measureOptions, layerMemo } = options;
   // Pass 1: resolve every scored matrix of a layer not yet memoised to its cache key; collect the missing ones once.
@@ -223,21 +235,13 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
   }
   return plans.map((plan) => {
     const layers = plan.layers.map((layer) => layerMemo.get(layer) as LayerScore);
-    return {
-      ...(plan.id === undefined ? {} : { id: plan.id }),
-      attention: sum(layers.map((l) => l.attention)),
-      ffn: sum(layers.map((l) => l.ffn)),
-      params: plan.params.total,
-      nonEmbeddingParams: plan.params.nonEmbedding,
-      measure: measure.name,
-      family: plan.family,
-      build: plan.build,
-      mode: options.mode,
-      seed: options.seed,
-      seedPolicy: options.seedPolicy,
-      perHead: options.perHead,
-      layers,
-    };
+    let attention = 0;
+    let ffn = 0;
+    for (const layer of layers) {
+      attention += layer.attention;
+      ffn += layer.ffn;
+    }
+    return { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
   });
 }
 
@@ -248,9 +252,25 @@ function sum(values: readonly number[]): number {
   return total;
 }
 
-export function withAlpha(components: Omit<Score, 'score' | 'alpha'>, alpha: number): Score {
-  const { id, ...rest } = components;
-  return { ...(id === undefined ? {} : { id }), score: combine(components.attention, components.ffn, alpha), ...rest, alpha };
+/** A Score, its fields in the documented order (built field by field: object spreads are slow on hot paths). */
+export function withAlpha(components: Components, options: Pick<ResolvedScoreOptions, 'alpha' | 'measure' | 'mode' | 'seed' | 'seedPolicy' | 'perHead'>): Score {
+  const score = {} as Score;
+  if (components.id !== undefined) score.id = components.id;
+  score.score = combine(components.attention, components.ffn, options.alpha);
+  score.attention = components.attention;
+  score.ffn = components.ffn;
+  score.params = components.params;
+  score.nonEmbeddingParams = components.nonEmbeddingParams;
+  score.measure = options.measure.name;
+  score.alpha = options.alpha;
+  score.family = components.family;
+  score.build = components.build;
+  score.mode = options.mode;
+  score.seed = options.seed;
+  score.seedPolicy = options.seedPolicy;
+  score.perHead = options.perHead;
+  score.layers = components.layers;
+  return score;
 }
 
 /** Score one architecture (any input a builder accepts, or a ModelPlan). */
@@ -258,7 +278,7 @@ export async function score(architecture: unknown, options: ScoreOptions = {}): 
   const resolved = resolveScoreOptions(options);
   const plan = toPlan(architecture, resolved);
   const [components] = await componentsOfPlans([plan], resolved);
-  return withAlpha(components, resolved.alpha);
+  return withAlpha(components, resolved);
 }
 
 export function isModelPlan(value: unknown): value is ModelPlan {

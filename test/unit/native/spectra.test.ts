@@ -39,6 +39,22 @@ describe('full spectra of matrices with known singular values', () => {
     expect(maxRelativeDifference(result.singularValues!, expected, expected[0])).toBeLessThan(SINGULAR_VALUE_TOLERANCE);
   });
 
+  it('scales exactly with the matrix, from 1e-30 to 1e30 (no overflow or underflow inside)', () => {
+    const rows = 60;
+    const cols = 45;
+    const base = fillNormal(rows, cols, { std: 1, seed: 4, stream: 4 });
+    const [reference] = spectraSync([{ rows, cols, values: base }]);
+    for (const factor of [2 ** -100, 2 ** 100]) {
+      const scaled = base.map((v) => v * factor); // powers of two: exact in float32
+      const [result] = spectraSync([{ rows, cols, values: scaled }]);
+      const rescaled = Array.from(result.singularValues!, (s) => s / factor);
+      expect(maxRelativeDifference(rescaled, reference.singularValues!, reference.singularValues![0])).toBeLessThan(1e-13);
+      expect(result.sumSquares / (factor * factor)).toBeCloseTo(reference.sumSquares, 6);
+      const [top] = spectraSync([{ rows, cols, values: scaled, route: 'top' }]);
+      expect(Math.abs(top.top! / factor - reference.top!) / reference.top!).toBeLessThan(1e-9);
+    }
+  });
+
   it('gives exact zeros, not noise of order sqrt(eps), for a zero matrix', () => {
     const [result] = spectraSync([{ rows: 30, cols: 20, values: new Float32Array(600) }]);
     expect(Array.from(result.singularValues!)).toEqual(new Array(20).fill(0));

@@ -168,3 +168,21 @@ describe('columnar FlexiBERT scoring', () => {
     expect(() => scorer.score(columns)).toThrow(/operation\[12\] = 99 is out of range \(candidate 3, layer 0\)/);
   });
 });
+
+describe('ScoreSerializer', () => {
+  it('writes exactly what JSON.stringify writes, for scores and error records', async () => {
+    const { ScoreSerializer } = await import('../../../src/proxy/serialize');
+    const serializer = new ScoreSerializer();
+    const inputs = [
+      entry,
+      { ...entry, id: 'quote"and\\slash\u2028' },
+      { hidden_size: 128, nas_config: { encoder_layers: [entry.nas_config.encoder_layers[1]] } },
+      { bogus: 1 },
+    ];
+    for (const options of [{}, { measure: 'log-det', alpha: -0.25, perHead: true }, { mode: 'analytic' as const, seed: 7 }]) {
+      for await (const record of scoreMany(inputs, options)) expect(serializer.line(record)).toBe(JSON.stringify(record));
+      const withWhere = { ...(await score(entry, options)), source: 'file.jsonl', line: 12 };
+      expect(serializer.line(withWhere)).toBe(JSON.stringify(withWhere));
+    }
+  });
+});
