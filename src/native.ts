@@ -121,7 +121,7 @@ function load(): NativeBinding {
       lastError = error;
     }
   }
-  const reason = lastError instanceof Error ? lastError.message.split('\n')[0] : String(lastError);
+  const reason = messageOf(lastError).split('\n')[0];
   throw new ZeroLMError(
     'E_NATIVE_MISSING',
     `The zerolm native addon could not be loaded (tried ${tried.join(', ')}: ${reason}). Run \`npm run build:native\`.`,
@@ -134,11 +134,17 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'E_ARGUMENT', 'E_SHAPE', 'E_MEMORY_LIMIT', 'E_NON_FINITE', 'E_NATIVE', 'E_ABORTED',
 ]);
 
+/** The message of an error from any realm (instanceof fails across realms). */
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
+}
+
 /** Re-creates an addon error (another realm's Error with a `code`) as a ZeroLMError of ours. */
 function fromNative(error: unknown): ZeroLMError {
   if (error instanceof ZeroLMError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Object && 'message' in error ? String((error as { message: unknown }).message) : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const message = messageOf(error);
   if (code === 'E_ABORTED') return new AbortError();
   const known = typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'E_NATIVE';
   return new ZeroLMError(known, `native: ${message}`, undefined, { cause: error });

@@ -89,6 +89,14 @@ export function detectFamily(input: unknown): FamilyName {
   if (!isRecord(input)) {
     throw new ZeroLMError('E_FORMAT', `an architecture must be an object, got ${describeValue(input)}`);
   }
+  // Fast path, no allocation: exactly one complete signature (the streaming case). Anything else takes the slow
+  // path below, which names what is missing or ambiguous.
+  const nasRoot = input.hparams !== undefined ? (isRecord(input.hparams) ? input.hparams.model_hparam_overrides : undefined) : input;
+  const isNas = isRecord(nasRoot) && nasRoot.hidden_size !== undefined && isRecord(nasRoot.nas_config) && nasRoot.nas_config.encoder_layers !== undefined;
+  const isGpt2Flex = input.n_layer !== undefined && input.d_model !== undefined && input.n_head !== undefined && input.d_inner !== undefined && input.n_token !== undefined;
+  const isHf = input.model_type !== undefined;
+  const isModules = input.format === 'modules';
+  if (+isNas + +isGpt2Flex + +isHf + +isModules === 1) return isNas ? 'nas-bench-bert' : isGpt2Flex ? 'gpt2-flex' : isHf ? 'hf' : 'modules';
   const missing = familyNames.map((family) => ({ family, fields: missingSignature(family, input) }));
   const matches = missing.filter((entry) => entry.fields.length === 0).map((entry) => entry.family);
   if (matches.length === 1) return matches[0];

@@ -42,8 +42,16 @@ export function formatFromName(name: string): InputFormat | undefined {
   return undefined;
 }
 
-/** Read a file path, or '-' for standard input. */
+/** Read a file path, or '-' for standard input, one record at a time. */
 export async function* readArchitectures(path: string, options: ReadOptions = {}): AsyncGenerator<InputRecord> {
+  for await (const batch of readArchitectureBatches(path, options)) yield* batch;
+}
+
+/**
+ * The same records in batches (one per chunk read): a consumer of millions of inputs pays the async hand-over
+ * once per batch instead of once per input.
+ */
+export async function* readArchitectureBatches(path: string, options: ReadOptions = {}): AsyncGenerator<InputRecord[]> {
   const source = path === '-' ? '<stdin>' : path;
   let stream: Readable;
   if (path === '-') {
@@ -54,12 +62,12 @@ export async function* readArchitectures(path: string, options: ReadOptions = {}
       if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     } catch (cause) {
       const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
-      yield { source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) };
+      yield [{ source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) }];
       return;
     }
     stream = createReadStream(path);
   }
-  yield* readStream(stream, source, options.format ?? formatFromName(path), options);
+  yield* readStreamBatches(stream, source, options.format ?? formatFromName(path), options);
 }
 
 /**
@@ -68,6 +76,10 @@ export async function* readArchitectures(path: string, options: ReadOptions = {}
  * it starts with '[' or '{', else YAML.
  */
 export async function* readStream(stream: Readable, source: string, format: InputFormat | undefined, options: ReadOptions = {}): AsyncGenerator<InputRecord> {
+  for await (const batch of readStreamBatches(stream, source, format, options)) yield* batch;
+}
+
+export async function* readStreamBatches(stream: Readable, source: string, format: InputFormat | undefined, options: ReadOptions = {}): AsyncGenerator<InputRecord[]> {
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   if (format === 'jsonl') {
@@ -78,7 +90,7 @@ export async function* readStream(stream: Readable, source: string, format: Inpu
     // Sniff: buffer up to the first newline (bounded), then decide.
     const sniffed = await sniff(stream, Math.min(maxLine, maxDocument));
     if (sniffed.kind === 'error') {
-      yield { source, index: 0, line: 1, error: sniffed.error };
+      yield [{ source, index: 0, line: 1, error: sniffed.error }];
       return;
     }
     const { firstLine, rest } = sniffed;
@@ -163,7 +175,7 @@ function prepend(first: Buffer, rest: AsyncIterator<Buffer>): Readable {
   return iterable as unknown as Readable;
 }
 
-async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord> {
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord[]> {
   let pieces: Buffer[] = [];
   let pieceBytes = 0;
   let overlong = false;
@@ -185,6 +197,7 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
   };
   for await (const raw of stream as AsyncIterable<Buffer | string>) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const batch: InputRecord[] = [];
     for (;;) {
       const newline = chunk.indexOf(10);
       if (newline < 0) {
@@ -207,18 +220,19 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
       const record = finish(overlong ? undefined : Buffer.concat(pieces));
       pieces = [];
       pieceBytes = 0;
-      if (record) yield record;
+      if (record) batch.push(record);
       chunk = chunk.subarray(newline + 1);
     }
+    if (batch.length > 0) yield batch;
   }
   if (pieceBytes > 0 || overlong) {
     const record = finish(overlong ? undefined : Buffer.concat(pieces));
-    if (record) yield record;
+    if (record) yield [record];
   }
-  if (index === 0) yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) };
+  if (index === 0) yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
 }
 
-async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: string, format: 'json' | 'yaml', maxDocument: number): AsyncGenerator<InputRecord> {
+async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: string, format: 'json' | 'yaml', maxDocument: number): AsyncGenerator<InputRecord[]> {
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const raw of stream as AsyncIterable<Buffer | string>) {
@@ -226,14 +240,14 @@ async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: s
     length += chunk.length;
     if (length > maxDocument) {
       (stream as Readable).destroy?.();
-      yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: a ${format.toUpperCase()} document larger than ${maxDocument} bytes is not read whole; use JSONL for large streams`, { file: source }) };
+      yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: a ${format.toUpperCase()} document larger than ${maxDocument} bytes is not read whole; use JSONL for large streams`, { file: source }) }];
       return;
     }
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') {
-    yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) };
+    yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
     return;
   }
   const values: Array<{ value: unknown; line?: number }> = [];
@@ -244,7 +258,7 @@ async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: s
     } catch (cause) {
       const message = (cause as Error).message;
       const line = lineOfJsonError(text, message);
-      yield { source, index: 0, ...(line ? { line } : {}), error: new ZeroLMError('E_PARSE', `${source}${line ? `:${line}` : ''}: invalid JSON (${message})`, { file: source, ...(line ? { line } : {}) }) };
+      yield [{ source, index: 0, ...(line ? { line } : {}), error: new ZeroLMError('E_PARSE', `${source}${line ? `:${line}` : ''}: invalid JSON (${message})`, { file: source, ...(line ? { line } : {}) }) }];
       return;
     }
     for (const value of Array.isArray(parsed) ? parsed : [parsed]) values.push({ value });
@@ -265,16 +279,18 @@ async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: s
       else values.push({ value, line });
     }
     if (values.length === 0) {
-      yield { source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) };
+      yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
       return;
     }
   }
   let index = 0;
+  const records: InputRecord[] = [];
   for (const { value, line } of values) {
     const where = line === undefined ? {} : { line };
-    if (value instanceof ZeroLMError) yield { source, index: index++, ...where, error: value };
-    else yield { source, index: index++, ...where, value };
+    if (value instanceof ZeroLMError) records.push({ source, index: index++, ...where, error: value });
+    else records.push({ source, index: index++, ...where, value });
   }
+  yield records;
 }
 
 function lineAt(text: string, offset: number): number {

@@ -2,12 +2,12 @@
 /** The zerolm command line: parse, call the library, print. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
-import { readArchitectures, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
+import { readArchitectureBatches, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { measureNames } from '../capacity/measures';
 import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
-import { scoreMany, isScoreError } from '../proxy/many';
+import { scoreBatches, isScoreError } from '../proxy/many';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { readCalibration, writeCalibration, calibrateBenchmark } from '../calibrate/file';
 import { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } from '../eval/evaluate';
@@ -104,13 +104,12 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
   };
 }
 
-async function* inputsOf(files: string[], format: InputFormat | undefined, benchmark: string | undefined): AsyncGenerator<InputRecord> {
+async function* inputsOf(files: string[], format: InputFormat | undefined, benchmark: string | undefined): AsyncGenerator<InputRecord[]> {
   if (benchmark) {
     const loaded = loadBenchmark(benchmark);
-    let index = 0;
-    for (const entry of loaded.entries) yield { source: loaded.name, index: index++, value: { ...(entry.architecture as object), id: entry.id } };
+    yield loaded.entries.map((entry, index) => ({ source: loaded.name, index, value: { ...(entry.architecture as object), id: entry.id } }));
   }
-  for (const file of files) yield* readArchitectures(file, { format });
+  for (const file of files) yield* readArchitectureBatches(file, { format });
 }
 
 /** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
@@ -142,7 +141,8 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   const serializer = new ScoreSerializer();
   let scored = 0;
   let failed = 0;
-  for await (const record of scoreMany(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
+  for await (const records of scoreBatches(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
+    for (const record of records) {
     if (isScoreError(record)) {
       failed++;
       const where = [record.source, record.line].filter((v) => v !== undefined).join(':');
@@ -151,6 +151,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       process.stderr.write(`zerolm score: ${prefix}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${record.error.message}\n`);
     } else scored++;
     await out.write(serializer.line(record));
+    }
   }
   await out.flush();
   progress.end();

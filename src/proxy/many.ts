@@ -6,7 +6,7 @@
 import type { InputRecord } from '../arch/input';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, throwIfAborted } from '../errors';
-import { componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type Score, type ScoreOptions } from './score';
+import { componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type ResolvedScoreOptions, type Score, type ScoreOptions } from './score';
 
 export interface ScoreErrorRecord {
   id?: string;
@@ -48,6 +48,18 @@ function asZeroLMError(cause: unknown): ZeroLMError {
 }
 
 export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord> {
+  for await (const records of scoreBatches(singles(inputs), options)) yield* records;
+}
+
+async function* singles(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>): AsyncGenerator<readonly ScoreInput[]> {
+  for await (const input of inputs as AsyncIterable<ScoreInput>) yield [input];
+}
+
+/**
+ * scoreMany for inputs that arrive in batches (readArchitectureBatches): yields the records of every engine batch
+ * as one array, so streams of millions pay the async hand-over per batch, not per architecture.
+ */
+export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord[]> {
   const resolved = resolveScoreOptions(options);
   const batchSize = options.batchSize ?? 1024;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -55,74 +67,85 @@ export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<Sc
   }
   let position = 0;
   let done = 0;
-  let batch: Array<{ record: Omit<ScoreErrorRecord, 'error'>; plan?: ModelPlan; error?: ZeroLMError }> = [];
-
-  async function* flush(): AsyncGenerator<ScoreRecord> {
-    const planned = batch.filter((item) => item.plan !== undefined);
-    let components: Awaited<ReturnType<typeof componentsOfPlans>> = [];
-    let batchError: ZeroLMError | undefined;
-    try {
-      components = await componentsOfPlans(planned.map((item) => item.plan as ModelPlan), resolved);
-    } catch (cause) {
-      if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
-      batchError = asZeroLMError(cause);
+  let batch: PendingInput[] = [];
+  for await (const inputs of batches as AsyncIterable<readonly ScoreInput[]>) {
+    throwIfAborted(resolved.signal);
+    for (const input of inputs) {
+      batch.push(plan(input, position++, resolved));
+      if (batch.length >= batchSize) {
+        const records = await scorePending(batch, resolved);
+        done += batch.length;
+        batch = [];
+        options.onProgress?.(done);
+        yield records;
+        throwIfAborted(resolved.signal);
+      }
     }
+  }
+  if (batch.length > 0) {
+    const records = await scorePending(batch, resolved);
+    options.onProgress?.(done + batch.length);
+    yield records;
+  }
+}
+
+interface PendingInput {
+  record: Omit<ScoreErrorRecord, 'error'>;
+  plan?: ModelPlan;
+  error?: ZeroLMError;
+}
+
+function plan(input: ScoreInput, position: number, resolved: ResolvedScoreOptions): PendingInput {
+  const record = isInputRecord(input) ? input : undefined;
+  const value = record ? record.value : input;
+  const id = idOf(value);
+  const meta: Omit<ScoreErrorRecord, 'error'> = { id, source: record?.source, line: record?.line, index: record?.index ?? position };
+  if (record?.error) return { record: meta, error: record.error };
+  try {
+    return { record: meta, plan: toPlan(value, resolved, id) };
+  } catch (cause) {
+    return { record: meta, error: asZeroLMError(cause) };
+  }
+}
+
+async function scorePending(batch: readonly PendingInput[], resolved: ResolvedScoreOptions): Promise<ScoreRecord[]> {
+  const planned = batch.filter((item) => item.plan !== undefined);
+  const results = new Map<PendingInput, Score | ZeroLMError>();
+  try {
+    const components = await componentsOfPlans(planned.map((item) => item.plan as ModelPlan), resolved);
+    planned.forEach((item, i) => results.set(item, withAlpha(components[i], resolved)));
+  } catch (cause) {
+    if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
     // A batch-wide failure (say, one plan over the memory limit) is retried plan by plan, so one bad input
     // never takes its neighbours down with it.
-    const results = new Map<(typeof batch)[number], Score | ZeroLMError>();
-    if (batchError) {
-      for (const item of planned) {
-        try {
-          const [single] = await componentsOfPlans([item.plan as ModelPlan], resolved);
-          results.set(item, withAlpha(single, resolved));
-        } catch (cause) {
-          if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
-          results.set(item, asZeroLMError(cause));
-        }
-      }
-    } else {
-      planned.forEach((item, i) => results.set(item, withAlpha(components[i], resolved)));
-    }
-    for (const item of batch) {
-      const outcome = item.error ?? results.get(item);
-      const { id, source, line, index } = item.record;
-      if (outcome instanceof ZeroLMError) {
-        const record = {} as ScoreErrorRecord;
-        if (id !== undefined) record.id = id;
-        if (source !== undefined) record.source = source;
-        if (line !== undefined) record.line = line;
-        record.index = index;
-        record.error = outcome.toJSON();
-        yield record;
-      } else if (outcome) {
-        const record = outcome as Score & { source?: string; line?: number };
-        if (source !== undefined) record.source = source;
-        if (line !== undefined) record.line = line;
-        yield record;
-      }
-    }
-    done += batch.length;
-    batch = [];
-    options.onProgress?.(done);
-  }
-
-  for await (const input of inputs as AsyncIterable<ScoreInput>) {
-    throwIfAborted(resolved.signal);
-    const index = position++;
-    const record = isInputRecord(input) ? input : undefined;
-    const value = record ? record.value : input;
-    const id = idOf(value);
-    const meta: Omit<ScoreErrorRecord, 'error'> = { id, source: record?.source, line: record?.line, index: record?.index ?? index };
-    if (record?.error) {
-      batch.push({ record: meta, error: record.error });
-    } else {
+    for (const item of planned) {
       try {
-        batch.push({ record: meta, plan: toPlan(value, resolved, id) });
-      } catch (cause) {
-        batch.push({ record: meta, error: asZeroLMError(cause) });
+        const [single] = await componentsOfPlans([item.plan as ModelPlan], resolved);
+        results.set(item, withAlpha(single, resolved));
+      } catch (inner) {
+        if (inner instanceof ZeroLMError && inner.code === 'E_ABORTED') throw inner;
+        results.set(item, asZeroLMError(inner));
       }
     }
-    if (batch.length >= batchSize) yield* flush();
   }
-  if (batch.length > 0) yield* flush();
+  const records: ScoreRecord[] = [];
+  for (const item of batch) {
+    const outcome = item.error ?? (results.get(item) as Score | ZeroLMError);
+    const { id, source, line, index } = item.record;
+    if (outcome instanceof ZeroLMError) {
+      const record = {} as ScoreErrorRecord;
+      if (id !== undefined) record.id = id;
+      if (source !== undefined) record.source = source;
+      if (line !== undefined) record.line = line;
+      record.index = index;
+      record.error = outcome.toJSON();
+      records.push(record);
+    } else {
+      const record = outcome as Score & { source?: string; line?: number };
+      if (source !== undefined) record.source = source;
+      if (line !== undefined) record.line = line;
+      records.push(record);
+    }
+  }
+  return records;
 }
