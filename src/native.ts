@@ -471,10 +471,6 @@ export function defaultThreads(): number {
 
 /** Test hooks; not part of the public API. */
 export const nativeTestHooks = {
-  /** The loaded addon itself. */
-  rawAddon(): Record<string, unknown> {
-    return load() as unknown as Record<string, unknown>;
-  },
   /** spectraSync without the TypeScript checks, to exercise the addon's own; errors still mapped to ZeroLMError. */
   unvalidatedSpectraSync(jobs: unknown, threads?: unknown): unknown {
     return callNative((native) => (native.spectraSync as (j: unknown, t: unknown) => unknown)(jobs, threads));

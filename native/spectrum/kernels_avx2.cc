@@ -95,9 +95,9 @@ void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, 
   const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
   const __m256i multiplier0 = _mm256_set1_epi64x(0xD2511F53LL), multiplier1 = _mm256_set1_epi64x(0xCD9E8D57LL);
   const __m256d scale_vector = _mm256_set1_pd(scale);
-  size_t i = 0;
-  for (; i + 4 <= counters; i += 4) {
-    const uint64_t c = first_counter + i;
+  // Four counters (16 values) per group; two groups per step give the out-of-order core independent
+  // dependency chains to interleave (the polynomial and division chains are long).
+  auto group = [&](uint64_t c, float* destination) {
     __m256i x0 = _mm256_set_epi64x(static_cast<long long>((c + 3) & 0xffffffffULL),
                                    static_cast<long long>((c + 2) & 0xffffffffULL),
                                    static_cast<long long>((c + 1) & 0xffffffffULL),
@@ -136,12 +136,17 @@ void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, 
       v3 = _mm256_mul_pd(scale_vector, _mm256_sub_pd(_mm256_mul_pd(two, unit_open(x3)), one));
     }
     transpose4(v0, v1, v2, v3);  // now v_j = the four values of counter c + j
-    float* destination = out + 4 * i;
     _mm_storeu_ps(destination, _mm256_cvtpd_ps(v0));
     _mm_storeu_ps(destination + 4, _mm256_cvtpd_ps(v1));
     _mm_storeu_ps(destination + 8, _mm256_cvtpd_ps(v2));
     _mm_storeu_ps(destination + 12, _mm256_cvtpd_ps(v3));
+  };
+  size_t i = 0;
+  for (; i + 8 <= counters; i += 8) {
+    group(first_counter + i, out + 4 * i);
+    group(first_counter + i + 4, out + 4 * (i + 4));
   }
+  for (; i + 4 <= counters; i += 4) group(first_counter + i, out + 4 * i);
   if (i < counters) fill_counters_portable(distribution, scale, seed, stream, first_counter + i, counters - i, out + 4 * i);
 }
 

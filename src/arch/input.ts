@@ -65,7 +65,7 @@ export async function* readArchitectureBatches(path: string, options: ReadOption
       yield [{ source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) }];
       return;
     }
-    stream = createReadStream(path);
+    stream = createReadStream(path, { highWaterMark: 1 << 20 });
   }
   yield* readStreamBatches(stream, source, options.format ?? formatFromName(path), options);
 }

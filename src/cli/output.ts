@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 export class LineWriter {
   private buffer: string[] = [];
   private bytes = 0;
-  constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = 1 << 16) {}
+  constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = 1 << 20) {}
 
   async write(line: string): Promise<void> {
     this.buffer.push(line, '\n');

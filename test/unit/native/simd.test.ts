@@ -1,9 +1,10 @@
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { nativeTestHooks, simd, spectraSync, SpectrumJob } from '../../../src/native';
+import { fillNormal, fillUniform, nativeTestHooks, simd, spectraSync, SpectrumJob } from '../../../src/native';
 import { ZeroLMError } from '../../../src/errors';
 import { matrixWithSingularValues, maxRelativeDifference } from './fixtures';
 
@@ -33,7 +34,12 @@ interface PlainResult {
 const runnerSource = `
   const addon = require(${JSON.stringify(addonPath)});
   const results = addon.spectraSync(${JSON.stringify(nativeJobs)}, 2).map((r) => ({ ...r, singularValues: r.singularValues && Array.from(r.singularValues) }));
-  const fill = Array.from(new Uint32Array((() => { const t = new Float32Array(64); addon.fill('normal', t, 1, 3, 4); return t.buffer; })()));
+  const digest = (distribution) => {
+    const t = new Float32Array(100003); // odd length: whole vector groups, then a scalar tail
+    addon.fill(distribution, t, 0.5, 3, 4);
+    return require('crypto').createHash('sha256').update(Buffer.from(t.buffer)).digest('hex');
+  };
+  const fill = { normal: digest('normal'), uniform: digest('uniform') };
   console.log(JSON.stringify({ simd: addon.simd(), results, fill }));
 `;
 
@@ -45,14 +51,17 @@ describe('scalar and SIMD kernels', () => {
       timeout: 60000,
     });
     expect(child.stderr).toBe('');
-    const scalar = JSON.parse(child.stdout) as { simd: string; results: PlainResult[]; fill: number[] };
+    const scalar = JSON.parse(child.stdout) as { simd: string; results: PlainResult[]; fill: Record<string, string> };
     expect(scalar.simd).toBe('scalar');
     expect(['avx2-fma', 'scalar']).toContain(simd());
 
-    // Fills never depend on the kernels: bit-identical.
-    const here = new Float32Array(64);
-    (nativeTestHooks.rawAddon().fill as (d: string, t: Float32Array, s: number, a: number, b: number) => void)('normal', here, 1, 3, 4);
-    expect(Array.from(new Uint32Array(here.buffer))).toEqual(scalar.fill);
+    // Fills never depend on the kernels: the vector Box-Muller repeats the scalar operations exactly.
+    for (const distribution of ['normal', 'uniform'] as const) {
+      const here = distribution === 'normal'
+        ? fillNormal(1, 100003, { std: 0.5, seed: 3, stream: 4 })
+        : fillUniform(1, 100003, { bound: 0.5, seed: 3, stream: 4 });
+      expect(createHash('sha256').update(Buffer.from(here.buffer)).digest('hex')).toBe(scalar.fill[distribution]);
+    }
 
     // Observed (AVX2 vs scalar: other summation order, FMA): entry statistics bit-identical (same lane layout),
     // singular values within 2e-15 of s_max here and 9e-14 for a 512 x 512 Gaussian (its near-zero values),

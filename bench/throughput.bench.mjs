@@ -1,0 +1,162 @@
+// Throughput of whole-architecture scoring, side by side in one run (issue: score millions of candidates per
+// second, exact when asked). Imports the compiled package from dist/ (`npx tsc -p tsconfig.json` first).
+//  1. Columnar FlexiBERT API: exact layer table (cached) and analytic, 1e3 / 1e5 / 1e6 random candidates.
+//  2. Library object path (scoreMany): exact without cache, cached, analytic.
+//  3. CLI pipe `zerolm sample | zerolm score`, and the peak memory of a stream of 1e6.
+//  4. Exact with fresh random weights and full spectra on the 500 nas-bench-bert architectures (as-trained),
+//     beside a plain-JavaScript implementation of the same proxy and python3+numpy, on the same architectures.
+import { spawnSync, execSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { Bench } from 'tinybench';
+import * as reference from './lib/reference-proxy.mjs';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const zerolm = require(join(root, 'dist/index.js'));
+const { createFlexibertScorer, randomFlexibertColumns, flexibertObjectAt } = require(join(root, 'dist/proxy/columnar.js'));
+const { componentsOfPlans, resolveScoreOptions, toPlan } = require(join(root, 'dist/proxy/score.js'));
+const cli = join(root, 'dist/cli/main.js');
+const quick = process.argv.includes('--quick');
+const work = mkdtempSync(join(tmpdir(), 'zerolm-bench-'));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rate = (count, ms) => Math.round((count / ms) * 1000);
+const fmt = (n) => n.toLocaleString('en-US');
+console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; node ${process.version}; SIMD ${zerolm.simd()}`);
+
+// ---- 1. Columnar
+console.log('\n### Columnar FlexiBERT API (typed arrays in, typed arrays out), architectures/s, median of tinybench runs\n');
+console.log('| candidates | exact layer table (cached) | analytic |');
+console.log('|---|---|---|');
+const exactScorer = await createFlexibertScorer({});
+const analyticScorer = await createFlexibertScorer({ mode: 'analytic' });
+for (const count of quick ? [1e3, 1e5] : [1e3, 1e5, 1e6]) {
+  const columns = randomFlexibertColumns(count, 1);
+  const out = { score: new Float64Array(count), attention: new Float64Array(count), ffn: new Float64Array(count), params: new Float64Array(count) };
+  const bench = new Bench({ time: 500, iterations: 5 });
+  bench.add('exact', () => exactScorer.score(columns, out)).add('analytic', () => analyticScorer.score(columns, out));
+  await bench.run();
+  const [exact, analytic] = bench.tasks.map((t) => rate(count, t.result.latency.p50));
+  console.log(`| ${fmt(count)} | ${fmt(exact)} | ${fmt(analytic)} |`);
+}
+
+// ---- 2. Library object path
+console.log('\n### Library object path (scoreMany over objects), architectures/s, median of 3 runs\n');
+console.log('| candidates | exact, no cache | exact, cached | analytic |');
+console.log('|---|---|---|---|');
+async function scoreManyRate(objects, options) {
+  const times = [];
+  for (let r = 0; r < 3; r++) {
+    const started = performance.now();
+    let n = 0;
+    for await (const record of zerolm.scoreMany(objects, options())) if (!record.error) n++;
+    if (n !== objects.length) throw new Error(`scored ${n} of ${objects.length}`);
+    times.push(performance.now() - started);
+  }
+  return rate(objects.length, median(times));
+}
+async function noCacheRate(objects) {
+  // Every candidate on its own: fresh options, fresh cache, nothing shared between candidates.
+  const times = [];
+  for (let r = 0; r < 3; r++) {
+    const started = performance.now();
+    for (const object of objects) await zerolm.score(object, { cache: new zerolm.CapacityCache() });
+    times.push(performance.now() - started);
+  }
+  return rate(objects.length, median(times));
+}
+for (const count of quick ? [1e3] : [1e3, 1e5]) {
+  const columns = randomFlexibertColumns(count, 2);
+  const objects = Array.from({ length: count }, (_, i) => flexibertObjectAt(columns, i));
+  const cache = new zerolm.CapacityCache();
+  const exactNoCache = count <= 1e3 ? fmt(await noCacheRate(objects)) : 'n/a (1e3 row)';
+  const cached = await scoreManyRate(objects, () => ({ cache }));
+  const analytic = await scoreManyRate(objects, () => ({ mode: 'analytic' }));
+  console.log(`| ${fmt(count)} | ${exactNoCache} | ${fmt(cached)} | ${fmt(analytic)} |`);
+}
+
+// ---- 3. CLI pipe
+console.log('\n### CLI pipe: zerolm sample nas-bench-bert --count N | zerolm score, architectures/s\n');
+const haveTime = existsSync('/usr/bin/time');
+console.log(`| N | mode | wall s | architectures/s | peak RSS of zerolm score${haveTime ? '' : ' (no /usr/bin/time)'} |`);
+console.log('|---|---|---|---|---|');
+for (const [count, mode] of quick ? [[1e5, 'analytic']] : [[1e5, 'exact'], [1e5, 'analytic'], [1e6, 'exact']]) {
+  const rssFile = join(work, 'rss');
+  const timed = haveTime ? `/usr/bin/time -f %M -o ${rssFile} ` : '';
+  const started = performance.now();
+  execSync(`"${process.execPath}" "${cli}" sample nas-bench-bert --count ${count} --seed 3 | ${timed}"${process.execPath}" "${cli}" score --mode ${mode} > /dev/null`, { stdio: 'inherit', shell: '/bin/bash' });
+  const ms = performance.now() - started;
+  const rss = haveTime ? `${(Number(execSync(`cat ${rssFile}`).toString().trim()) / 1024).toFixed(0)} MB` : 'n/a';
+  console.log(`| ${fmt(count)} | ${mode} | ${(ms / 1000).toFixed(2)} | ${fmt(rate(count, ms))} | ${rss} |`);
+}
+
+// ---- 4. Exact, fresh weights, full spectra
+const benchmark = zerolm.loadBenchmark('nas-bench-bert');
+const plans = benchmark.entries.map((e) => toPlan(e.architecture, { family: 'nas-bench-bert', build: 'as-trained' }, e.id));
+const matricesOf = (plan) => plan.layers.flatMap((l) => [...l.attention, ...l.ffn]).map((m) => [m.rows, m.cols, m.init.std]);
+async function freshExact(subset, threads) {
+  // A new seed per architecture and the 'position' policy: every matrix of every candidate is a fresh draw, and
+  // nothing is cached, as when each candidate model is initialised on its own.
+  const started = performance.now();
+  let total = 0;
+  for (let i = 0; i < subset.length; i++) {
+    const [c] = await componentsOfPlans([subset[i]], resolveScoreOptions({ measure: 'effective-rank', seed: i, seedPolicy: 'position', threads }));
+    total += c.attention + c.ffn;
+  }
+  return { ms: performance.now() - started, total };
+}
+const allMatrices = plans.reduce((n, p) => n + matricesOf(p).length, 0);
+console.log(`\n### Exact, fresh random weights, full spectra, no cache: nas-bench-bert as-trained (${allMatrices} matrices in 500 architectures)\n`);
+const threads = zerolm.defaultThreads ? zerolm.defaultThreads() : cpus().length;
+const all1 = await freshExact(plans, 1);
+const allN = await freshExact(plans, threads);
+console.log(`| engine | threads | 500 architectures, s | architectures/s |`);
+console.log('|---|---|---|---|');
+console.log(`| zerolm addon | 1 | ${(all1.ms / 1000).toFixed(2)} | ${(500 / (all1.ms / 1000)).toFixed(1)} |`);
+console.log(`| zerolm addon | ${threads} | ${(allN.ms / 1000).toFixed(2)} | ${(500 / (allN.ms / 1000)).toFixed(1)} |`);
+
+// Side by side on the same subset (the references are too slow for all 500 in a benchmark run).
+const subsetSize = quick ? 5 : 20;
+const subset = plans.slice(0, subsetSize);
+const ours = await freshExact(subset, 1);
+let started = performance.now();
+subset.forEach((plan, i) => {
+  for (const [rows, cols, std] of matricesOf(plan)) reference.effectiveRank(reference.singularValues(reference.gaussianMatrix(rows, cols, std, i + 1), rows, cols));
+});
+const plainMs = performance.now() - started;
+console.log(`\nSame proxy on the first ${subsetSize} architectures (${subset.reduce((n, p) => n + matricesOf(p).length, 0)} matrices), single thread:\n`);
+console.log('| implementation | s | ratio to the addon |');
+console.log('|---|---|---|');
+console.log(`| zerolm addon (C++/AVX2) | ${(ours.ms / 1000).toFixed(2)} | 1.0 |`);
+console.log(`| plain JavaScript, same algorithm | ${(plainMs / 1000).toFixed(2)} | ${(plainMs / ours.ms).toFixed(1)}x slower |`);
+const python = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+if (python.status === 0) {
+  const shapesFile = join(work, 'shapes.json');
+  writeFileSync(shapesFile, JSON.stringify(subset.map(matricesOf)));
+  const script = `
+import json, sys, time, numpy as np
+archs = json.load(open(sys.argv[1]))
+def effective_rank(s):
+    p = s / s.sum(); p = p[p > 0]
+    return float(np.exp(-(p * np.log(p)).sum()))
+t = time.perf_counter(); total = 0.0
+for i, arch in enumerate(archs):
+    rng = np.random.default_rng(i)
+    for rows, cols, std in arch:
+        w = (rng.standard_normal((rows, cols), dtype=np.float32) * np.float32(std))
+        total += effective_rank(np.linalg.svd(w, compute_uv=False).astype(np.float64))
+print(time.perf_counter() - t)
+`;
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const run = spawnSync('python3', ['-c', script, shapesFile], { encoding: 'utf8', env });
+  const seconds = Number(run.stdout.trim());
+  if (run.status === 0 && Number.isFinite(seconds)) {
+    console.log(`| python3 + numpy (svd, OpenBLAS 1 thread) | ${seconds.toFixed(2)} | ${((seconds * 1000) / ours.ms).toFixed(1)}x slower |`);
+  } else console.log(`| python3 + numpy | failed: ${run.stderr.split('\n').slice(-2).join(' ')} | |`);
+} else console.log('| python3 + numpy | not available | |');
