@@ -70,11 +70,15 @@ void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const
   const float* w = job.values;
   if (w == nullptr) {
     generated.reset(count);
-    for (size_t first = 0; first < count; first += kFillChunk) {
-      cancel.check();
+    // Every value depends only on its index, so chunks may be filled by any thread.
+    const size_t chunks = (count + kFillChunk - 1) / kFillChunk;
+    team.run(chunks, [&](size_t chunk) {
+      if (cancel.requested()) return;
+      const size_t first = chunk * kFillChunk;
       fill_values(job.distribution, job.scale, job.seed, job.stream, first, std::min(kFillChunk, count - first),
                   generated.data() + first);
-    }
+    });
+    cancel.check();
     w = generated.data();
   }
   for (size_t first = 0; first < count; first += kFillChunk) {
