@@ -337,6 +337,19 @@ function batchBytes(jobs: NativeJob[], threads: number): number {
 }
 
 function checkMemory(jobs: NativeJob[], options: CheckedOptions): void {
+  // A matrix is refused if it could not be held as float32 within the limit, even on routes that stream it
+  // (sumSquares of a recipe): such a matrix is a mistake, and generating it would take hours.
+  for (let i = 0; i < jobs.length; i++) {
+    const dense = jobs[i].rows * jobs[i].cols * 4;
+    if (dense > options.memoryLimitBytes) {
+      throw new ZeroLMError(
+        'E_MEMORY_LIMIT',
+        `jobs[${i}] is a ${jobs[i].rows} x ${jobs[i].cols} matrix: ${dense} bytes (${formatBytes(dense)}) as float32, over the limit of ` +
+          `${options.memoryLimitBytes} bytes (options.memoryLimitBytes)`,
+        { field: `jobs[${i}]`, index: i },
+      );
+    }
+  }
   const needed = batchBytes(jobs, options.threads);
   if (needed > options.memoryLimitBytes) {
     throw new ZeroLMError(
@@ -349,6 +362,7 @@ function checkMemory(jobs: NativeJob[], options: CheckedOptions): void {
 }
 
 function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 4) return `${(bytes / 1024 ** 4).toFixed(2)} TiB`;
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 

@@ -139,6 +139,8 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
 
 /** A matrix as the scorer sees it: a shape with a concrete distribution and the stream it draws from. */
 interface ScoredMatrix {
+  /** The first matrix seen with this key (for error messages). */
+  name: string;
   rows: number;
   cols: number;
   distribution: Distribution;
@@ -198,7 +200,7 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
         for (const spec of block) {
           const distribution = resolveInit(options.init ?? spec.init, spec.rows, spec.cols, `${spec.name}.init`);
           for (const piece of scoredMatricesOf(spec, options.perHead)) {
-            const matrix: ScoredMatrix = { rows: piece.rows, cols: piece.cols, distribution, stream: streamFor(piece, distribution, options.seedPolicy) };
+            const matrix: ScoredMatrix = { name: piece.name, rows: piece.rows, cols: piece.cols, distribution, stream: streamFor(piece, distribution, options.seedPolicy) };
             const key = cacheKey(matrix, options);
             if (cache.peek(key) === undefined && !missing.has(key)) missing.set(key, matrix);
             keys.push(key);
@@ -218,7 +220,18 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       for (const [key, m] of entries) cache.set(key, measure.analytic(m.rows, m.cols, varianceOf(m.distribution), measureOptions));
     } else {
       const jobs: SpectrumJob[] = entries.map(([, m]) => ({ rows: m.rows, cols: m.cols, init: m.distribution, seed: options.seed, stream: m.stream, route }));
-      const results = await spectra(jobs, { threads: options.threads, signal: options.signal, memoryLimitBytes: options.memoryLimitBytes });
+      let results;
+      try {
+        results = await spectra(jobs, { threads: options.threads, signal: options.signal, memoryLimitBytes: options.memoryLimitBytes });
+      } catch (cause) {
+        // Name the architecture's matrix rather than the engine's job index.
+        const index = cause instanceof ZeroLMError ? cause.location?.index : undefined;
+        if (cause instanceof ZeroLMError && index !== undefined && entries[index]) {
+          const matrix = entries[index][1];
+          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}`, { field: matrix.name }, { cause });
+        }
+        throw cause;
+      }
       results.forEach((stats, i) => cache.set(entries[i][0], measure.fromStats(stats, measureOptions)));
     }
   }
