@@ -146,9 +146,9 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     if (isScoreError(record)) {
       failed++;
       const where = [record.source, record.line].filter((v) => v !== undefined).join(':');
-      // Reader errors already start with their location; do not say it twice.
-      const prefix = where && !record.error.message.startsWith(where) ? `${where}: ` : '';
-      process.stderr.write(`zerolm score: ${prefix}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${record.error.message}\n`);
+      // Reader errors already start with their location; say it once, first.
+      const message = where && record.error.message.startsWith(`${where}: `) ? record.error.message.slice(where.length + 2) : record.error.message;
+      process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${message}\n`);
     } else scored++;
     await out.write(serializer.line(record));
     }

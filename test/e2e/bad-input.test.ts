@@ -117,7 +117,12 @@ describe('hostile input battery', () => {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const chunk = Buffer.alloc(1 << 22, 0x61); // 4 MiB of 'a'
-    const write = (data: Buffer | string) => new Promise<void>((ok, fail) => (child.stdin.write(data) ? ok() : child.stdin.once('drain', ok), child.stdin.once('error', fail)));
+    let broken: Error | undefined;
+    child.stdin.on('error', (error) => (broken = error));
+    const write = async (data: Buffer | string): Promise<void> => {
+      if (broken) throw broken;
+      if (!child.stdin.write(data)) await new Promise((ok) => child.stdin.once('drain', ok));
+    };
     await write('{"pad":"');
     for (let i = 0; i < 256; i++) await write(chunk); // 1 GiB
     await write('"}\n' + good + '\n');

@@ -12,7 +12,8 @@ const work = mkdtempSync(join(tmpdir(), 'zerolm-e2e-'));
 function zerolm(args: string[], input?: string) {
   const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: 'utf8', maxBuffer: 1 << 28 });
   const lines = result.stdout.split('\n').filter(Boolean);
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines, records: lines.map((l) => JSON.parse(l)) };
+  const records = () => lines.map((l) => JSON.parse(l));
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines, get records() { return records(); } };
 }
 
 describe('zerolm score', () => {

@@ -106,7 +106,17 @@ describe('memory guard', () => {
     const started = Date.now();
     await expect(spectra([huge])).rejects.toMatchObject({ code: 'E_MEMORY_LIMIT' });
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(messageOf(() => spectraSync([huge]))).toContain(String(bytes + 100000 * 8 + 64));
+    // The matrix alone could not be held as float32 within the limit: refused with its own size.
+    expect(messageOf(() => spectraSync([huge]))).toContain(`jobs[0] is a 100000 x 100000 matrix: ${100000 * 100000 * 4} bytes`);
+    // Under a limit that holds the matrix but not the batch's working memory, the batch total is named.
+    const limit = 100000 * 100000 * 4;
+    expect(messageOf(() => spectraSync([huge], { memoryLimitBytes: limit }))).toContain(String(bytes + 100000 * 8 + 64));
+  });
+
+  it('refuses a streamed matrix too large to hold as float32, on every route', () => {
+    const streamed: SpectrumJob = { rows: 1000000, cols: 1000000, init: { distribution: 'normal', std: 1 }, seed: 0, stream: 0, route: 'sumSquares' };
+    expect(codeOf(() => spectraSync([streamed]))).toBe('E_MEMORY_LIMIT');
+    expect(messageOf(() => spectraSync([streamed]))).toMatch(/4000000000000 bytes \(3\.64 TiB\) as float32/);
   });
 
   it('uses the limit the caller gives, and counts jobs that run at the same time', () => {

@@ -1,0 +1,118 @@
+/**
+ * Shared by the hostile-use tests (fuzz, concurrency, workers): where the binary is, a plain-JS build of
+ * src/native.ts for child processes and worker threads, OS thread counts, and bit-exact comparison of spectra.
+ */
+import { spawnSync } from 'child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import type { Spectrum } from '../../../src/native';
+
+const repositoryRoot = path.resolve(__dirname, '../../..');
+
+/** The binary the tests exercise: ZEROLM_NATIVE_PATH (the sanitizer run sets it) or build/Release. */
+export const addonPath = process.env.ZEROLM_NATIVE_PATH
+  ? path.resolve(process.env.ZEROLM_NATIVE_PATH)
+  : path.join(repositoryRoot, 'build', 'Release', 'zerolm_native.node');
+
+let compiledDirectory: string | undefined;
+
+/**
+ * src/native.ts and src/errors.ts transpiled to CommonJS in a temporary folder, so that worker threads and child
+ * processes (which jest does not transform) run the current source rather than a possibly stale dist/.
+ * Load it with ZEROLM_NATIVE_PATH = addonPath in the environment.
+ */
+export function compiledNativeModule(): string {
+  if (compiledDirectory) return path.join(compiledDirectory, 'native.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const directory = path.join(tmpdir(), `zerolm-native-js-${process.pid}-${Date.now()}`);
+  mkdirSync(directory, { recursive: true });
+  for (const name of ['native', 'errors']) {
+    const source = readFileSync(path.join(repositoryRoot, 'src', `${name}.ts`), 'utf8');
+    const output = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    });
+    writeFileSync(path.join(directory, `${name}.js`), output.outputText);
+  }
+  compiledDirectory = directory;
+  return path.join(directory, 'native.js');
+}
+
+/** Environment for child processes and workers: the binary under test, whatever the defaults say. */
+export function childEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ZEROLM_NATIVE_PATH: addonPath, ...extra };
+}
+
+export interface ChildOutcome {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  milliseconds: number;
+  timedOut: boolean;
+}
+
+/** Runs `node [nodeOptions] script args` and reports how it ended; a hang is killed after timeoutMs. */
+export function runNode(script: string, args: string[], timeoutMs: number, nodeOptions: string[] = []): ChildOutcome {
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [...nodeOptions, script, ...args], {
+    env: childEnvironment(),
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const milliseconds = Date.now() - started;
+  return {
+    status: result.status,
+    signal: result.signal,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    milliseconds,
+    timedOut: result.signal === 'SIGKILL' && milliseconds >= timeoutMs,
+  };
+}
+
+/** A readable account of a child that did not exit cleanly (for expect messages). */
+export function describeChild(outcome: ChildOutcome): string {
+  const how = outcome.timedOut ? `hung (killed after ${outcome.milliseconds} ms)` :
+    outcome.signal ? `died of ${outcome.signal}` : `exited with status ${outcome.status}`;
+  return `${how}\n--- stderr (tail) ---\n${outcome.stderr.slice(-4000)}\n--- stdout (tail) ---\n${outcome.stdout.slice(-2000)}`;
+}
+
+/** OS threads of this process now (Linux: one entry per thread in /proc/self/task). */
+export function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/** Polls until the thread count is at most `target` or `timeoutMs` passes; returns the last count seen. */
+export async function settleThreadCount(target: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = threadCount();
+  while (count > target && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    count = threadCount();
+  }
+  return count;
+}
+
+const SCALAR_FIELDS = ['sumSquares', 'maxAbs', 'mean', 'variance', 'logDet', 'top'] as const;
+
+/** Empty when a and b are bit-identical spectra (Object.is on every number, bytes of singular values). */
+export function spectraDifference(a: readonly Spectrum[], b: readonly Spectrum[]): string {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].rows !== b[i].rows || a[i].cols !== b[i].cols) return `[${i}] shape`;
+    for (const key of SCALAR_FIELDS) {
+      if (!Object.is(a[i][key], b[i][key])) return `[${i}].${key}: ${a[i][key]} vs ${b[i][key]}`;
+    }
+    const x = a[i].singularValues;
+    const y = b[i].singularValues;
+    if ((x === undefined) !== (y === undefined)) return `[${i}].singularValues present in one only`;
+    if (x && y && !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))) {
+      return `[${i}].singularValues differ`;
+    }
+  }
+  return '';
+}
