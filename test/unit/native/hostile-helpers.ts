@@ -3,7 +3,8 @@
  * src/native.ts for child processes and worker threads, OS thread counts, and bit-exact comparison of spectra.
  */
 import { spawnSync } from 'child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import type { Spectrum } from '../../../src/native';
@@ -15,28 +16,38 @@ export const addonPath = process.env.ZEROLM_NATIVE_PATH
   ? path.resolve(process.env.ZEROLM_NATIVE_PATH)
   : path.join(repositoryRoot, 'build', 'Release', 'zerolm_native.node');
 
-let compiledDirectory: string | undefined;
+let compiledPath: string | undefined;
 
 /**
  * src/native.ts and src/errors.ts transpiled to CommonJS in a temporary folder, so that worker threads and child
  * processes (which jest does not transform) run the current source rather than a possibly stale dist/.
+ * The folder is named by a hash of the sources: reused while they are unchanged, never half-written (rename).
  * Load it with ZEROLM_NATIVE_PATH = addonPath in the environment.
  */
 export function compiledNativeModule(): string {
-  if (compiledDirectory) return path.join(compiledDirectory, 'native.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ts = require('typescript') as typeof import('typescript');
-  const directory = path.join(tmpdir(), `zerolm-native-js-${process.pid}-${Date.now()}`);
-  mkdirSync(directory, { recursive: true });
-  for (const name of ['native', 'errors']) {
-    const source = readFileSync(path.join(repositoryRoot, 'src', `${name}.ts`), 'utf8');
-    const output = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    });
-    writeFileSync(path.join(directory, `${name}.js`), output.outputText);
+  if (compiledPath) return compiledPath;
+  const sources = ['native', 'errors'].map((name) => [name, readFileSync(path.join(repositoryRoot, 'src', `${name}.ts`), 'utf8')]);
+  const hash = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
+  const directory = path.join(tmpdir(), `zerolm-native-js-${hash}`);
+  if (!existsSync(path.join(directory, 'native.js'))) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ts = require('typescript') as typeof import('typescript');
+    const staging = `${directory}.${process.pid}.${Date.now()}`;
+    mkdirSync(staging, { recursive: true });
+    for (const [name, source] of sources) {
+      const output = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      });
+      writeFileSync(path.join(staging, `${name}.js`), output.outputText);
+    }
+    try {
+      renameSync(staging, directory);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process got there first
+    }
   }
-  compiledDirectory = directory;
-  return path.join(directory, 'native.js');
+  compiledPath = path.join(directory, 'native.js');
+  return compiledPath;
 }
 
 /** Environment for child processes and workers: the binary under test, whatever the defaults say. */
