@@ -94,6 +94,17 @@ describe('many batches at once', () => {
     expect(await settleThreadCount(baselineThreads, 2000)).toBeLessThanOrEqual(baselineThreads);
   });
 
+  it('a batch of 20000 tiny jobs: progress reports coalesce, stay monotone, end at the total; results exact', async () => {
+    const jobs: SpectrumJob[] = Array.from({ length: 20000 }, (_, i) => ({
+      rows: 1 + (i % 3), cols: 2, init: { distribution: 'normal', std: 1 }, seed: 1, stream: i, route: (['full', 'top', 'logDet', 'sumSquares'] as const)[i % 4],
+    }));
+    const calls: number[] = [];
+    const results = await spectra(jobs, { threads: 4, onProgress: (done, total) => { expect(total).toBe(jobs.length); calls.push(done); } });
+    expect(calls[calls.length - 1]).toBe(jobs.length);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]).toBeGreaterThan(calls[i - 1]);
+    expect(spectraDifference(results, spectraSync(jobs, { threads: 1 }))).toBe('');
+  });
+
   it('a progress callback may start more work (sync and async) without disturbing the outer batch', async () => {
     const outer = mixedBatches(1, 77)[0].concat(mixedBatches(1, 78)[0], probe);
     const nested: Array<Promise<Spectrum[]>> = [];

@@ -745,5 +745,7 @@ describe('arguments changed by the caller while the addon holds them (child proc
       for (let i = 0; i < 5; i++) gc();
       running.then((r) => console.log('resolved', r[0].sumSquares), (e) => console.log('rejected', e.code));`], 60000, ['--expose-gc']);
     expect(clean(outcome)).toBe('clean exit');
+    // Either the values as they were when spectra() was called, or a clean refusal.
+    expect(outcome.stdout.trim()).toMatch(/^(resolved \d+(\.\d+)?(e\+\d+)?|rejected E_[A-Z_]+)$/);
   });
 });
