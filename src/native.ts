@@ -187,6 +187,18 @@ function checkPositiveFinite(value: unknown, field: string): number {
   return value;
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+/** Largest std whose draws stay finite in float32: Box-Muller normals reach |z| ~ 6.7; 8 leaves a margin. */
+export const MAX_NORMAL_STD = FLOAT32_MAX / 8;
+export const MAX_UNIFORM_BOUND = FLOAT32_MAX;
+
+/** A distribution's scale: finite, positive, and small enough that float32 draws stay finite. */
+function checkScale(value: unknown, field: string, limit: number): number {
+  const scale = checkPositiveFinite(value, field);
+  if (scale > limit) fail('E_ARGUMENT', field, `is ${scale}, over ${limit}: float32 weights drawn with it would overflow to Infinity`);
+  return scale;
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
@@ -233,9 +245,9 @@ function checkJob(job: unknown, field: string): NativeJob {
   const distribution = (init as Record<string, unknown>).distribution;
   let scale: number;
   if (distribution === 'normal') {
-    scale = checkPositiveFinite((init as Record<string, unknown>).std, `${field}.init.std`);
+    scale = checkScale((init as Record<string, unknown>).std, `${field}.init.std`, MAX_NORMAL_STD);
   } else if (distribution === 'uniform') {
-    scale = checkPositiveFinite((init as Record<string, unknown>).bound, `${field}.init.bound`);
+    scale = checkScale((init as Record<string, unknown>).bound, `${field}.init.bound`, MAX_UNIFORM_BOUND);
   } else {
     fail('E_ARGUMENT', `${field}.init.distribution`, `must be 'normal' or 'uniform', got ${describe(distribution)}`);
   }
@@ -246,7 +258,14 @@ function checkJob(job: unknown, field: string): NativeJob {
 
 function checkJobs(jobs: unknown): NativeJob[] {
   if (!Array.isArray(jobs)) fail('E_ARGUMENT', 'jobs', `must be an array, got ${describe(jobs)}`);
-  return jobs.map((job, index) => checkJob(job, `jobs[${index}]`));
+  // An index loop, not map: map skips holes, and a sparse array must be refused at its first hole.
+  const length = jobs.length;
+  const checked: NativeJob[] = [];
+  for (let index = 0; index < length; index++) {
+    if (!(index in jobs)) fail('E_ARGUMENT', `jobs[${index}]`, 'is missing (the jobs array has a hole)');
+    checked.push(checkJob(jobs[index], `jobs[${index}]`));
+  }
+  return checked;
 }
 
 interface CheckedOptions {
@@ -326,17 +345,18 @@ export function estimateJobBytes(job: SpectrumJob): number {
 }
 
 /** Peak for the batch: the jobs that may run at the same time, plus the results kept until the batch ends. */
-function batchBytes(jobs: NativeJob[], threads: number): number {
+function batchBytes(jobs: NativeJob[], threads: number, copiesValues = false): number {
   const sizes = jobs.map(nativeJobBytes).sort((a, b) => b - a);
   // Fewer jobs than threads: they run one after another, each spread over all threads (spectrum.cc).
   const concurrent = threads > 1 && jobs.length < threads ? 1 : Math.min(threads, jobs.length);
   let peak = 0;
   for (let i = 0; i < concurrent; i++) peak += sizes[i];
   const results = jobs.reduce((sum, job) => sum + (job.route === 'full' ? Math.min(job.rows, job.cols) * 8 : 0) + 64, 0);
-  return peak + results;
+  const copies = copiesValues ? jobs.reduce((sum, job) => sum + (job.values ? job.values.length * 4 : 0), 0) : 0;
+  return peak + results + copies;
 }
 
-function checkMemory(jobs: NativeJob[], options: CheckedOptions): void {
+function checkMemory(jobs: NativeJob[], options: CheckedOptions, copiesValues = false): void {
   // A matrix is refused if it could not be held as float32 within the limit, even on routes that stream it
   // (sumSquares of a recipe): such a matrix is a mistake, and generating it would take hours.
   for (let i = 0; i < jobs.length; i++) {
@@ -350,7 +370,7 @@ function checkMemory(jobs: NativeJob[], options: CheckedOptions): void {
       );
     }
   }
-  const needed = batchBytes(jobs, options.threads);
+  const needed = batchBytes(jobs, options.threads, copiesValues);
   if (needed > options.memoryLimitBytes) {
     throw new ZeroLMError(
       'E_MEMORY_LIMIT',
@@ -390,9 +410,13 @@ function toSpectrum(job: NativeJob, result: NativeResult): Spectrum {
  * Rejects with AbortError (name 'AbortError', code 'E_ABORTED') once the engine has stopped after `signal` fires.
  */
 export async function spectra(jobs: readonly SpectrumJob[], options?: SpectraOptions): Promise<Spectrum[]> {
+  // The engine reads values on worker threads after this returns; the caller could transfer (detach) its buffer
+  // meanwhile. An async batch therefore works on copies nobody else can reach (counted by the memory guard);
+  // spectraSync stays zero-copy.
   const checked = checkJobs(jobs);
   const settings = checkOptions(options);
-  checkMemory(checked, settings);
+  checkMemory(checked, settings, true);
+  for (const job of checked) if (job.values) job.values = job.values.slice();
   const signal = options?.signal;
   if (signal?.aborted) throw new AbortError();
   if (checked.length === 0) return [];
@@ -457,7 +481,7 @@ function checkFill(rows: number, cols: number, seed: unknown, stream: unknown, w
 export function fillNormal(rows: number, cols: number, o: { std: number; seed: number; stream: number }): Float32Array {
   if (typeof o !== 'object' || o === null) fail('E_ARGUMENT', 'fillNormal options', 'must be an object');
   checkFill(rows, cols, o.seed, o.stream, 'fillNormal');
-  const std = checkPositiveFinite(o.std, 'fillNormal std');
+  const std = checkScale(o.std, 'fillNormal std', MAX_NORMAL_STD);
   const target = new Float32Array(rows * cols);
   callNative((native) => native.fill('normal', target, std, o.seed, o.stream));
   return target;
@@ -467,7 +491,7 @@ export function fillNormal(rows: number, cols: number, o: { std: number; seed: n
 export function fillUniform(rows: number, cols: number, o: { bound: number; seed: number; stream: number }): Float32Array {
   if (typeof o !== 'object' || o === null) fail('E_ARGUMENT', 'fillUniform options', 'must be an object');
   checkFill(rows, cols, o.seed, o.stream, 'fillUniform');
-  const bound = checkPositiveFinite(o.bound, 'fillUniform bound');
+  const bound = checkScale(o.bound, 'fillUniform bound', MAX_UNIFORM_BOUND);
   const target = new Float32Array(rows * cols);
   callNative((native) => native.fill('uniform', target, bound, o.seed, o.stream));
   return target;
