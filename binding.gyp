@@ -6,7 +6,8 @@
       "NAPI_VERSION=8",
       "NAPI_CPP_EXCEPTIONS",
       "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
-      "NODE_ADDON_API_DISABLE_DEPRECATED"
+      "NODE_ADDON_API_DISABLE_DEPRECATED",
+      "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
     ],
     "zerolm_cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fexceptions", "-std=c++17"]
   },

@@ -81,14 +81,19 @@ zerolm::Distribution parse_distribution(const Napi::Value& value, const std::str
 }
 
 // Unpacks jobs[]; keeps a reference to every Float32Array so that it outlives an asynchronous batch.
+// Reading a field may run a caller's getter, and a getter may change anything read before it (the array's
+// length, an earlier job's buffer). So the length is read once, every field of every job is read first, and
+// only then, with no more JS to run, are the buffers' addresses and lengths taken and checked.
 std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
                                           std::vector<Napi::Reference<Napi::Float32Array>>* keep_alive) {
   if (!value.IsArray()) fail("E_ARGUMENT", "jobs must be an array");
   const Napi::Array array = value.As<Napi::Array>();
-  std::vector<zerolm::MatrixJob> jobs(array.Length());
-  for (uint32_t i = 0; i < array.Length(); ++i) {
+  const uint32_t length = array.Length();
+  std::vector<zerolm::MatrixJob> jobs(length);
+  std::vector<std::pair<uint32_t, Napi::Value>> value_arrays;  // (job index, its values) for the second pass
+  for (uint32_t i = 0; i < length; ++i) {
     const std::string where = "jobs[" + std::to_string(i) + "]";
-    const Napi::Value entry = array.Get(i);
+    const Napi::Value entry = array.Get(i);  // undefined if a getter has shrunk the array since
     if (!entry.IsObject()) fail("E_ARGUMENT", where + " must be an object");
     const Napi::Object job = entry.As<Napi::Object>();
     zerolm::MatrixJob& out = jobs[i];
@@ -101,21 +106,40 @@ std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
     if (!values.IsUndefined()) {
       if (!values.IsTypedArray() || values.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
         fail("E_ARGUMENT", where + ".values must be a Float32Array");
-      Napi::Float32Array floats = values.As<Napi::Float32Array>();
-      if (floats.ElementLength() != out.rows * out.cols)
-        fail("E_SHAPE", where + ".values has " + std::to_string(floats.ElementLength()) + " elements, rows * cols = " +
-                            std::to_string(out.rows * out.cols));
-      out.values = floats.Data();  // honours byteOffset
-      if (keep_alive != nullptr) keep_alive->push_back(Napi::Persistent(floats));
+      value_arrays.emplace_back(i, values);
     } else {
       out.distribution = parse_distribution(job.Get("distribution"), where + ".distribution");
       out.scale = positive_field(job, "scale", where);
       out.seed = uint32_field(job, "seed", where);
       out.stream = uint32_field(job, "stream", where);
     }
-    const std::string problem = zerolm::validate_job(out);
-    if (!problem.empty()) fail("E_ARGUMENT", where + ": " + problem);
   }
+  // No JS runs from here on: what is read now is what the engine gets.
+  for (const auto& [i, values] : value_arrays) {
+    const std::string where = "jobs[" + std::to_string(i) + "]";
+    zerolm::MatrixJob& out = jobs[i];
+    napi_typedarray_type type = napi_int8_array;
+    size_t elements = 0;
+    void* data = nullptr;
+    napi_value buffer = nullptr;
+    if (napi_get_typedarray_info(values.Env(), values, &type, &elements, &data, &buffer, nullptr) != napi_ok ||
+        type != napi_float32_array)
+      fail("E_ARGUMENT", where + ".values must be a Float32Array");
+    bool detached = false;
+    if (buffer != nullptr && napi_is_detached_arraybuffer(values.Env(), buffer, &detached) == napi_ok && detached)
+      fail("E_ARGUMENT", where + ".values: its buffer was detached (transferred) while the jobs were read");
+    if (elements != out.rows * out.cols)
+      fail("E_SHAPE", where + ".values has " + std::to_string(elements) + " elements, rows * cols = " +
+                          std::to_string(out.rows * out.cols));
+    if (data == nullptr) fail("E_ARGUMENT", where + ".values has no memory (a detached buffer?)");
+    out.values = static_cast<const float*>(data);  // honours byteOffset
+  }
+  for (uint32_t i = 0; i < length; ++i) {
+    const std::string problem = zerolm::validate_job(jobs[i]);
+    if (!problem.empty()) fail("E_ARGUMENT", "jobs[" + std::to_string(i) + "]: " + problem);
+  }
+  if (keep_alive != nullptr)
+    for (const auto& entry : value_arrays) keep_alive->push_back(Napi::Persistent(entry.second.As<Napi::Float32Array>()));
   return jobs;
 }
 
@@ -170,6 +194,27 @@ Napi::Value guarded(Napi::Env env, Body body) {
   }
 }
 
+// Whether JS may run in `env` now. A property set on a fresh object passes the same gate as a call into JS;
+// it fails (with no exception pending) once the environment is stopping: a worker being terminated or exiting.
+bool can_run_js(napi_env env) {
+  napi_value object = nullptr;
+  napi_value probe = nullptr;
+  if (napi_create_object(env, &object) != napi_ok || napi_get_boolean(env, true, &probe) != napi_ok) return false;
+  return napi_set_named_property(env, object, "probe", probe) == napi_ok;
+}
+
+// An Error with a `code`, built with raw napi calls that report failure (nullptr) instead of throwing.
+napi_value raw_error(napi_env env, const char* code, const std::string& message) {
+  napi_value code_value = nullptr;
+  napi_value message_value = nullptr;
+  napi_value error = nullptr;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
+      napi_create_string_utf8(env, message.data(), message.size(), &message_value) != napi_ok ||
+      napi_create_error(env, code_value, message_value, &error) != napi_ok)
+    return nullptr;
+  return error;
+}
+
 // Batches still running in this environment; shared with the workers so either side may go first.
 struct LiveBatches {
   std::mutex mutex;
@@ -200,12 +245,21 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
                              InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
                              InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
                          });
+    // At environment teardown (a worker thread terminated or exiting) stop running batches, so that Node's wait
+    // for them is short. The hook owns its own share of live_, since the addon may be finalized first.
+    auto* hook_live = new std::shared_ptr<LiveBatches>(live_);
+    if (napi_add_env_cleanup_hook(env, &ZeroLMAddon::CancelAtTeardown, hook_live) != napi_ok) delete hook_live;
   }
 
-  // At environment teardown (a worker thread exiting), stop running batches promptly.
   ~ZeroLMAddon() { live_->cancel_all(); }
 
  private:
+  static void CancelAtTeardown(void* arg) {
+    auto* live = static_cast<std::shared_ptr<LiveBatches>*>(arg);
+    (*live)->cancel_all();
+    delete live;
+  }
+
   // spectraSync(jobs, threads?) -> results[]
   Napi::Value SpectraSync(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
@@ -273,24 +327,31 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
   std::shared_ptr<LiveBatches> live_ = std::make_shared<LiveBatches>();
 };
 
+// Settles its promise from OnOK/OnError with raw napi calls whose status is checked: these run on the JS thread
+// also while the environment is stopping (worker.terminate(), process.exit() in a worker), when any call into
+// JS fails, and nothing may escape them (node-addon-api would turn it into std::terminate or a fatal error).
+// A failure with no exception pending means the environment is stopping: the batch is cancelled and the
+// promise, which nobody can observe any more, is left alone.
 class SpectraWorker : public Napi::AsyncProgressWorker<size_t> {
  public:
   SpectraWorker(Napi::Env env, std::shared_ptr<LiveBatches> live, std::vector<zerolm::MatrixJob> jobs,
                 std::vector<Napi::Reference<Napi::Float32Array>> inputs, int threads, Napi::Value on_progress)
       : Napi::AsyncProgressWorker<size_t>(env, "zerolm:spectra"),
         live_(std::move(live)),
-        deferred_(Napi::Promise::Deferred::New(env)),
         jobs_(std::move(jobs)),
         inputs_(std::move(inputs)),
         threads_(threads),
         control_(std::make_shared<zerolm::BatchControl>()) {
+    napi_value promise = nullptr;
+    if (napi_create_promise(env, &deferred_, &promise) != napi_ok) throw Napi::Error::New(env);
+    promise_ = Napi::Value(env, promise);
     if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
     live_->add(control_);
   }
 
   ~SpectraWorker() override { live_->remove(control_); }
 
-  Napi::Promise promise() const { return deferred_.Promise(); }
+  Napi::Value promise() const { return promise_; }
   std::shared_ptr<zerolm::BatchControl> control() const { return control_; }
 
   void Execute(const ExecutionProgress& progress) override {
@@ -305,38 +366,88 @@ class SpectraWorker : public Napi::AsyncProgressWorker<size_t> {
   }
 
   void OnProgress(const size_t* done, size_t count) override {
-    if (on_progress_.IsEmpty() || count == 0) return;
-    try {
-      on_progress_.Call({Napi::Number::New(Env(), static_cast<double>(*done)),
-                         Napi::Number::New(Env(), static_cast<double>(jobs_.size()))});
-    } catch (...) {
-      // A throwing progress callback must not take the batch down; src/native.ts guards it as well.
+    napi_env env = Env();
+    if (!can_run_js(env)) {
+      control_->cancel.store(true);  // the environment is stopping: end the batch now
+      return;
     }
+    if (on_progress_.IsEmpty() || count == 0 || done == nullptr) return;
+    napi_value callback = nullptr;
+    napi_value receiver = nullptr;
+    napi_value arguments[2] = {nullptr, nullptr};
+    napi_value ignored = nullptr;
+    if (napi_get_reference_value(env, static_cast<napi_ref>(on_progress_), &callback) != napi_ok ||
+        callback == nullptr || napi_get_undefined(env, &receiver) != napi_ok ||
+        napi_create_double(env, static_cast<double>(*done), &arguments[0]) != napi_ok ||
+        napi_create_double(env, static_cast<double>(jobs_.size()), &arguments[1]) != napi_ok)
+      return;
+    if (napi_call_function(env, receiver, callback, 2, arguments, &ignored) == napi_ok) return;
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      // A throwing progress callback must not take the batch down; src/native.ts guards it as well.
+      napi_value exception = nullptr;
+      napi_get_and_clear_last_exception(env, &exception);
+    }
+    // A call that failed, thrown or not, may be the environment stopping (process.exit() in the callback).
+    if (!can_run_js(env)) control_->cancel.store(true);
   }
 
   void OnOK() override {
-    Napi::HandleScope scope(Env());
+    napi_env env = Env();
     try {
+      if (!Ready(env)) return;
       if (outcome_.status != zerolm::BatchStatus::Ok) {
-        deferred_.Reject(outcome_error(Env(), outcome_).Value());
+        const bool aborted = outcome_.status == zerolm::BatchStatus::Cancelled;
+        Settle(env, false,
+               raw_error(env, aborted ? "E_ABORTED" : "E_NATIVE", aborted ? "The operation was aborted" : outcome_.message));
         return;
       }
-      deferred_.Resolve(results_to_js(Env(), results_));
-    } catch (const Napi::Error& error) {
-      deferred_.Reject(error.Value());
+      napi_value results = nullptr;
+      try {
+        results = results_to_js(Napi::Env(env), results_);
+      } catch (...) {
+        // Out of memory, or the environment began stopping part-way through.
+        if (!Ready(env)) return;
+        Settle(env, false, raw_error(env, "E_NATIVE", "could not build the results"));
+        return;
+      }
+      Settle(env, true, results);
     } catch (...) {
-      deferred_.Reject(make_error(Env(), "E_NATIVE", "could not build the results").Value());
+      // Nothing may leave OnOK: node-addon-api would rethrow into a callback that cannot throw.
     }
   }
 
   void OnError(const Napi::Error& error) override {
-    Napi::HandleScope scope(Env());
-    deferred_.Reject(make_error(Env(), "E_NATIVE", error.Message()).Value());
+    napi_env env = Env();
+    try {
+      if (!Ready(env)) return;
+      Settle(env, false, raw_error(env, "E_NATIVE", error.Message()));
+    } catch (...) {
+    }
   }
 
  private:
+  // True when JS can run; otherwise marks the batch cancelled (the environment is stopping).
+  bool Ready(napi_env env) {
+    if (can_run_js(env)) return true;
+    control_->cancel.store(true);
+    return false;
+  }
+
+  // Settles the promise at most once: napi frees the deferred on any attempt that got past its entry checks.
+  void Settle(napi_env env, bool resolve, napi_value value) {
+    if (settled_ || value == nullptr) return;
+    settled_ = true;
+    if (resolve)
+      napi_resolve_deferred(env, deferred_, value);
+    else
+      napi_reject_deferred(env, deferred_, value);
+  }
+
   std::shared_ptr<LiveBatches> live_;
-  Napi::Promise::Deferred deferred_;
+  napi_deferred deferred_ = nullptr;
+  Napi::Value promise_;
+  bool settled_ = false;
   std::vector<zerolm::MatrixJob> jobs_;
   std::vector<Napi::Reference<Napi::Float32Array>> inputs_;  // keeps the borrowed arrays alive
   int threads_;

@@ -116,8 +116,16 @@ void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team,
   lower_update(p, k, operand, operand, g, p, team, cancel);
 }
 
-double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const CancelToken& cancel) {
+double cholesky_log_det_identity_plus(size_t n, double* a, size_t lda, Team& team, const CancelToken& cancel) {
   constexpr size_t kBlock = 96;
+  // A pivot d_j of I + G is trusted while its rounding error, of order eps * G_jj (the cancellation in
+  // G_jj - sum l^2), stays below kPivotAccuracy of 1 + d_j. Every exact pivot is at least 1 (a Schur complement
+  // of a matrix whose eigenvalues are all >= 1), so for weights of ordinary size (G_jj up to ~1e6) the test never
+  // fires; for rank-deficient matrices with entries ~1e8 it catches pivots that are pure rounding noise.
+  constexpr double kPivotAccuracy = 1e-9;
+  const double epsilon = std::numeric_limits<double>::epsilon();
+  std::vector<double> original_diagonal(n);
+  for (size_t i = 0; i < n; ++i) original_diagonal[i] = std::fabs(a[i * lda + i]);
   const KernelTable& kernel = kernels();
   double log_det = 0;
   for (size_t j0 = 0; j0 < n; j0 += kBlock) {
@@ -132,9 +140,13 @@ double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const Cance
         if (j < i) {
           row_i[j] = s / row_j[j];
         } else {
-          if (!(s > 0)) return std::numeric_limits<double>::quiet_NaN();
-          row_i[i] = std::sqrt(s);
-          log_det += std::log(s);
+          // s is the pivot less the identity's 1, kept apart so that ln(1 + s) keeps tiny s exactly.
+          if (!std::isfinite(s) || !(epsilon * original_diagonal[i] <= kPivotAccuracy * (1.0 + std::fabs(s))) ||
+              !(s > -0.5))
+            return std::numeric_limits<double>::quiet_NaN();
+          const double excess = std::max(0.0, s);  // the exact excess is >= 0; a tiny negative one is rounding
+          row_i[i] = std::sqrt(1.0 + excess);
+          log_det += std::log1p(excess);
         }
       }
     }
@@ -152,7 +164,7 @@ double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const Cance
         }
       }
     });
-    // Trailing update: A22 -= L21 L21^T.
+    // Trailing update: A22 -= L21 L21^T (the diagonal still holds G's part only).
     Operand panel;
     panel.data = a + (j0 + jb) * lda + j0;
     panel.row_stride = lda;
@@ -160,6 +172,51 @@ double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const Cance
     Operand negated = panel;
     negated.scale = -1.0;
     lower_update(below, jb, negated, panel, a + (j0 + jb) * lda + j0 + jb, lda, team, cancel);
+  }
+  return log_det;
+}
+
+double qr_log_det_identity_plus(const float* w, size_t rows, size_t cols, const CancelToken& cancel) {
+  // ln det(I + B^T B) = 2 sum ln |R_jj| for B = W^T (wide W) or W (tall W), k x p, and [B; I_p] = Q R.
+  // Householder QR is backward stable on the stacked matrix, so each singular value of B is perturbed by about
+  // eps * ||B|| rather than each eigenvalue of B^T B by eps * ||B||^2: rank-deficient matrices with huge entries
+  // keep their exact-zero directions at ln(1 + ~0) instead of ln(1 + rounding noise).
+  const bool wide = rows <= cols;
+  const size_t p = wide ? rows : cols;
+  const size_t k = wide ? cols : rows;
+  const size_t height = k + p;
+  std::vector<double> a(height * p, 0.0);  // column-major: column j at a[j * height]
+  for (size_t j = 0; j < p; ++j) {
+    double* column = a.data() + j * height;
+    for (size_t t = 0; t < k; ++t) column[t] = static_cast<double>(wide ? w[j * cols + t] : w[t * cols + j]);
+    column[k + j] = 1.0;
+  }
+  double log_det = 0;
+  for (size_t j = 0; j < p; ++j) {
+    cancel.check();
+    double* x = a.data() + j * height;
+    // Rows below k + j of the identity part are still zero in this and later columns, so the reflector's support
+    // is rows [j, k + j].
+    const size_t last = k + j + 1;
+    double largest = 0;
+    for (size_t r = j; r < last; ++r) largest = std::max(largest, std::fabs(x[r]));
+    if (!(largest > 0) || !std::isfinite(largest)) return std::numeric_limits<double>::quiet_NaN();
+    double norm_squared = 0;
+    for (size_t r = j; r < last; ++r) norm_squared += (x[r] / largest) * (x[r] / largest);
+    const double norm = largest * std::sqrt(norm_squared);
+    const double alpha = x[j] > 0 ? -norm : norm;
+    log_det += 2.0 * std::log(norm);
+    // v = x - alpha e_j stored in place; v^T v = 2 norm (norm + |x_j|).
+    const double head = x[j] - alpha;
+    const double v_norm_squared = 2.0 * norm * (norm + std::fabs(x[j]));
+    x[j] = head;
+    for (size_t c = j + 1; c < p; ++c) {
+      double* y = a.data() + c * height;
+      double dot = 0;
+      for (size_t r = j; r < last; ++r) dot += x[r] * y[r];
+      const double factor = 2.0 * dot / v_norm_squared;
+      for (size_t r = j; r < last; ++r) y[r] -= factor * x[r];
+    }
   }
   return log_det;
 }

@@ -30,8 +30,15 @@ void multiply_accumulate(size_t m, size_t n, size_t k, const Operand& x, const O
 // lower triangle of g (p x p, leading dimension p) filled; float products are exact in double.
 void gram_lower(const float* w, size_t rows, size_t cols, double* g, Team& team, const CancelToken& cancel);
 
-// ln det(A) for symmetric positive definite A (lower triangle, n x n, leading dimension lda) by blocked
-// Cholesky; A is overwritten. Returns NaN if A is not numerically positive definite.
-double cholesky_log_det(size_t n, double* a, size_t lda, Team& team, const CancelToken& cancel);
+// ln det(I + G) for symmetric positive semidefinite G (lower triangle, n x n, leading dimension lda) by blocked
+// Cholesky of I + G, the identity kept apart so that ln(1 + pivot excess) stays exact for tiny G; G is
+// overwritten. Returns NaN when a pivot is not finite or is swamped by rounding (cancellation of order
+// eps * G_jj against an exact pivot >= 1): the caller should then use eigenvalues instead.
+double cholesky_log_det_identity_plus(size_t n, double* a, size_t lda, Team& team, const CancelToken& cancel);
+
+// ln det(I + G), G the Gram matrix of the smaller side of row-major w (rows x cols), by Householder QR of the
+// stacked [B; I] (B the tall orientation of w): accurate where the Cholesky of I + G is swamped by rounding
+// (entries ~1e8 and above, rank-deficient). O((rows + cols) p^2), one thread; NaN only for non-finite input.
+double qr_log_det_identity_plus(const float* w, size_t rows, size_t cols, const CancelToken& cancel);
 
 }  // namespace zerolm

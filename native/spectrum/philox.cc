@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "fill_math.h"
 #include "kernels.h"
@@ -126,8 +129,20 @@ void fill_counters_portable(Distribution distribution, double scale, uint32_t se
   }
 }
 
+std::string fill_scale_problem(Distribution distribution, double scale) {
+  if (!(std::isfinite(scale) && scale > 0)) return "std/bound must be finite and positive";
+  const double largest = std::numeric_limits<float>::max();
+  if (distribution == Distribution::Normal && scale > largest / kMaxNormalRadius)
+    return "std must be at most FLT_MAX / 6.77 (about 5.026e37), or draws overflow float32";
+  if (distribution == Distribution::Uniform && scale > largest)
+    return "bound must be at most FLT_MAX (3.4028234663852886e38), or draws overflow float32";
+  return std::string();
+}
+
 void fill_values(Distribution distribution, double scale, uint32_t seed, uint32_t stream, uint64_t first,
                  size_t count, float* out) {
+  const std::string problem = fill_scale_problem(distribution, scale);
+  if (!problem.empty()) throw std::invalid_argument(problem);
   uint64_t counter = first / 4;
   const size_t whole = count / 4;
   kernels().fill_counters(distribution, scale, seed, stream, counter, whole, out);

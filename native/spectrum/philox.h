@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace zerolm {
 
@@ -16,10 +17,18 @@ PhiloxBlock philox4x32_10(const uint32_t counter[4], const uint32_t key[2]);
 
 enum class Distribution { Normal, Uniform };
 
+// Largest |z| the normal fill can draw: sqrt(-2 ln u) for the smallest u, 2^-33, is 6.7637 (rounded up here).
+constexpr double kMaxNormalRadius = 6.77;
+
+// Why `scale` cannot be filled into float32 (not finite and positive, or draws could pass FLT_MAX and become
+// Infinity: std * kMaxNormalRadius or bound > FLT_MAX); empty when it can.
+std::string fill_scale_problem(Distribution distribution, double scale);
+
 // Writes values [first, first + count) of stream (seed, stream) into out. `first` must be a multiple of 4
 // (chunked callers keep chunk starts aligned); the last chunk may end anywhere.
 // Normal: Box-Muller on lane pairs (0,1) and (2,3), scaled by `scale` (the standard deviation).
 // Uniform: (u + 0.5) * 2^-32 mapped affinely onto (-scale, scale).
+// Throws std::invalid_argument, writing nothing, when fill_scale_problem(distribution, scale) is not empty.
 void fill_values(Distribution distribution, double scale, uint32_t seed, uint32_t stream, uint64_t first,
                  size_t count, float* out);
 

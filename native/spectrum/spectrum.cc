@@ -102,30 +102,36 @@ void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const
   const size_t p = std::min(job.rows, job.cols);
   AlignedBuffer<double> gram(p * p);
   gram_lower(w, job.rows, job.cols, gram.data(), team, cancel);
-  generated.release();  // the matrix is no longer needed
 
   if (job.route == Route::LogDet) {
-    for (size_t i = 0; i < p; ++i) gram[i * p + i] += 1.0;
-    const double log_det = cholesky_log_det(p, gram.data(), p, team, cancel);
-    if (std::isnan(log_det)) throw std::runtime_error("I + W^T W was not numerically positive definite");
+    // Fast path: Cholesky of I + G. The matrix is kept until it succeeds (no higher peak than during
+    // gram_lower), so that a swamped pivot (large rank-deficient W) can fall back to QR of [W; I].
+    const double log_det = cholesky_log_det_identity_plus(p, gram.data(), p, team, cancel);
+    if (std::isfinite(log_det)) {
+      result.has_log_det = true;
+      result.log_det = log_det;
+      return;
+    }
+    gram.release();
+    const double stable_log_det = qr_log_det_identity_plus(w, job.rows, job.cols, cancel);
+    if (!std::isfinite(stable_log_det)) throw std::runtime_error("ln det(I + W^T W) is not finite");
     result.has_log_det = true;
-    result.log_det = log_det;
+    result.log_det = stable_log_det;
     return;
   }
+  generated.release();  // the matrix is no longer needed
 
   std::vector<double> eigenvalues(p);
   if (!symmetric_eigenvalues(p, gram.data(), p, eigenvalues.data(), team, cancel))
     throw std::runtime_error("the tridiagonal QL iteration did not converge");
   gram.release();
-  result.singular_values.resize(p);
   double log_det = 0;
-  for (size_t i = 0; i < p; ++i) {
-    const double lambda = std::max(0.0, eigenvalues[p - 1 - i]);  // descending
-    result.singular_values[i] = std::sqrt(lambda);
-    log_det += std::log1p(lambda);
-  }
+  for (size_t i = 0; i < p; ++i) log_det += std::log1p(std::max(0.0, eigenvalues[p - 1 - i]));  // descending
   result.has_log_det = true;
   result.log_det = log_det;
+  if (job.route == Route::LogDet) return;
+  result.singular_values.resize(p);
+  for (size_t i = 0; i < p; ++i) result.singular_values[i] = std::sqrt(std::max(0.0, eigenvalues[p - 1 - i]));
   result.has_top = true;
   result.top = p > 0 ? result.singular_values[0] : 0.0;
 }
@@ -150,8 +156,7 @@ std::string validate_job(const MatrixJob& job) {
   if (job.rows == 0 || job.cols == 0) return "rows and cols must be positive";
   const size_t limit = std::numeric_limits<size_t>::max() / 8;
   if (job.rows > limit / job.cols) return "rows * cols is too large";
-  if (!(std::isfinite(job.scale) && job.scale > 0) && job.values == nullptr)
-    return "std/bound must be finite and positive";
+  if (job.values == nullptr) return fill_scale_problem(job.distribution, job.scale);
   return std::string();
 }
 

@@ -433,7 +433,9 @@ describe('fuzzing the public native API', () => {
       }
     }
     expect(summary(failures)).toEqual([]);
-    expect(accepted).toBeGreaterThan(400); // the generator reaches the engine, not only the validators
+    // The generator must reach the engine, not only the validators: about 12% of its draws are valid (301 of 2500
+    // over this test's seeds), now that scales overflowing float32 are refused up front.
+    expect(accepted).toBeGreaterThan(250);
   });
 
   it('spectra (async, 50 at a time): the same contract, plus abort and progress semantics, and no hang', async () => {
@@ -487,7 +489,7 @@ describe('fuzzing the public native API', () => {
       expect(`round from seed ${first}: ${settled}`).toBe(`round from seed ${first}: settled`);
     }
     expect(summary(failures)).toEqual([]);
-    expect(accepted).toBeGreaterThan(200);
+    expect(accepted).toBeGreaterThan(150); // 174 of 1500 reach the engine (see above)
     expect(Date.now() - started).toBeLessThan(30000);
   });
 
