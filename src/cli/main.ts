@@ -7,7 +7,7 @@ import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { measureNames } from '../capacity/measures';
 import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
-import { scoreBatches, isScoreError } from '../proxy/many';
+import { scoreBatches, isScoreError, type ScoreErrorRecord } from '../proxy/many';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { readCalibration, writeCalibration, calibrateBenchmark } from '../calibrate/file';
 import { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } from '../eval/evaluate';
@@ -112,6 +112,13 @@ async function* inputsOf(files: string[], format: InputFormat | undefined, bench
   for (const file of files) yield* readArchitectureBatches(file, { format });
 }
 
+function reportError(record: ScoreErrorRecord): void {
+  const where = [record.source, record.line].filter((v) => v !== undefined).join(':');
+  // Reader errors already start with their location; say it once, first.
+  const message = where && record.error.message.startsWith(`${where}: `) ? record.error.message.slice(where.length + 2) : record.error.message;
+  process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${message}\n`);
+}
+
 /** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
 async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCache | undefined) => Promise<T>): Promise<T> {
   if (!flags.cache) return run(undefined);
@@ -127,7 +134,15 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   if (flags.calibration) {
     const calibration = await readCalibration(flags.calibration);
     options.alpha = calibration.alpha;
-    // A calibration is only meaningful for the configuration it was made with: take it, unless overridden.
+    // A calibration is only meaningful for the configuration it was made with: take it, and warn when a flag
+    // overrides it.
+    for (const [flag, mine, theirs] of [
+      ['--measure', options.measure, calibration.measure],
+      ['--build', options.build, calibration.build],
+      ['--mode', options.mode, calibration.mode],
+    ] as const) {
+      if (mine !== undefined && mine !== theirs) process.stderr.write(`zerolm score: warning: ${flag} ${mine} overrides the calibration's ${theirs}; its alpha was chosen for ${theirs}\n`);
+    }
     options.measure ??= calibration.measure;
     options.build ??= calibration.build;
     options.perHead ??= calibration.perHead;
@@ -143,14 +158,11 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   let failed = 0;
   for await (const records of scoreBatches(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
     for (const record of records) {
-    if (isScoreError(record)) {
-      failed++;
-      const where = [record.source, record.line].filter((v) => v !== undefined).join(':');
-      // Reader errors already start with their location; say it once, first.
-      const message = where && record.error.message.startsWith(`${where}: `) ? record.error.message.slice(where.length + 2) : record.error.message;
-      process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${message}\n`);
-    } else scored++;
-    await out.write(serializer.line(record));
+      if (isScoreError(record)) {
+        failed++;
+        reportError(record);
+      } else scored++;
+      await out.write(serializer.line(record));
     }
   }
   await out.flush();
