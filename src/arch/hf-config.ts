@@ -41,7 +41,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
+import { bertEmbeddings, finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
 export const HF_BUILDS = ['default'] as const;
@@ -108,16 +108,9 @@ function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: In
       description: { heads: heads[i], intermediate: inner[i] },
     });
   }
-  const extras = [
-    matrix('embeddings.word', vocab, embeddingSize, tableInit),
-    matrix('embeddings.position', positions, embeddingSize, tableInit),
-    matrix('embeddings.token_type', tokenTypes, embeddingSize, tableInit),
-  ];
-  let embeddingParams = (vocab + positions + tokenTypes) * embeddingSize + layerNormParams(embeddingSize);
-  if (embeddingSize !== hidden) {
-    extras.push(matrix('embeddings.project', hidden, embeddingSize, tableInit));
-    embeddingParams += linearParams(hidden, embeddingSize, true);
-  }
+  const embeddings = bertEmbeddings({ vocab, positions, tokenTypes, embeddingSize, hidden }, tableInit);
+  const extras = embeddings.extras;
+  let embeddingParams = embeddings.params;
   if (modelType !== 'electra') {
     extras.push(matrix('pooler', hidden, hidden, tableInit));
     embeddingParams += linearParams(hidden, hidden, true);

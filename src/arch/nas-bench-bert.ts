@@ -57,7 +57,7 @@ import {
   type JsonRecord,
 } from './fields';
 import { deepFreeze, findSlot, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
-import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
+import { assemblePlan, bertEmbeddings, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
 export const NAS_BENCH_BERT_BUILDS = ['as-trained', 'as-specified', 'lpzero'] as const;
@@ -238,18 +238,7 @@ function ffnStack(prefix: string, hidden: number, widths: number[], init: InitSc
 
 function electraEmbeddings(hidden: number): { extras: MatrixSpec[]; params: number } {
   const { vocabSize, embeddingSize, maxPositions, tokenTypes, initializerRange } = ELECTRA_SMALL;
-  const init = normalInit(initializerRange);
-  const extras = [
-    matrix('embeddings.word', vocabSize, embeddingSize, init),
-    matrix('embeddings.position', maxPositions, embeddingSize, init),
-    matrix('embeddings.token_type', tokenTypes, embeddingSize, init),
-  ];
-  let params = (vocabSize + maxPositions + tokenTypes) * embeddingSize + layerNormParams(embeddingSize);
-  if (hidden !== embeddingSize) {
-    extras.push(matrix('embeddings.project', hidden, embeddingSize, init));
-    params += linearParams(hidden, embeddingSize, true);
-  }
-  return { extras, params };
+  return bertEmbeddings({ vocab: vocabSize, positions: maxPositions, tokenTypes, embeddingSize, hidden }, normalInit(initializerRange));
 }
 
 function layerPlan(attention: Block, ffn: Block, other: number, description: Record<string, string | number>): LayerPlan {

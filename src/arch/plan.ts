@@ -17,6 +17,28 @@ export function matrix(name: string, rows: number, cols: number, init: InitSchem
 }
 
 /** Parameters of a Linear layer with `rows` outputs and `cols` inputs. */
+/**
+ * BERT-style input embeddings: word, position and token-type tables of width `embeddingSize`, their LayerNorm, and a
+ * projection to `hidden` when the two differ (ELECTRA).
+ */
+export function bertEmbeddings(
+  sizes: { vocab: number; positions: number; tokenTypes: number; embeddingSize: number; hidden: number },
+  init: InitScheme,
+): { extras: MatrixSpec[]; params: number } {
+  const { vocab, positions, tokenTypes, embeddingSize, hidden } = sizes;
+  const extras = [
+    matrix('embeddings.word', vocab, embeddingSize, init),
+    matrix('embeddings.position', positions, embeddingSize, init),
+    matrix('embeddings.token_type', tokenTypes, embeddingSize, init),
+  ];
+  let params = (vocab + positions + tokenTypes) * embeddingSize + layerNormParams(embeddingSize);
+  if (hidden !== embeddingSize) {
+    extras.push(matrix('embeddings.project', hidden, embeddingSize, init));
+    params += linearParams(hidden, embeddingSize, true);
+  }
+  return { extras, params };
+}
+
 export function linearParams(rows: number, cols: number, bias: boolean): number {
   return rows * cols + (bias ? rows : 0);
 }
