@@ -176,34 +176,36 @@ function prepend(first: Buffer, rest: AsyncIterator<Buffer>): Readable {
 }
 
 async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord[]> {
+  // Bytes of a line that spans chunks (decoded only once the line is whole, so multi-byte characters survive).
   let pieces: Buffer[] = [];
   let pieceBytes = 0;
   let overlong = false;
   let lineNumber = 0;
   let index = 0;
-  const finish = (line: Buffer | undefined): InputRecord | undefined => {
+  const finish = (text: string | undefined): InputRecord | undefined => {
     lineNumber++;
-    if (overlong) {
+    if (overlong || text === undefined) {
       overlong = false;
       return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }) };
     }
-    const text = (line ?? Buffer.alloc(0)).toString('utf8').trim();
-    if (text === '') return undefined; // blank lines are separators, not inputs
+    const trimmed = text.trim();
+    if (trimmed === '') return undefined; // blank lines are separators, not inputs
     try {
-      return { source, line: lineNumber, index: index++, value: JSON.parse(text) };
+      return { source, line: lineNumber, index: index++, value: JSON.parse(trimmed) };
     } catch (cause) {
       return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: invalid JSON (${(cause as Error).message})`, { file: source, line: lineNumber }) };
     }
   };
   for await (const raw of stream as AsyncIterable<Buffer | string>) {
-    let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     const batch: InputRecord[] = [];
+    let start = 0;
     for (;;) {
-      const newline = chunk.indexOf(10);
+      const newline = chunk.indexOf(10, start);
       if (newline < 0) {
-        if (!overlong) {
-          pieces.push(chunk);
-          pieceBytes += chunk.length;
+        if (!overlong && start < chunk.length) {
+          pieces.push(chunk.subarray(start));
+          pieceBytes += chunk.length - start;
           if (pieceBytes > maxLine) {
             overlong = true;
             pieces = [];
@@ -212,21 +214,29 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
         }
         break;
       }
+      let text: string | undefined;
       if (!overlong) {
-        pieces.push(chunk.subarray(0, newline));
-        pieceBytes += newline;
-        if (pieceBytes > maxLine) overlong = true;
+        if (pieces.length === 0) {
+          // The common case: the whole line is inside this chunk; decode it in place.
+          if (newline - start > maxLine) overlong = true;
+          else text = chunk.toString('utf8', start, newline);
+        } else {
+          pieces.push(chunk.subarray(start, newline));
+          pieceBytes += newline - start;
+          if (pieceBytes > maxLine) overlong = true;
+          else text = Buffer.concat(pieces).toString('utf8');
+        }
       }
-      const record = finish(overlong ? undefined : Buffer.concat(pieces));
+      const record = finish(overlong ? undefined : text);
       pieces = [];
       pieceBytes = 0;
       if (record) batch.push(record);
-      chunk = chunk.subarray(newline + 1);
+      start = newline + 1;
     }
     if (batch.length > 0) yield batch;
   }
   if (pieceBytes > 0 || overlong) {
-    const record = finish(overlong ? undefined : Buffer.concat(pieces));
+    const record = finish(overlong ? undefined : Buffer.concat(pieces).toString('utf8'));
     if (record) yield [record];
   }
   if (index === 0) yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
