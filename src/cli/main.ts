@@ -162,7 +162,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         failed++;
         reportError(record);
       } else scored++;
-      await out.write(serializer.line(record));
+      if (out.push(serializer.line(record))) await out.flush();
     }
   }
   await out.flush();
@@ -288,7 +288,7 @@ export function buildProgram(): Command {
       if (flags.ffnRatio) decoder.ffnRatio = flags.ffnRatio;
       if (flags.vocab) decoder.vocab = flags.vocab;
       const out = new LineWriter();
-      for (const architecture of sampleSpace(space, { count: flags.count, seed: flags.seed, decoder })) await out.write(JSON.stringify(architecture));
+      for (const architecture of sampleSpace(space, { count: flags.count, seed: flags.seed, decoder })) if (out.push(JSON.stringify(architecture))) await out.flush();
       await out.flush();
     });
 

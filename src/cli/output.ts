@@ -7,9 +7,14 @@ export class LineWriter {
   constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = 1 << 20) {}
 
   async write(line: string): Promise<void> {
+    if (this.push(line)) await this.flush();
+  }
+
+  /** Buffer a line without awaiting; true when the buffer is full and the caller should `await flush()`. */
+  push(line: string): boolean {
     this.buffer.push(line, '\n');
     this.bytes += line.length + 1;
-    if (this.bytes >= this.flushBytes) await this.flush();
+    return this.bytes >= this.flushBytes;
   }
 
   async flush(): Promise<void> {
