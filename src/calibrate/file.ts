@@ -2,7 +2,8 @@
 import { promises as fs } from 'node:fs';
 import { ZeroLMError } from '../errors';
 import { loadBenchmark } from '../eval/benchmarks';
-import { componentsOfPlans, resolveScoreOptions, toPlan, type ScoreOptions } from '../proxy/score';
+import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
+import { benchmarkPlans } from '../eval/evaluate';
 import { calibrateAlpha, type AlphaStrategy, type Calibration, type CalibrationCriterion } from '.';
 
 export const CALIBRATION_FORMAT = 'zerolm-calibration';
@@ -35,7 +36,7 @@ export interface CalibrateBenchmarkOptions extends ScoreOptions {
 export async function calibrateBenchmark(name: string, options: CalibrateBenchmarkOptions = {}): Promise<CalibrationFile> {
   const benchmark = loadBenchmark(name, options.dataDir);
   const resolved = resolveScoreOptions({ ...options, alpha: 0.5 });
-  const plans = benchmark.entries.map((e) => toPlan(e.architecture, { family: benchmark.family, build: options.build, init: options.init }, e.id));
+  const plans = benchmarkPlans(benchmark, options.build);
   const components = await componentsOfPlans(plans, resolved);
   const calibration = calibrateAlpha(
     {

@@ -108,6 +108,11 @@ function heldOutOf(score: ArrayLike<number>, oriented: Float64Array, params: Flo
   return { spearman: meanSd(s), kendall: meanSd(k), kendall10pw: meanSd(pw) };
 }
 
+/** The plan of every entry of a benchmark, in its order, in one build of its family. */
+export function benchmarkPlans(benchmark: Benchmark, build?: string): ModelPlan[] {
+  return benchmark.entries.map((entry) => toPlan(entry.architecture, { family: benchmark.family, build }, entry.id));
+}
+
 export async function evaluate(benchmarkName: string, options: EvaluateOptions = {}): Promise<EvalReport[]> {
   const benchmark: Benchmark = loadBenchmark(benchmarkName, options.dataDir);
   const n = benchmark.entries.length;
@@ -123,7 +128,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
 
   const reports: EvalReport[] = [];
   for (const build of builds) {
-    const plans: ModelPlan[] = benchmark.entries.map((entry) => toPlan(entry.architecture, { family: benchmark.family, build, init: options.init }, entry.id));
+    const plans = benchmarkPlans(benchmark, build);
     const params = Float64Array.from(plans, (p) => p.params.total);
     const baselines: EvalReport['baselines'] = {};
     if (options.baselines !== false) {

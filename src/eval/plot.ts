@@ -1,7 +1,8 @@
 /** Score against ground truth, coloured by layer count: vega-lite compiled and rendered in Node (SVG; PNG via resvg). */
 import { promises as fs } from 'node:fs';
 import { ZeroLMError } from '../errors';
-import { componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type ScoreOptions } from '../proxy/score';
+import { componentsOfPlans, resolveScoreOptions, withAlpha, type ScoreOptions } from '../proxy/score';
+import { benchmarkPlans } from './evaluate';
 import { loadBenchmark } from './benchmarks';
 import { kendallTauB, spearman } from './rank';
 
@@ -44,7 +45,7 @@ export async function plotBenchmark(name: string, file: string, options: ScoreOp
   if (!format) throw new ZeroLMError('E_ARGUMENT', `plot file must end in .svg or .png, got ${file}`, { file, field: 'plot' });
   const benchmark = loadBenchmark(name, options.dataDir);
   const resolved = resolveScoreOptions(options);
-  const plans = benchmark.entries.map((e) => toPlan(e.architecture, { family: benchmark.family, build: options.build, init: options.init }, e.id));
+  const plans = benchmarkPlans(benchmark, options.build);
   const scores = (await componentsOfPlans(plans, resolved)).map((c) => withAlpha(c, resolved).score);
   const points = benchmark.entries.map((e, i) => ({ id: e.id, score: scores[i], label: e.label, layers: plans[i].layers.length }));
   const oriented = points.map((p) => (benchmark.higherIsBetter ? p.label : -p.label));

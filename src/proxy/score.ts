@@ -299,7 +299,11 @@ export function isModelPlan(value: unknown): value is ModelPlan {
   return typeof v === 'object' && v !== null && Array.isArray(v.layers) && Array.isArray(v.extras) && typeof v.params === 'object' && typeof v.family === 'string';
 }
 
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'init'>, id?: string): ModelPlan {
+/**
+ * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
+ * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
+ */
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'>, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
-  return buildPlan(architecture, { family: options.family, build: options.build, init: options.init, id });
+  return buildPlan(architecture, { family: options.family, build: options.build, id });
 }
