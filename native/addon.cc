@@ -73,6 +73,15 @@ zerolm::Route parse_route(const Napi::Object& job, const std::string& where) {
   fail("E_ARGUMENT", where + ".route must be 'full', 'sumSquares', 'logDet' or 'top'");
 }
 
+zerolm::Generator parse_generator(const Napi::Object& job, const std::string& where) {
+  const Napi::Value value = job.Get("generator");
+  if (value.IsUndefined()) return zerolm::Generator::Weights;
+  const std::string generator = value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+  if (generator == "weights") return zerolm::Generator::Weights;
+  if (generator == "bidiagonal") return zerolm::Generator::Bidiagonal;
+  fail("E_ARGUMENT", where + ".generator must be 'weights' or 'bidiagonal'");
+}
+
 zerolm::Distribution parse_distribution(const Napi::Value& value, const std::string& where) {
   const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
   if (name == "normal") return zerolm::Distribution::Normal;
@@ -112,6 +121,7 @@ std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
       out.scale = positive_field(job, "scale", where);
       out.seed = uint32_field(job, "seed", where);
       out.stream = uint32_field(job, "stream", where);
+      out.generator = parse_generator(job, where);
     }
   }
   // No JS runs from here on: what is read now is what the engine gets.

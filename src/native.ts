@@ -8,12 +8,22 @@ import { types } from 'util';
 import { AbortError, ErrorCode, ZeroLMError } from './errors';
 
 export type NativeDistribution = { distribution: 'normal'; std: number } | { distribution: 'uniform'; bound: number };
+/**
+ * Where a recipe's spectrum comes from:
+ * - 'weights' (default): the rows x cols weights are generated from (seed, stream), then analysed;
+ * - 'bidiagonal' (normal init only): the spectrum is drawn from the bidiagonal model of a Gaussian matrix
+ *   (Dumitriu and Edelman 2002): the same joint law of singular values as 'weights', from 2 min(rows, cols) - 1
+ *   chi variates and an O(min(rows, cols)^2) eigenvalue problem; no weights exist, so maxAbs, mean and variance
+ *   are NaN and sumSquares is the sum of squared singular values. A different draw from 'weights' for the same seed.
+ */
+export type SpectrumGenerator = 'weights' | 'bidiagonal';
 export interface MatrixRecipe {
   rows: number;
   cols: number;
   init: NativeDistribution;
   seed: number;
   stream: number;
+  generator?: SpectrumGenerator;
 }
 /** Row-major values, length rows * cols. Read in place (views with a byteOffset are fine), never copied. */
 export interface MatrixValues {
@@ -32,7 +42,11 @@ export type SpectrumJob = (MatrixRecipe | MatrixValues) & { route?: SpectrumRout
 export interface Spectrum {
   rows: number;
   cols: number;
-  /** Entry statistics, always present: sum of w^2, max |w|, mean, variance (population: divided by rows*cols). */
+  /**
+   * Entry statistics, always present: sum of w^2, max |w|, mean, variance (population: divided by rows*cols).
+   * For generator 'bidiagonal' there are no entries: sumSquares is the sum of s_i^2 (equal in law) and the other
+   * three are NaN.
+   */
   sumSquares: number;
   maxAbs: number;
   mean: number;
@@ -58,6 +72,7 @@ export const DEFAULT_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 const MAX_DIMENSION = 2 ** 31 - 1;
 const MAX_THREADS = 1024;
 const ROUTES: readonly SpectrumRoute[] = ['full', 'sumSquares', 'logDet', 'top'];
+const GENERATORS: readonly SpectrumGenerator[] = ['weights', 'bidiagonal'];
 
 interface NativeJob {
   rows: number;
@@ -68,6 +83,7 @@ interface NativeJob {
   scale?: number;
   seed?: number;
   stream?: number;
+  generator?: SpectrumGenerator;
 }
 interface NativeResult {
   sumSquares: number;
@@ -228,6 +244,11 @@ function checkJob(job: unknown, field: string): NativeJob {
   const hasValues = record.values !== undefined;
   const hasInit = record.init !== undefined;
   if (hasValues && hasInit) fail('E_ARGUMENT', field, 'must have either values or init, not both');
+  const generator = record.generator === undefined ? 'weights' : record.generator;
+  if (typeof generator !== 'string' || !GENERATORS.includes(generator as SpectrumGenerator)) {
+    fail('E_ARGUMENT', `${field}.generator`, `must be one of ${GENERATORS.join(', ')}, got ${describe(generator)}`);
+  }
+  if (hasValues && generator !== 'weights') fail('E_ARGUMENT', `${field}.generator`, `is '${generator}', which draws its own spectrum: it takes init, not values`);
   if (hasValues) {
     const values = record.values;
     // util.types works across realms (jest's sandbox has its own Float32Array).
@@ -251,9 +272,14 @@ function checkJob(job: unknown, field: string): NativeJob {
   } else {
     fail('E_ARGUMENT', `${field}.init.distribution`, `must be 'normal' or 'uniform', got ${describe(distribution)}`);
   }
+  if (generator === 'bidiagonal' && distribution !== 'normal') {
+    fail('E_ARGUMENT', `${field}.generator`, `is 'bidiagonal', which needs a normal init (got ${describe(distribution)}): only Gaussian spectra are rotation-invariant`);
+  }
   const seed = checkUint32(record.seed, `${field}.seed`);
   const stream = checkUint32(record.stream, `${field}.stream`);
-  return { rows, cols, route: route as SpectrumRoute, distribution, scale, seed, stream };
+  const checked: NativeJob = { rows, cols, route: route as SpectrumRoute, distribution, scale, seed, stream };
+  if (generator === 'bidiagonal') checked.generator = 'bidiagonal';
+  return checked;
 }
 
 function checkJobs(jobs: unknown): NativeJob[] {
@@ -320,6 +346,8 @@ function nativeJobBytes(job: NativeJob): number {
   const small = Math.min(rows, cols);
   const large = Math.max(rows, cols);
   const generated = job.values ? 0 : rows * cols * 4; // the engine-filled matrix, freed after its job
+  // native/spectrum/bidiagonal.cc: the bidiagonal, B^T B as a tridiagonal, and the singular values.
+  if (job.generator === 'bidiagonal') return 6 * small * 8;
   switch (job.route) {
     case 'sumSquares':
       return job.values ? 0 : Math.min(rows * cols, FILL_CHUNK) * 4;

@@ -129,6 +129,37 @@ void fill_counters_portable(Distribution distribution, double scale, uint32_t se
   }
 }
 
+double portable_log(double x) { return log_unit(x); }
+
+uint32_t PhiloxSequence::next_word() {
+  if (used_ == 4) {
+    philox_block(static_cast<uint32_t>(counter_), static_cast<uint32_t>(counter_ >> 32), 1, 0, key_[0], key_[1],
+                 words_);
+    ++counter_;
+    used_ = 0;
+  }
+  return words_[used_++];
+}
+
+double PhiloxSequence::unit() {
+  const uint64_t high = next_word() >> 5;  // 27 bits
+  const uint64_t low = next_word() >> 6;   // 26 bits
+  return (static_cast<double>((high << 26) | low) + 0.5) * 0x1p-53;
+}
+
+double PhiloxSequence::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  const double radius = std::sqrt(-2.0 * log_unit(unit()));
+  double cosine, sine;
+  cos_sin_turns(unit(), cosine, sine);
+  spare_ = radius * sine;
+  has_spare_ = true;
+  return radius * cosine;
+}
+
 std::string fill_scale_problem(Distribution distribution, double scale) {
   if (!(std::isfinite(scale) && scale > 0)) return "std/bound must be finite and positive";
   const double largest = std::numeric_limits<float>::max();

@@ -37,4 +37,28 @@ void fill_values(Distribution distribution, double scale, uint32_t seed, uint32_
 void fill_counters_portable(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
                             uint64_t first_counter, size_t counters, float* out);
 
+// Sequential draws for samplers that consume a variable number of random numbers (rejection methods). Uses the
+// counters (i as 64 bits, 1, 0) of key (seed, stream): disjoint from the fills above, whose third word is 0.
+// Portable: built on the same +, -, *, /, sqrt-only transcendentals as the fills, never on libm.
+class PhiloxSequence {
+ public:
+  PhiloxSequence(uint32_t seed, uint32_t stream) : key_{seed, stream} {}
+  // Uniform on the open interval (0, 1) with 53 random bits (two words).
+  double unit();
+  // Standard normal (Box-Muller in double precision; the pair's second value is kept for the next call).
+  double normal();
+
+ private:
+  uint32_t next_word();
+  uint32_t key_[2];
+  uint64_t counter_ = 0;
+  uint32_t words_[4] = {0, 0, 0, 0};
+  int used_ = 4;
+  bool has_spare_ = false;
+  double spare_ = 0;
+};
+
+// Natural logarithm of a positive normal double by the portable series the normal fill uses.
+double portable_log(double x);
+
 }  // namespace zerolm

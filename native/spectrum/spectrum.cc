@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "aligned_buffer.h"
+#include "bidiagonal.h"
 #include "dense.h"
 #include "kernels.h"
 #include "lanczos.h"
@@ -39,6 +40,7 @@ void finish_stats(const EntryStats& stats, SpectrumResult& result) {
 double job_cost(const MatrixJob& job) {
   const double m = static_cast<double>(job.rows), n = static_cast<double>(job.cols);
   const double p = std::min(m, n);
+  if (job.generator == Generator::Bidiagonal) return job.route == Route::Full ? 10.0 * p * p : 60.0 * p;
   switch (job.route) {
     case Route::SumSquares: return m * n;
     case Route::Top: return 200.0 * m * n;
@@ -47,10 +49,56 @@ double job_cost(const MatrixJob& job) {
   }
 }
 
+// Ascending eigenvalues of a Gram matrix -> the result's singular values (descending), log_det and top.
+void set_full_spectrum(const std::vector<double>& eigenvalues, SpectrumResult& result) {
+  const size_t p = eigenvalues.size();
+  double log_det = 0;
+  for (size_t i = 0; i < p; ++i) log_det += std::log1p(std::max(0.0, eigenvalues[p - 1 - i]));  // descending
+  result.has_log_det = true;
+  result.log_det = log_det;
+  result.singular_values.resize(p);
+  for (size_t i = 0; i < p; ++i) result.singular_values[i] = std::sqrt(std::max(0.0, eigenvalues[p - 1 - i]));
+  result.has_top = true;
+  result.top = p > 0 ? result.singular_values[0] : 0.0;
+}
+
+void compute_bidiagonal_job(const MatrixJob& job, SpectrumResult& result, const CancelToken& cancel) {
+  std::vector<double> diagonal, super;
+  draw_gaussian_bidiagonal(job.rows, job.cols, job.scale, job.seed, job.stream, diagonal, super);
+  const double not_a_number = std::numeric_limits<double>::quiet_NaN();
+  double sum_squares = 0;
+  for (double d : diagonal) sum_squares += d * d;
+  for (double e : super) sum_squares += e * e;
+  result.sum_squares = sum_squares;
+  result.max_abs = result.mean = result.variance = not_a_number;
+  switch (job.route) {
+    case Route::SumSquares: return;
+    case Route::LogDet:
+      result.has_log_det = true;
+      result.log_det = bidiagonal_log_det_identity_plus(diagonal, super);
+      return;
+    case Route::Top:
+      result.has_top = true;
+      result.top = bidiagonal_top(diagonal, super);
+      return;
+    case Route::Full: break;
+  }
+  std::vector<double> eigenvalues, off;
+  bidiagonal_gram(diagonal, super, eigenvalues, off);
+  if (!tridiagonal_eigenvalues_root_free(eigenvalues.size(), eigenvalues.data(), off.data(), &cancel))
+    throw std::runtime_error("the tridiagonal QL iteration did not converge");
+  std::sort(eigenvalues.begin(), eigenvalues.end());
+  set_full_spectrum(eigenvalues, result);
+}
+
 void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const CancelToken& cancel) {
+  result = SpectrumResult{};
+  if (job.generator == Generator::Bidiagonal) {
+    compute_bidiagonal_job(job, result, cancel);
+    return;
+  }
   const KernelTable& kernel = kernels();
   const size_t count = job.rows * job.cols;
-  result = SpectrumResult{};
   EntryStats stats;
 
   if (job.route == Route::SumSquares && job.values == nullptr) {
@@ -125,15 +173,7 @@ void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const
   if (!symmetric_eigenvalues(p, gram.data(), p, eigenvalues.data(), team, cancel))
     throw std::runtime_error("the tridiagonal QL iteration did not converge");
   gram.release();
-  double log_det = 0;
-  for (size_t i = 0; i < p; ++i) log_det += std::log1p(std::max(0.0, eigenvalues[p - 1 - i]));  // descending
-  result.has_log_det = true;
-  result.log_det = log_det;
-  if (job.route == Route::LogDet) return;
-  result.singular_values.resize(p);
-  for (size_t i = 0; i < p; ++i) result.singular_values[i] = std::sqrt(std::max(0.0, eigenvalues[p - 1 - i]));
-  result.has_top = true;
-  result.top = p > 0 ? result.singular_values[0] : 0.0;
+  set_full_spectrum(eigenvalues, result);
 }
 
 // Runs one job; returns an empty string or what went wrong. Cancellation passes through as Cancelled.
@@ -156,6 +196,11 @@ std::string validate_job(const MatrixJob& job) {
   if (job.rows == 0 || job.cols == 0) return "rows and cols must be positive";
   const size_t limit = std::numeric_limits<size_t>::max() / 8;
   if (job.rows > limit / job.cols) return "rows * cols is too large";
+  if (job.generator == Generator::Bidiagonal) {
+    if (job.values != nullptr) return "the bidiagonal model draws its own spectrum: give a recipe, not values";
+    if (job.distribution != Distribution::Normal)
+      return "the bidiagonal model needs a normal distribution (a uniform matrix's spectrum is not rotation-invariant)";
+  }
   if (job.values == nullptr) return fill_scale_problem(job.distribution, job.scale);
   return std::string();
 }

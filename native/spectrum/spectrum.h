@@ -14,6 +14,10 @@ namespace zerolm {
 
 enum class Route { Full, SumSquares, LogDet, Top };
 
+// Where a recipe's spectrum comes from: the generated weights, or (normal only) the bidiagonal model of
+// bidiagonal.h, which draws the same joint law of singular values without the matrix.
+enum class Generator { Weights, Bidiagonal };
+
 struct MatrixJob {
   size_t rows = 0, cols = 0;
   const float* values = nullptr;  // row-major rows x cols, borrowed; null: generate from the recipe below
@@ -21,10 +25,13 @@ struct MatrixJob {
   double scale = 1.0;  // standard deviation (normal) or bound (uniform)
   uint32_t seed = 0, stream = 0;
   Route route = Route::Full;
+  Generator generator = Generator::Weights;  // recipes only
 };
 
 struct SpectrumResult {
-  double sum_squares = 0, max_abs = 0, mean = 0, variance = 0;  // entry statistics; variance divides by rows*cols
+  // Entry statistics; variance divides by rows*cols. The bidiagonal model has no entries: sum_squares is the
+  // (equal in law) sum of squared singular values, and max_abs, mean and variance are NaN.
+  double sum_squares = 0, max_abs = 0, mean = 0, variance = 0;
   std::vector<double> singular_values;                           // Full: descending, min(rows, cols) values
   bool has_log_det = false, has_top = false;
   double log_det = 0;  // sum ln(1 + s_i^2)

@@ -374,7 +374,7 @@ bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_compon
   return true;
 }
 
-bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
+bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e, const CancelToken* cancel) {
   if (n == 0) return true;
   constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
   constexpr double kEpsilonSquared = kEpsilon * kEpsilon;
@@ -399,6 +399,7 @@ bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e) {
   for (size_t i = 0; i + 1 < n; ++i) e[i] = e[i] * e[i];
   e[n - 1] = 0;
   for (size_t l = 0; l < n; ++l) {
+    if (cancel != nullptr && (l & 31) == 0) cancel->check();
     int iterations = 0;
     for (;;) {
       size_t m = l;

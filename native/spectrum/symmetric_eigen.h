@@ -24,7 +24,8 @@ void tridiagonalize_two_stage(size_t n, double* a, size_t lda, double* diagonal,
 bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_components);
 
 // Eigenvalues only, by the root-free QL variant (Pal, Walker, Kahan): same results to rounding, about twice as fast.
-bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e);
+// Checks `cancel` (when given) between eigenvalues.
+bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e, const CancelToken* cancel = nullptr);
 
 // Smallest n for which symmetric_eigenvalues uses the two-stage reduction.
 size_t two_stage_threshold();
