@@ -14,8 +14,14 @@ import { combine, validateAlpha } from './alpha';
 
 export { combine, validateAlpha };
 
-export type ScoreMode = 'exact' | 'analytic';
-export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic'];
+/**
+ * - exact: seeded weights are generated and analysed;
+ * - bidiagonal: for normal inits, each matrix's spectrum is drawn from the bidiagonal model of a Gaussian matrix
+ *   (same joint law of singular values as exact, a different draw; O(n^2) instead of O(m n^2) per matrix);
+ * - analytic: Marchenko-Pastur expectations, no randomness.
+ */
+export type ScoreMode = 'exact' | 'analytic' | 'bidiagonal';
+export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic', 'bidiagonal'];
 
 export const DEFAULTS = {
   measure: 'mean-sq-sv',
@@ -178,7 +184,7 @@ function cacheKey(matrix: ScoredMatrix, options: ResolvedScoreOptions): string {
   if (options.mode === 'analytic' || options.measure.needs === 'shape') {
     return `a|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}`;
   }
-  return `x|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}|${options.seed}:${matrix.stream}`;
+  return `${options.mode === 'bidiagonal' ? 'b' : 'x'}|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}|${options.seed}:${matrix.stream}`;
 }
 
 /**
@@ -219,7 +225,13 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
     if (options.mode === 'analytic' || route === undefined) {
       for (const [key, m] of entries) cache.set(key, measure.analytic(m.rows, m.cols, varianceOf(m.distribution), measureOptions));
     } else {
-      const jobs: SpectrumJob[] = entries.map(([, m]) => ({ rows: m.rows, cols: m.cols, init: m.distribution, seed: options.seed, stream: m.stream, route }));
+      const bidiagonal = options.mode === 'bidiagonal';
+      const jobs: SpectrumJob[] = entries.map(([, m]) => {
+        if (bidiagonal && m.distribution.distribution !== 'normal') {
+          throw new ZeroLMError('E_ARGUMENT', `${m.name}: mode 'bidiagonal' needs a normal init, got ${m.distribution.distribution}; use mode 'exact'`, { field: m.name });
+        }
+        return { rows: m.rows, cols: m.cols, init: m.distribution, seed: options.seed, stream: m.stream, route, ...(bidiagonal ? { generator: 'bidiagonal' as const } : {}) };
+      });
       let results;
       try {
         results = await spectra(jobs, { threads: options.threads, signal: options.signal, memoryLimitBytes: options.memoryLimitBytes });

@@ -4,7 +4,7 @@ import { CapacityCache } from '../../../src/proxy/cache';
 import { createFlexibertScorer, flexibertObjectAt, randomFlexibertColumns } from '../../../src/proxy/columnar';
 import { buildPlan } from '../../../src/arch';
 import { fillNormal } from '../../../src/native';
-import { resolveInit, streamFor } from '../../../src/weights/init';
+import { parseInit, resolveInit, streamFor } from '../../../src/weights/init';
 import { ZeroLMError } from '../../../src/errors';
 import { measureNames } from '../../../src/capacity/measures';
 
@@ -99,6 +99,24 @@ describe('score', () => {
       const analytic = await score(entry, { measure, alpha: 0.5, mode: 'analytic' });
       expect(Math.abs(analytic.score - exact.score) / Math.abs(exact.score)).toBeLessThan(0.05);
     }
+  });
+
+  it('bidiagonal mode draws other spectra of the same law: close to exact, deterministic, cached apart', async () => {
+    const cache = new CapacityCache();
+    for (const measure of measureNames) {
+      const exact = await score(entry, { measure, cache });
+      const bidiagonal = await score(entry, { measure, mode: 'bidiagonal', cache });
+      const again = await score(entry, { measure, mode: 'bidiagonal', cache: new CapacityCache() });
+      expect(bidiagonal.mode).toBe('bidiagonal');
+      expect(again.score).toBe(bidiagonal.score);
+      expect(Math.abs(bidiagonal.score - exact.score) / Math.abs(exact.score)).toBeLessThan(0.05);
+      // params is a function of the shape alone; every spectral measure is a different draw.
+      if (measure !== 'params') expect(bidiagonal.score).not.toBe(exact.score);
+    }
+  });
+
+  it('bidiagonal mode refuses a uniform init, naming the matrix', async () => {
+    await expect(score(entry, { mode: 'bidiagonal', init: parseInit('uniform:0.1'), measure: 'log-det' })).rejects.toThrow(/^layers\.0\.attention\.query: mode 'bidiagonal' needs a normal init, got uniform; use mode 'exact'/);
   });
 
   it('refuses a NaN alpha, an unknown measure and an unknown mode with stable codes', async () => {
