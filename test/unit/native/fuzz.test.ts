@@ -199,6 +199,13 @@ class Generator {
       job.seed = seed.value;
       job.stream = stream.value;
       parts.push(init.verdict, seed.verdict, stream.verdict);
+      if (this.chance(0.3)) {
+        const generator = this.fromPools(['weights', 'bidiagonal'], ['Bidiagonal', 'svd', '', null, 5, {}], [], 0.15);
+        job.generator = generator.value;
+        // The bidiagonal model exists for normal inits only.
+        const normal = (init.value as { distribution?: unknown } | null)?.distribution === 'normal';
+        parts.push(generator.value === 'bidiagonal' && !normal ? 'invalid' : generator.verdict);
+      }
     } else if (form === 18) { // both
       job.values = new Float32Array(shapeValid ? (rows.value as number) * (cols.value as number) : 1);
       job.init = { distribution: 'normal', std: 1 };
@@ -309,14 +316,21 @@ function spectrumProblem(job: Record<string, unknown>, result: Spectrum): string
   const route = (job.route ?? 'full') as string;
   if (result.rows !== rows || result.cols !== cols) return `shape ${result.rows}x${result.cols} for ${rows}x${cols}`;
   const { sumSquares: s, maxAbs, mean, variance } = result;
-  for (const [name, value] of Object.entries({ sumSquares: s, maxAbs, mean, variance, logDet: result.logDet, top: result.top })) {
+  // The bidiagonal model has no entries: their statistics are NaN, the rest is checked as for any spectrum.
+  const entryless = job.generator === 'bidiagonal';
+  if (entryless && !(Number.isNaN(maxAbs) && Number.isNaN(mean) && Number.isNaN(variance))) return 'bidiagonal job with entry statistics';
+  const entries = entryless ? {} : { maxAbs, mean, variance };
+  for (const [name, value] of Object.entries({ sumSquares: s, ...entries, logDet: result.logDet, top: result.top })) {
     if (value !== undefined && !Number.isFinite(value)) return `${name} is ${value}`;
   }
-  if (s < 0 || maxAbs < 0 || variance < 0) return 'negative sumSquares, maxAbs or variance';
-  if (maxAbs * maxAbs > s * (1 + 1e-12)) return `maxAbs^2 ${maxAbs * maxAbs} > sumSquares ${s}`;
-  if (Math.abs(mean) > maxAbs * (1 + 1e-12)) return `|mean| ${mean} > maxAbs ${maxAbs}`;
-  const meanSquare = s / (rows * cols);
-  if (!close(variance, meanSquare - mean * mean, 0, 1e-9 * meanSquare)) return `variance ${variance} != s/N - mean^2 ${meanSquare - mean * mean}`;
+  if (s < 0) return 'negative sumSquares';
+  if (!entryless) {
+    if (maxAbs < 0 || variance < 0) return 'negative maxAbs or variance';
+    if (maxAbs * maxAbs > s * (1 + 1e-12)) return `maxAbs^2 ${maxAbs * maxAbs} > sumSquares ${s}`;
+    if (Math.abs(mean) > maxAbs * (1 + 1e-12)) return `|mean| ${mean} > maxAbs ${maxAbs}`;
+    const meanSquare = s / (rows * cols);
+    if (!close(variance, meanSquare - mean * mean, 0, 1e-9 * meanSquare)) return `variance ${variance} != s/N - mean^2 ${meanSquare - mean * mean}`;
+  }
   const present = { singularValues: result.singularValues !== undefined, logDet: result.logDet !== undefined, top: result.top !== undefined };
   const expected = {
     full: { singularValues: true, logDet: true, top: true },
@@ -572,19 +586,24 @@ describe('values near the edges of float32', () => {
   it.each([
     ['normal', 1e39],
     ['normal', 1e38], // 1e38 * |z| passes 3.4e38 for |z| > 3.4: about 11 of the 16384 draws
+    ['normal', 4e37], // just under the largest accepted std (FLT_MAX / 8)
+    ['normal', 1e-30], // squares near the bottom of float32's range
     ['uniform', 1e39],
     ['uniform', Number.MAX_VALUE],
   ] as const)('init %s with scale %d never yields non-finite results', (distribution, scale) => {
     const init = distribution === 'normal' ? { distribution, std: scale } : { distribution, bound: scale };
-    for (const route of ['full', 'logDet', 'top', 'sumSquares'] as const) {
-      let results: Spectrum[] | undefined;
-      try {
-        results = spectraSync([{ rows: 128, cols: 128, init, seed: 1, stream: 1, route }]);
-      } catch (error) {
-        expect(thrownProblem(error, false)).toBe('');
-        continue;
+    const generators = distribution === 'normal' ? (['weights', 'bidiagonal'] as const) : (['weights'] as const);
+    for (const generator of generators) {
+      for (const route of ['full', 'logDet', 'top', 'sumSquares'] as const) {
+        let results: Spectrum[] | undefined;
+        try {
+          results = spectraSync([{ rows: 128, cols: 128, init, seed: 1, stream: 1, route, generator }]);
+        } catch (error) {
+          expect(thrownProblem(error, false)).toBe('');
+          continue;
+        }
+        expect(`${generator} ${route}: ${spectrumProblem({ rows: 128, cols: 128, route, generator }, results[0])}`).toBe(`${generator} ${route}: `);
       }
-      expect(`${route}: ${spectrumProblem({ rows: 128, cols: 128, route }, results[0])}`).toBe(`${route}: `);
     }
     const fill = (): Float32Array => distribution === 'normal'
       ? fillNormal(128, 128, { std: scale, seed: 1, stream: 1 })
