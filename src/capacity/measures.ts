@@ -47,6 +47,8 @@ export interface Measure {
   formula: string;
   /** The cheapest exact statistic it needs: 'shape' (params), 'sumSquares', 'logDet', 'top', or 'full' (singular values). */
   needs: 'shape' | 'sumSquares' | 'logDet' | 'top' | 'full';
+  /** The MeasureOptions it reads (none when absent); validateMeasureOptions refuses any other. */
+  options?: readonly (keyof MeasureOptions)[];
   fromStats(stats: SpectrumStats, options?: MeasureOptions): number;
   /** Expectation for an m x n matrix with i.i.d. zero-mean entries of the given variance (Marchenko-Pastur). */
   analytic(rows: number, cols: number, variance: number, options?: MeasureOptions): number;
@@ -102,6 +104,24 @@ function etaOf(options: MeasureOptions | undefined): number {
   if (options === undefined || options === null) return DEFAULT_PCA_ENERGY;
   if (typeof options !== 'object') throw new ZeroLMError('E_ARGUMENT', `measure options must be an object, got ${typeof options}`, { field: 'options' });
   return options.eta === undefined ? DEFAULT_PCA_ENERGY : checkFraction(options.eta, 'eta');
+}
+
+/**
+ * Checks options against what `measure` reads, up front: an option the measure ignores is refused rather than
+ * silently dropped, and each value is validated.
+ */
+export function validateMeasureOptions(measure: Measure, options: MeasureOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ZeroLMError('E_ARGUMENT', `measure options must be an object, got ${options === null ? 'null' : typeof options}`, { field: 'options' });
+  const taken = measure.options ?? [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (!taken.includes(key as keyof MeasureOptions)) {
+      const users = Object.values(registry).filter((m) => (m.options ?? []).includes(key as keyof MeasureOptions)).map((m) => m.name);
+      const hint = users.length > 0 ? ` (${key} applies to ${users.join(', ')})` : '';
+      throw new ZeroLMError('E_ARGUMENT', `measure "${measure.name}" takes no option ${key}${hint}`, { field: key });
+    }
+  }
+  if (options.eta !== undefined) checkFraction(options.eta, 'eta');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -241,6 +261,7 @@ const registry: Record<MeasureName, Measure> = {
       'Principal-component count: how many top singular values carry a fraction eta of the energy (options.eta, default 0.99); 0 for the zero matrix.',
     formula: 'C(W) = min { j : sum_{i<=j} s_i^2 >= eta * sum_i s_i^2 }',
     needs: 'full',
+    options: ['eta'],
     fromStats(stats, options) {
       const eta = etaOf(options);
       const { small } = checkStats(stats, 'pca-k');

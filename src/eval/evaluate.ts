@@ -8,7 +8,8 @@ import { sampleSplit, seededRandom } from '../calibrate/random';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import type { ModelPlan } from '../arch/types';
 import { combine } from '../proxy/alpha';
-import { componentsOfPlans, resolveScoreOptions, toPlan, type ScoreOptions } from '../proxy/score';
+import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOptions } from '../proxy/score';
+import { getMeasure } from '../capacity/measures';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
 import { loadPeerScores } from './peers';
@@ -124,6 +125,11 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
   const strategy = options.strategy ?? 'sampling';
   const builds = options.builds ?? [undefined as unknown as string];
   const measures = options.measures ?? [undefined as unknown as string];
+  // Options a measure reads (eta) go to the measures that read them; one that none of them reads is refused.
+  const takesEta = (measure: string | undefined): boolean => (getMeasure(measure ?? DEFAULTS.measure).options ?? []).includes('eta');
+  if (options.eta !== undefined && !measures.some(takesEta)) {
+    throw new ZeroLMError('E_ARGUMENT', `eta applies to pca-k, which is not among the measures evaluated (${measures.map((m) => m ?? DEFAULTS.measure).join(', ')})`, { field: 'eta' });
+  }
   const peers = options.baselines === false ? [] : loadPeerScores(benchmark.name, options.dataDir);
 
   const reports: EvalReport[] = [];
@@ -135,7 +141,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
       baselines['#params'] = heldOutOf(params, oriented, params, splits);
       baselines['#params (non-embedding)'] = heldOutOf(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params, splits);
       baselines['FLOPs'] = heldOutOf(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params, splits);
-      const nsc = await componentsOfPlans(plans, resolveScoreOptions({ ...options, build, measure: 'log-det', mode: 'analytic', perHead: true, alpha: 0.5 }));
+      const nsc = await componentsOfPlans(plans, resolveScoreOptions({ ...options, build, measure: 'log-det', mode: 'analytic', perHead: true, alpha: 0.5, eta: undefined }));
       baselines['NSC-style MP log-det'] = heldOutOf(Float64Array.from(nsc, (c) => c.attention + c.ffn), oriented, params, splits);
       for (const peer of peers) {
         const values = benchmark.entries.map((e) => peer.scores.get(e.id));
@@ -146,7 +152,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
     }
     for (const measure of measures) {
       throwIfAborted(options.signal);
-      const resolved = resolveScoreOptions({ ...options, build, measure, alpha: 0.5 });
+      const resolved = resolveScoreOptions({ ...options, build, measure, alpha: 0.5, eta: takesEta(measure) ? options.eta : undefined });
       options.onProgress?.(`${benchmark.name}: build ${plans[0]?.build ?? build}, measure ${resolved.measure.name}`);
       const components = await componentsOfPlans(plans, resolved);
       const attention = Float64Array.from(components, (c) => c.attention);

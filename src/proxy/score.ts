@@ -5,7 +5,7 @@
  */
 import { buildPlan } from '../arch';
 import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
-import { getMeasure, type Measure, type MeasureOptions } from '../capacity/measures';
+import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
@@ -122,8 +122,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
   const measureOptions: MeasureOptions = {};
   if (options.eta !== undefined) measureOptions.eta = options.eta;
   const measure = getMeasure(options.measure ?? DEFAULTS.measure);
-  // Let the measure validate its options once, up front, rather than on the first matrix.
-  measure.fromStats({ rows: 1, cols: 1, sumSquares: 1, singularValues: Float64Array.of(1), logDet: Math.log(2), top: 1 }, measureOptions);
+  validateMeasureOptions(measure, measureOptions);
   return {
     family: options.family,
     build: options.build,

@@ -1,5 +1,5 @@
 import { ZeroLMError } from '../../../src/errors';
-import { getMeasure, measureNames, measures, type MeasureName, type SpectrumStats } from '../../../src/capacity/measures';
+import { getMeasure, measureNames, measures, validateMeasureOptions, type MeasureName, type SpectrumStats } from '../../../src/capacity/measures';
 
 /** Full statistics of a constructed spectrum, every optional field filled in from the values themselves. */
 function statsOf(rows: number, cols: number, values: number[]): SpectrumStats {
@@ -225,8 +225,17 @@ describe('validation of statistics and options', () => {
     expect(errorOf(() => measures['pca-k'].analytic(64, 64, 1, { eta: 2 })).code).toBe('E_ARGUMENT');
   });
 
-  test('the probe the scorer uses to validate options up front passes for every measure', () => {
-    const probe: SpectrumStats = { rows: 1, cols: 1, sumSquares: 1, singularValues: Float64Array.of(1), logDet: Math.log(2), top: 1 };
-    for (const name of measureNames) expect(Number.isFinite(measures[name].fromStats(probe, { eta: 0.9 }))).toBe(true);
+  test('validateMeasureOptions: an option the measure does not read is refused, naming who reads it', () => {
+    expect(() => validateMeasureOptions(measures['pca-k'], { eta: 0.9 })).not.toThrow();
+    expect(() => validateMeasureOptions(measures['pca-k'], {})).not.toThrow();
+    for (const name of measureNames.filter((n) => n !== 'pca-k')) {
+      expect(() => validateMeasureOptions(measures[name], {})).not.toThrow();
+      const error = errorOf(() => validateMeasureOptions(measures[name], { eta: 0.9 }));
+      expect(error.code).toBe('E_ARGUMENT');
+      expect(error.message).toBe(`measure "${name}" takes no option eta (eta applies to pca-k)`);
+    }
+    expect(errorOf(() => validateMeasureOptions(measures['pca-k'], { eta: 1.5 })).code).toBe('E_ARGUMENT');
+    expect(errorOf(() => validateMeasureOptions(measures['pca-k'], { eta: NaN })).code).toBe('E_NON_FINITE');
+    expect(errorOf(() => validateMeasureOptions(measures.nuclear, { bogus: 1 } as never)).message).toBe('measure "nuclear" takes no option bogus');
   });
 });

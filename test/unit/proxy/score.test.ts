@@ -119,6 +119,13 @@ describe('score', () => {
     await expect(score(entry, { mode: 'bidiagonal', init: parseInit('uniform:0.1'), measure: 'log-det' })).rejects.toThrow(/^layers\.0\.attention\.query: mode 'bidiagonal' needs a normal init, got uniform; use mode 'exact'/);
   });
 
+  it('refuses an option the measure does not read (eta for anything but pca-k) instead of ignoring it', async () => {
+    await expect(score(entry, { measure: 'mean-sq-sv', eta: 0.9 })).rejects.toThrow('measure "mean-sq-sv" takes no option eta (eta applies to pca-k)');
+    const pca = await score(entry, { measure: 'pca-k', eta: 0.5 });
+    const pcaDefault = await score(entry, { measure: 'pca-k' });
+    expect(pca.score).toBeLessThan(pcaDefault.score);
+  });
+
   it('refuses a NaN alpha, an unknown measure and an unknown mode with stable codes', async () => {
     await expect(score(entry, { alpha: Number.NaN })).rejects.toMatchObject({ code: 'E_NON_FINITE' });
     await expect(score(entry, { measure: 'vibes' })).rejects.toMatchObject({ code: 'E_ARGUMENT' });

@@ -1,0 +1,14 @@
+import { evaluate } from '../../../src/eval/evaluate';
+
+describe('evaluate: measure options', () => {
+  it('gives eta to the measures that read it and refuses it when none of them does', async () => {
+    await expect(evaluate('nas-bench-bert', { measures: ['mean-sq-sv', 'log-det'], eta: 0.9, splits: 2, baselines: false })).rejects.toThrow(
+      'eta applies to pca-k, which is not among the measures evaluated (mean-sq-sv, log-det)',
+    );
+    const reports = await evaluate('nas-bench-bert', { measures: ['mean-sq-sv', 'pca-k'], eta: 0.5, splits: 2, mode: 'analytic' });
+    expect(reports.map((r) => r.measure)).toEqual(['mean-sq-sv', 'pca-k']);
+    const defaultEta = await evaluate('nas-bench-bert', { measures: ['pca-k'], splits: 2, mode: 'analytic', baselines: false });
+    // A different energy fraction changes the pca-k counts, so the held-out statistics differ.
+    expect(reports[1].heldOut.kendall.mean).not.toBe(defaultEta[0].heldOut.kendall.mean);
+  });
+});
