@@ -98,13 +98,13 @@ for (const [count, mode] of quick ? [[1e5, 'analytic']] : [[1e5, 'exact'], [1e5,
 const benchmark = zerolm.loadBenchmark('nas-bench-bert');
 const plans = benchmark.entries.map((e) => toPlan(e.architecture, { family: 'nas-bench-bert', build: 'as-trained' }, e.id));
 const matricesOf = (plan) => plan.layers.flatMap((l) => [...l.attention, ...l.ffn]).map((m) => [m.rows, m.cols, m.init.std]);
-async function freshExact(subset, threads) {
+async function freshExact(subset, threads, mode = 'exact') {
   // A new seed per architecture and the 'position' policy: every matrix of every candidate is a fresh draw, and
   // nothing is cached, as when each candidate model is initialised on its own.
   const started = performance.now();
   let total = 0;
   for (let i = 0; i < subset.length; i++) {
-    const [c] = await componentsOfPlans([subset[i]], resolveScoreOptions({ measure: 'effective-rank', seed: i, seedPolicy: 'position', threads }));
+    const [c] = await componentsOfPlans([subset[i]], resolveScoreOptions({ measure: 'effective-rank', seed: i, seedPolicy: 'position', threads, mode }));
     total += c.attention + c.ffn;
   }
   return { ms: performance.now() - started, total };
@@ -112,12 +112,19 @@ async function freshExact(subset, threads) {
 const allMatrices = plans.reduce((n, p) => n + matricesOf(p).length, 0);
 console.log(`\n### Exact, fresh random weights, full spectra, no cache: nas-bench-bert as-trained (${allMatrices} matrices in 500 architectures)\n`);
 const threads = zerolm.defaultThreads ? zerolm.defaultThreads() : cpus().length;
-const all1 = await freshExact(plans, 1);
-const allN = await freshExact(plans, threads);
-console.log(`| engine | threads | 500 architectures, s | architectures/s |`);
+// --mode exact generates every weight; --mode bidiagonal draws the same law of spectra from the bidiagonal model.
+const rows = [];
+for (const mode of ['exact', 'bidiagonal']) {
+  for (const t of [1, threads]) rows.push([mode, t, await freshExact(plans, t, mode)]);
+}
+console.log(`| mode | threads | 500 architectures, s | architectures/s |`);
 console.log('|---|---|---|---|');
-console.log(`| zerolm addon | 1 | ${(all1.ms / 1000).toFixed(2)} | ${(500 / (all1.ms / 1000)).toFixed(1)} |`);
-console.log(`| zerolm addon | ${threads} | ${(allN.ms / 1000).toFixed(2)} | ${(500 / (allN.ms / 1000)).toFixed(1)} |`);
+for (const [mode, t, run] of rows) console.log(`| ${mode} | ${t} | ${(run.ms / 1000).toFixed(2)} | ${(500 / (run.ms / 1000)).toFixed(1)} |`);
+const [exactAll] = rows.filter(([mode, t]) => mode === 'exact' && t === threads).map(([, , run]) => run);
+const [bidiagonalAll] = rows.filter(([mode, t]) => mode === 'bidiagonal' && t === threads).map(([, , run]) => run);
+console.log(`\nbidiagonal / exact, ${threads} threads: ${(exactAll.ms / bidiagonalAll.ms).toFixed(1)}x faster; ` +
+  `sum of effective ranks over the 500 architectures: exact ${exactAll.total.toFixed(1)}, bidiagonal ${bidiagonalAll.total.toFixed(1)} ` +
+  `(${((bidiagonalAll.total / exactAll.total - 1) * 100).toFixed(3)}%: independent draws of the same law)`);
 
 // Side by side on the same subset (the references are too slow for all 500 in a benchmark run).
 const subsetSize = quick ? 5 : 20;
