@@ -123,6 +123,11 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
   if (options.eta !== undefined) measureOptions.eta = options.eta;
   const measure = getMeasure(options.measure ?? DEFAULTS.measure);
   validateMeasureOptions(measure, measureOptions);
+  const init = options.init;
+  if (mode === 'bidiagonal' && init !== undefined && (init.scheme === 'uniform' || init.scheme === 'xavier-uniform')) {
+    // Caught here, once, rather than as an error record for every architecture of a stream.
+    throw new ZeroLMError('E_ARGUMENT', `mode 'bidiagonal' needs a normal init, got init ${init.scheme}; use mode 'exact'`, { field: 'init' });
+  }
   return {
     family: options.family,
     build: options.build,

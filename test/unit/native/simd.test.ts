@@ -8,7 +8,11 @@ import { fillNormal, fillUniform, nativeTestHooks, simd, spectraSync, SpectrumJo
 import { ZeroLMError } from '../../../src/errors';
 import { matrixWithSingularValues, maxRelativeDifference } from './fixtures';
 
-const addonPath = path.resolve(__dirname, '../../../build/Release/zerolm_native.node');
+// The binary src/native.ts loads (test:asan points ZEROLM_NATIVE_PATH at the sanitized build), so that child
+// processes test the same build as this process.
+const addonPath = process.env.ZEROLM_NATIVE_PATH
+  ? path.resolve(process.env.ZEROLM_NATIVE_PATH)
+  : path.resolve(__dirname, '../../../build/Release/zerolm_native.node');
 
 const jobs: SpectrumJob[] = [
   { rows: 150, cols: 97, init: { distribution: 'normal', std: 1 }, seed: 21, stream: 0 },

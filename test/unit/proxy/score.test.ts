@@ -115,8 +115,10 @@ describe('score', () => {
     }
   });
 
-  it('bidiagonal mode refuses a uniform init, naming the matrix', async () => {
-    await expect(score(entry, { mode: 'bidiagonal', init: parseInit('uniform:0.1'), measure: 'log-det' })).rejects.toThrow(/^layers\.0\.attention\.query: mode 'bidiagonal' needs a normal init, got uniform; use mode 'exact'/);
+  it('bidiagonal mode refuses a uniform init: an override up front, a builder default naming the matrix', async () => {
+    await expect(score(entry, { mode: 'bidiagonal', init: parseInit('xavier-uniform'), measure: 'log-det' })).rejects.toThrow("mode 'bidiagonal' needs a normal init, got init xavier-uniform; use mode 'exact'");
+    const modules = { format: 'modules', layers: [{ attention: [{ name: 'q', rows: 8, cols: 8, init: { scheme: 'uniform', bound: 0.1 } }], ffn: [{ rows: 16, cols: 8 }] }] };
+    await expect(score(modules, { mode: 'bidiagonal', measure: 'log-det' })).rejects.toThrow("q: mode 'bidiagonal' needs a normal init, got uniform; use mode 'exact'");
   });
 
   it('refuses an option the measure does not read (eta for anything but pca-k) instead of ignoring it', async () => {
