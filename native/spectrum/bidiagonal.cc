@@ -84,8 +84,18 @@ double bidiagonal_log_det_identity_plus(const std::vector<double>& diagonal, con
 }
 
 double bidiagonal_top(const std::vector<double>& diagonal, const std::vector<double>& super) {
+  // Scale B by a power of two (exact) to entries ~1, so that B^T B and the Sturm pivots neither overflow nor sink
+  // below the pivot floor for any std the engine accepts.
+  double largest = 0;
+  for (double d : diagonal) largest = std::max(largest, std::fabs(d));
+  for (double e : super) largest = std::max(largest, std::fabs(e));
+  if (largest == 0) return 0;
+  const int exponent = std::ilogb(largest);
+  std::vector<double> scaled_diagonal(diagonal), scaled_super(super);
+  for (double& d : scaled_diagonal) d = std::ldexp(d, -exponent);
+  for (double& e : scaled_super) e = std::ldexp(e, -exponent);
   std::vector<double> t_diagonal, t_off;
-  bidiagonal_gram(diagonal, super, t_diagonal, t_off);
+  bidiagonal_gram(scaled_diagonal, scaled_super, t_diagonal, t_off);
   const size_t p = t_diagonal.size();
   if (p == 0) return 0;
   // Gershgorin: every eigenvalue of B^T B lies in [0, upper].
@@ -113,7 +123,7 @@ double bidiagonal_top(const std::vector<double>& diagonal, const std::vector<dou
     if (middle <= low || middle >= high) break;
     if (all_below(middle)) high = middle; else low = middle;
   }
-  return std::sqrt(high);
+  return std::ldexp(std::sqrt(high), exponent);
 }
 
 }  // namespace zerolm

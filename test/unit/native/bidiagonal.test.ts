@@ -123,6 +123,16 @@ describe('bidiagonal generator: routes, determinism, validation', () => {
     }
   });
 
+  it.each([1e-150, 4e37])('s_max by bisection matches the full spectrum at std %d (scaled, no overflow or underflow)', (std) => {
+    const job = (route: 'full' | 'top'): SpectrumJob => ({ ...recipe(route, 90, 60), init: { distribution: 'normal', std } });
+    const [full, top] = spectraSync([job('full'), job('top')]);
+    const values = full.singularValues as Float64Array;
+    expect(values[0] / std).toBeGreaterThan(1); // s_max of a 90 x 60 Gaussian is about (sqrt(90) + sqrt(60)) std
+    expect(Math.abs((top.top as number) - values[0]) / values[0]).toBeLessThan(1e-13);
+    const squares = values.reduce((a, v) => a + v * v, 0);
+    expect(Math.abs(squares - full.sumSquares) / full.sumSquares).toBeLessThan(1e-12);
+  });
+
   it('has no entries: maxAbs, mean and variance are NaN', () => {
     const [result] = spectraSync([recipe('sumSquares')]);
     expect(result.maxAbs).toBeNaN();
