@@ -37,6 +37,52 @@ export function sampleFlexibert(random: Random, id: string): unknown {
   return { id, hidden_size: choice(random, FLEXIBERT_SPACE.hiddenSize), nas_config: { encoder_layers: encoderLayers } };
 }
 
+/**
+ * The JSON text of every FlexiBERT layer the sampler can draw, indexed as the draws are made: operation type,
+ * operation parameter, heads, feed-forward dimension, feed-forward count. Built with JSON.stringify from the very
+ * objects sampleFlexibert makes, so a line assembled from them is byte for byte what JSON.stringify writes.
+ */
+let flexibertLayerTexts: string[][][][][] | undefined;
+
+function layerTexts(): string[][][][][] {
+  if (flexibertLayerTexts) return flexibertLayerTexts;
+  const types = Object.keys(FLEXIBERT_SPACE.operations);
+  flexibertLayerTexts = types.map((type) =>
+    FLEXIBERT_SPACE.operations[type].map((parameter) =>
+      FLEXIBERT_SPACE.heads.map((heads) =>
+        FLEXIBERT_SPACE.feedForwardDimension.map((dimension) =>
+          FLEXIBERT_SPACE.feedForwardCount.map((count) =>
+            JSON.stringify({ operation_type: type, operation_parameter: parameter, num_operation_heads: heads, feed_forward_dimension: dimension, num_feed_forward: count }),
+          ),
+        ),
+      ),
+    ),
+  );
+  return flexibertLayerTexts;
+}
+
+const pick = (random: Random, length: number): number => Math.floor(random() * length);
+
+/**
+ * JSON.stringify(sampleFlexibert(random, id)), drawing the same numbers in the same order, without building the
+ * object: the sampler's hot path when it streams lines.
+ */
+export function sampleFlexibertLine(random: Random, id: string): string {
+  const texts = layerTexts();
+  const layers = FLEXIBERT_SPACE.layerCount[pick(random, FLEXIBERT_SPACE.layerCount.length)];
+  let encoderLayers = '';
+  for (let i = 0; i < layers; i++) {
+    const type = texts[pick(random, texts.length)];
+    const parameter = type[pick(random, type.length)];
+    const heads = parameter[pick(random, parameter.length)];
+    const dimension = heads[pick(random, heads.length)];
+    const text = dimension[pick(random, dimension.length)];
+    encoderLayers += i === 0 ? text : `,${text}`;
+  }
+  const hidden = FLEXIBERT_SPACE.hiddenSize[pick(random, FLEXIBERT_SPACE.hiddenSize.length)];
+  return `{"id":${JSON.stringify(id)},"hidden_size":${hidden},"nas_config":{"encoder_layers":[${encoderLayers}]}}`;
+}
+
 /** The LTS GPT-2 space as its 200 benchmark configs span it (n_layer 2-16, d_model 64-512, per-layer heads and d_inner). */
 export const LTS_SPACE = {
   layers: [2, 16],
@@ -111,13 +157,17 @@ export interface SampleOptions {
   decoder?: Partial<DecoderRanges>;
 }
 
-export function* sampleSpace(space: string, options: SampleOptions): Generator<unknown> {
+function checkSampleArguments(space: string, options: SampleOptions): void {
   if (!spaceNames.includes(space as SpaceName)) {
     throw new ZeroLMError('E_ARGUMENT', `unknown search space "${space}"; known: ${spaceNames.join(', ')}`, { field: 'space' });
   }
   if (!Number.isInteger(options.count) || options.count < 0) {
     throw new ZeroLMError('E_ARGUMENT', `count must be a non-negative integer, got ${String(options.count)}`, { field: 'count' });
   }
+}
+
+export function* sampleSpace(space: string, options: SampleOptions): Generator<unknown> {
+  checkSampleArguments(space, options);
   const random = seededRandom(options.seed ?? 0);
   const ranges = { ...DEFAULT_DECODER_RANGES, ...options.decoder };
   for (let i = 0; i < options.count; i++) {
@@ -126,4 +176,18 @@ export function* sampleSpace(space: string, options: SampleOptions): Generator<u
     else if (space === 'lts-gpt2') yield sampleLts(random, id);
     else yield sampleDecoder(random, id, ranges);
   }
+}
+
+/**
+ * The same stream as sampleSpace, as JSON lines (without their newline): exactly JSON.stringify of each
+ * architecture sampleSpace yields for the same space and options.
+ */
+export function* sampleSpaceLines(space: string, options: SampleOptions): Generator<string> {
+  checkSampleArguments(space, options);
+  if (space !== 'nas-bench-bert') {
+    for (const architecture of sampleSpace(space, options)) yield JSON.stringify(architecture);
+    return;
+  }
+  const random = seededRandom(options.seed ?? 0);
+  for (let i = 0; i < options.count; i++) yield sampleFlexibertLine(random, `${space}-${i}`);
 }

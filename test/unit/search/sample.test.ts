@@ -1,4 +1,4 @@
-import { sampleSpace, FLEXIBERT_SPACE } from '../../../src/search/sample';
+import { sampleSpace, sampleSpaceLines, FLEXIBERT_SPACE } from '../../../src/search/sample';
 import { buildPlan } from '../../../src/arch';
 import { ZeroLMError } from '../../../src/errors';
 
@@ -52,9 +52,21 @@ describe('search-space samplers', () => {
     }
   });
 
+  it('write as lines exactly JSON.stringify of the architectures they draw, for every space and seed', () => {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+      for (const seed of [0, 1, 3, 0xffffffff]) {
+        const lines = [...sampleSpaceLines(space, { count: 500, seed })];
+        expect(lines).toEqual([...sampleSpace(space, { count: 500, seed })].map((architecture) => JSON.stringify(architecture)));
+      }
+    }
+    expect([...sampleSpaceLines('nas-bench-bert', { count: 0 })]).toEqual([]);
+  });
+
   it('refuses unknown spaces, bad counts and impossible ranges', () => {
     expect(() => [...sampleSpace('moon', { count: 1 })]).toThrow(/unknown search space "moon"/);
     expect(() => [...sampleSpace('lts-gpt2', { count: -1 })]).toThrow(ZeroLMError);
     expect(() => [...sampleSpace('hf-decoder', { count: 1, decoder: { hidden: [100, 100, 1], heads: [3] } })]).toThrow(/admit no architecture/);
+    expect(() => [...sampleSpaceLines('moon', { count: 1 })]).toThrow(/unknown search space "moon"/);
+    expect(() => [...sampleSpaceLines('nas-bench-bert', { count: 1.5 })]).toThrow(ZeroLMError);
   });
 });
