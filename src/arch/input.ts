@@ -29,7 +29,15 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Largest whole-document (JSON or YAML) input accepted. */
   maxDocumentBytes?: number;
+  /**
+   * A fast parser for one known JSONL line form, tried on each line's bytes before JSON.parse. It must return
+   * exactly what JSON.parse would for a line it recognises, undefined for any other line, and never throw.
+   */
+  lineParser?: LineParser;
 }
+
+/** Parses the JSONL line on bytes [start, end) of `bytes`, or returns undefined to leave it to JSON.parse. */
+export type LineParser = (bytes: Buffer, start: number, end: number) => unknown;
 
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
@@ -83,7 +91,7 @@ export async function* readStreamBatches(stream: Readable, source: string, forma
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   if (format === 'jsonl') {
-    yield* readJsonLines(stream, source, maxLine);
+    yield* readJsonLines(stream, source, maxLine, options.lineParser);
     return;
   }
   if (format === undefined) {
@@ -106,7 +114,7 @@ export async function* readStreamBatches(stream: Readable, source: string, forma
     }
     const replay = prepend(Buffer.from(firstLine, 'utf8'), rest);
     if (lineIsJson && sniffed.hasMore) {
-      yield* readJsonLines(replay, source, maxLine);
+      yield* readJsonLines(replay, source, maxLine, options.lineParser);
       return;
     }
     format = trimmed.startsWith('{') || trimmed.startsWith('[') ? 'json' : 'yaml';
@@ -175,23 +183,36 @@ function prepend(first: Buffer, rest: AsyncIterator<Buffer>): Readable {
   return iterable as unknown as Readable;
 }
 
-async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord[]> {
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
   // Bytes of a line that spans chunks (decoded only once the line is whole, so multi-byte characters survive).
   let pieces: Buffer[] = [];
   let pieceBytes = 0;
   let overlong = false;
   let lineNumber = 0;
   let index = 0;
-  const finish = (text: string | undefined): InputRecord | undefined => {
-    lineNumber++;
-    if (overlong || text === undefined) {
-      overlong = false;
-      return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }) };
+  const tooLong = (): InputRecord => ({
+    source,
+    line: lineNumber,
+    index: index++,
+    error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }),
+  });
+  /** The record of the whole line on bytes [start, end), or undefined for a blank line. */
+  const lineRecord = (bytes: Buffer, start: number, end: number): InputRecord | undefined => {
+    if (lineParser !== undefined) {
+      const value = lineParser(bytes, start, end);
+      if (value !== undefined) return { source, line: lineNumber, index: index++, value };
     }
-    const trimmed = text.trim();
-    if (trimmed === '') return undefined; // blank lines are separators, not inputs
+    let text = bytes.toString('utf8', start, end);
+    // Most lines are a bare object; anything else is trimmed (of all Unicode white space, as always) first.
+    if (!(end > start && bytes[start] === OPEN_BRACE && bytes[end - 1] === CLOSE_BRACE)) {
+      text = text.trim();
+      if (text === '') return undefined; // blank lines are separators, not inputs
+    }
     try {
-      return { source, line: lineNumber, index: index++, value: JSON.parse(trimmed) };
+      return { source, line: lineNumber, index: index++, value: JSON.parse(text) };
     } catch (cause) {
       return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: invalid JSON (${(cause as Error).message})`, { file: source, line: lineNumber }) };
     }
@@ -214,20 +235,23 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
         }
         break;
       }
-      let text: string | undefined;
-      if (!overlong) {
-        if (pieces.length === 0) {
-          // The common case: the whole line is inside this chunk; decode it in place.
-          if (newline - start > maxLine) overlong = true;
-          else text = chunk.toString('utf8', start, newline);
-        } else {
-          pieces.push(chunk.subarray(start, newline));
-          pieceBytes += newline - start;
-          if (pieceBytes > maxLine) overlong = true;
-          else text = Buffer.concat(pieces).toString('utf8');
+      lineNumber++;
+      let record: InputRecord | undefined;
+      if (overlong) {
+        record = tooLong();
+      } else if (pieces.length === 0) {
+        // The common case: the whole line is inside this chunk; read it in place.
+        record = newline - start > maxLine ? tooLong() : lineRecord(chunk, start, newline);
+      } else {
+        pieces.push(chunk.subarray(start, newline));
+        pieceBytes += newline - start;
+        if (pieceBytes > maxLine) record = tooLong();
+        else {
+          const whole = Buffer.concat(pieces, pieceBytes);
+          record = lineRecord(whole, 0, whole.length);
         }
       }
-      const record = finish(overlong ? undefined : text);
+      overlong = false;
       pieces = [];
       pieceBytes = 0;
       if (record) batch.push(record);
@@ -236,7 +260,13 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
     if (batch.length > 0) yield batch;
   }
   if (pieceBytes > 0 || overlong) {
-    const record = finish(overlong ? undefined : Buffer.concat(pieces).toString('utf8'));
+    lineNumber++;
+    let record: InputRecord | undefined;
+    if (overlong) record = tooLong();
+    else {
+      const whole = Buffer.concat(pieces, pieceBytes);
+      record = lineRecord(whole, 0, whole.length);
+    }
     if (record) yield [record];
   }
   if (index === 0) yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];

@@ -1,0 +1,172 @@
+/**
+ * A fast reader for the lines `zerolm sample nas-bench-bert` writes, so that `zerolm sample | zerolm score` does not
+ * spend most of its time in JSON.parse. It recognises exactly one canonical form, byte by byte, and gives up (returns
+ * undefined, and the caller parses the line with JSON.parse) on anything else:
+ *
+ *   line  := '{"id":"' plain '","hidden_size":' int ',"nas_config":{"encoder_layers":[' layer (',' layer)* ']}}'
+ *   layer := '{"operation_type":"' plain '","operation_parameter":' ('"' plain '"' | int) ',"num_operation_heads":'
+ *            int ',"feed_forward_dimension":' int ',"num_feed_forward":' int '}'
+ *   plain := bytes 0x20-0x7E other than '"' and '\' (a JSON string whose value is its own bytes)
+ *   int   := '0' | [1-9][0-9]{0,14} (an integer a double holds exactly)
+ *
+ * No whitespace, no escapes, no other keys or key order. For every line of that form the object returned is the one
+ * JSON.parse returns (same keys in the same order, same values, fresh objects), which the tests check.
+ */
+
+/** A literal to find in a line, as bytes and as the little-endian 32-bit words that compare it four bytes at a time. */
+class Literal {
+  readonly length: number;
+  /** Words at byte 0, 4, 8, ... and, last, the word ending at the literal's last byte (it may overlap the one before). */
+  readonly words: Int32Array;
+  constructor(text: string) {
+    const bytes = Buffer.from(text, 'latin1');
+    this.length = bytes.length;
+    const words: number[] = [];
+    for (let at = 0; at + 4 <= bytes.length; at += 4) words.push(bytes.readInt32LE(at));
+    words.push(bytes.readInt32LE(bytes.length - 4));
+    this.words = Int32Array.from(words);
+  }
+}
+
+const ROOT_START = new Literal('{"id":"');
+const HIDDEN_KEY = new Literal('","hidden_size":');
+const LAYERS_KEY = new Literal(',"nas_config":{"encoder_layers":[');
+const TYPE_KEY = new Literal('{"operation_type":"');
+const PARAMETER_KEY = new Literal('","operation_parameter":');
+const HEADS_KEY = new Literal(',"num_operation_heads":');
+const WIDTH_KEY = new Literal(',"feed_forward_dimension":');
+const COUNT_KEY = new Literal(',"num_feed_forward":');
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const ZERO = 0x30;
+/** Digits in an accepted integer: every such integer is below 2^53, so the sum below is exact. */
+const MAX_DIGITS = 15;
+
+/** Whether `literal` sits at `position` of the bytes `view` shows (and ends by `end`). */
+function at(view: DataView, position: number, literal: Literal, end: number): boolean {
+  const length = literal.length;
+  if (position + length > end) return false;
+  const words = literal.words;
+  const last = words.length - 1;
+  for (let i = 0; i < last; i++) if (view.getInt32(position + 4 * i, true) !== words[i]) return false;
+  return view.getInt32(position + length - 4, true) === words[last];
+}
+
+/** The bytes last read, and a view of them (one per chunk of input, not one per line). */
+let viewed: Buffer | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
+/** The integer read by the last successful `integerEnd`. */
+let integerValue = 0;
+
+/** Where the integer starting at `position` ends (its value in integerValue), or -1 if none in the accepted form. */
+function integerEnd(bytes: Uint8Array, position: number, end: number): number {
+  let value = 0;
+  let p = position;
+  while (p < end) {
+    const digit = bytes[p] - ZERO;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+    p++;
+  }
+  const digits = p - position;
+  if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && bytes[position] === ZERO)) return -1;
+  integerValue = value;
+  return p;
+}
+
+/** Where the plain string content starting at `position` ends (at its closing quote), or -1. */
+function plainEnd(bytes: Uint8Array, position: number, end: number): number {
+  for (let p = position; p < end; p++) {
+    const byte = bytes[p];
+    if (byte === QUOTE) return p;
+    if (byte === BACKSLASH || byte < 0x20 || byte > 0x7e) return -1;
+  }
+  return -1;
+}
+
+/** The string of plain bytes [start, stop): the space's operation names without allocating, anything else decoded. */
+function plainText(bytes: Buffer, start: number, stop: number): string {
+  const length = stop - start;
+  if (length === 2) {
+    const a = bytes[start];
+    const b = bytes[start + 1];
+    if (a === 0x53 && b === 0x41) return 'SA';
+    if (a === 0x4c && b === 0x54) return 'LT';
+  } else if (length === 3) {
+    const a = bytes[start];
+    const b = bytes[start + 1];
+    const c = bytes[start + 2];
+    if (a === 0x53 && b === 0x44 && c === 0x50) return 'SDP';
+    if (a === 0x57 && b === 0x4d && c === 0x41) return 'WMA';
+    if (a === 0x44) {
+      if (b === 0x46 && c === 0x54) return 'DFT';
+      if (b === 0x43 && c === 0x54) return 'DCT';
+      if (b === 0x53 && c === 0x43) return 'DSC';
+    }
+  }
+  return bytes.toString('latin1', start, stop);
+}
+
+/** The architecture on bytes [start, end) of a sampled nas-bench-bert line, or undefined if not in the form above. */
+export function parseSampledLine(bytes: Buffer, start: number, end: number): unknown {
+  if (start < 0 || end > bytes.length) return undefined;
+  if (bytes !== viewed) {
+    viewed = bytes;
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  let p = start;
+  if (!at(view, p, ROOT_START, end)) return undefined;
+  p += ROOT_START.length;
+  let close = plainEnd(bytes, p, end);
+  if (close < 0) return undefined;
+  const id = bytes.toString('latin1', p, close);
+  if (!at(view, close, HIDDEN_KEY, end)) return undefined;
+  p = integerEnd(bytes, close + HIDDEN_KEY.length, end);
+  if (p < 0) return undefined;
+  const hiddenSize = integerValue;
+  if (!at(view, p, LAYERS_KEY, end)) return undefined;
+  p += LAYERS_KEY.length;
+  const layers: unknown[] = [];
+  for (;;) {
+    if (!at(view, p, TYPE_KEY, end)) return undefined;
+    p += TYPE_KEY.length;
+    close = plainEnd(bytes, p, end);
+    if (close < 0) return undefined;
+    const type = plainText(bytes, p, close);
+    if (!at(view, close, PARAMETER_KEY, end)) return undefined;
+    p = close + PARAMETER_KEY.length;
+    let parameter: string | number;
+    if (p < end && bytes[p] === QUOTE) {
+      close = plainEnd(bytes, p + 1, end);
+      if (close < 0) return undefined;
+      parameter = plainText(bytes, p + 1, close);
+      p = close + 1;
+    } else {
+      p = integerEnd(bytes, p, end);
+      if (p < 0) return undefined;
+      parameter = integerValue;
+    }
+    if (!at(view, p, HEADS_KEY, end)) return undefined;
+    p = integerEnd(bytes, p + HEADS_KEY.length, end);
+    if (p < 0) return undefined;
+    const heads = integerValue;
+    if (!at(view, p, WIDTH_KEY, end)) return undefined;
+    p = integerEnd(bytes, p + WIDTH_KEY.length, end);
+    if (p < 0) return undefined;
+    const width = integerValue;
+    if (!at(view, p, COUNT_KEY, end)) return undefined;
+    p = integerEnd(bytes, p + COUNT_KEY.length, end);
+    if (p < 0 || p >= end || bytes[p] !== CLOSE_BRACE) return undefined;
+    layers.push({ operation_type: type, operation_parameter: parameter, num_operation_heads: heads, feed_forward_dimension: width, num_feed_forward: integerValue });
+    p++;
+    if (p >= end || bytes[p] !== COMMA) break;
+    p++;
+  }
+  if (p + 3 !== end || bytes[p] !== CLOSE_BRACKET || bytes[p + 1] !== CLOSE_BRACE || bytes[p + 2] !== CLOSE_BRACE) return undefined;
+  return { id, hidden_size: hiddenSize, nas_config: { encoder_layers: layers } };
+}
