@@ -17,7 +17,8 @@ import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
 import { loadCacheFile, saveCacheFile } from '../proxy/cache-file';
 import { ScoreSerializer } from '../proxy/serialize';
-import { sampleSpace, spaceNames, type DecoderRanges } from '../search/sample';
+import { sampleSpaceLines, spaceNames, type DecoderRanges } from '../search/sample';
+import { parseSampledLine } from '../search/sampled-lines';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
 
@@ -109,7 +110,8 @@ async function* inputsOf(files: string[], format: InputFormat | undefined, bench
     const loaded = loadBenchmark(benchmark);
     yield loaded.entries.map((entry, index) => ({ source: loaded.name, index, value: { ...(entry.architecture as object), id: entry.id } }));
   }
-  for (const file of files) yield* readArchitectureBatches(file, { format });
+  // The sampler's own lines are read without JSON.parse (any other line still goes through it).
+  for (const file of files) yield* readArchitectureBatches(file, { format, lineParser: parseSampledLine });
 }
 
 function reportError(record: ScoreErrorRecord): void {
@@ -162,7 +164,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         failed++;
         reportError(record);
       } else scored++;
-      if (out.push(serializer.line(record))) await out.flush();
+      if (out.pushEncoded(serializer, record)) await out.flush();
     }
   }
   await out.flush();
@@ -288,7 +290,7 @@ export function buildProgram(): Command {
       if (flags.ffnRatio) decoder.ffnRatio = flags.ffnRatio;
       if (flags.vocab) decoder.vocab = flags.vocab;
       const out = new LineWriter();
-      for (const architecture of sampleSpace(space, { count: flags.count, seed: flags.seed, decoder })) if (out.push(JSON.stringify(architecture))) await out.flush();
+      for (const line of sampleSpaceLines(space, { count: flags.count, seed: flags.seed, decoder })) if (out.push(line)) await out.flush();
       await out.flush();
     });
 

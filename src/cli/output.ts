@@ -1,28 +1,79 @@
 /** Buffered line output with back-pressure, and a progress line on stderr when it is a terminal. */
 import type { Writable } from 'node:stream';
+import type { LineEncoder } from '../proxy/serialize';
 
+/**
+ * Lines are encoded straight into a byte buffer as they come (no array of strings to join, no second copy) and the
+ * buffer is handed to the stream whole when full: streams of millions of lines pay one write per megabyte.
+ */
 export class LineWriter {
-  private buffer: string[] = [];
-  private bytes = 0;
-  constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = 1 << 20) {}
+  private buffer: Buffer;
+  private used = 0;
+  constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = 1 << 20) {
+    this.buffer = Buffer.allocUnsafe(flushBytes);
+  }
 
   async write(line: string): Promise<void> {
     if (this.push(line)) await this.flush();
   }
 
-  /** Buffer a line without awaiting; true when the buffer is full and the caller should `await flush()`. */
+  /**
+   * Buffer a line without awaiting; true when the stream asks the writer to wait (its own buffer is full), so the
+   * caller should `await flush()`, which waits for it to drain.
+   */
   push(line: string): boolean {
-    this.buffer.push(line, '\n');
-    this.bytes += line.length + 1;
-    return this.bytes >= this.flushBytes;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: reserve that much, or the encoder could cut the line short.
+    const room = 3 * line.length + 1;
+    if (this.used + room <= this.buffer.length) {
+      this.used += this.buffer.write(line, this.used);
+      this.buffer[this.used++] = 10;
+      return false;
+    }
+    this.handOver();
+    if (room > this.buffer.length) {
+      this.stream.write(`${line}\n`); // longer than the whole buffer: it goes out on its own
+    } else {
+      this.used = this.buffer.write(line, 0);
+      this.buffer[this.used++] = 10;
+    }
+    return this.stream.writableNeedDrain;
+  }
+
+  /** push() for an item an encoder writes as bytes, without making a string of it first. */
+  pushEncoded<T>(encoder: LineEncoder<T>, item: T): boolean {
+    // The line must leave one byte free for its newline; bytes past `used` are scratch until then.
+    const end = encoder.encodeInto(item, this.buffer, this.used);
+    if (end >= 0 && end < this.buffer.length) {
+      this.buffer[end] = 10;
+      this.used = end + 1;
+      return false;
+    }
+    this.handOver();
+    for (let size = 2 * this.flushBytes; ; size *= 2) {
+      const written = encoder.encodeInto(item, this.buffer, 0);
+      if (written >= 0 && written < this.buffer.length) {
+        this.buffer[written] = 10;
+        this.used = written + 1;
+        return this.stream.writableNeedDrain;
+      }
+      // Longer than a whole buffer: it goes out in one of its own.
+      this.buffer = Buffer.allocUnsafe(size);
+    }
   }
 
   async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const text = this.buffer.join('');
-    this.buffer = [];
-    this.bytes = 0;
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    this.handOver();
+    if (this.stream.writableNeedDrain) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+
+  /** Gives the filled part of the buffer to the stream (which may keep it) and starts a fresh one; false if empty. */
+  private handOver(): boolean {
+    if (this.used === 0) return false;
+    const filled = this.buffer.subarray(0, this.used);
+    this.buffer = Buffer.allocUnsafe(this.flushBytes);
+    this.used = 0;
+    this.stream.write(filled);
+    return true;
   }
 }
 

@@ -70,8 +70,8 @@ export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | A
   let batch: PendingInput[] = [];
   for await (const inputs of batches as AsyncIterable<readonly ScoreInput[]>) {
     throwIfAborted(resolved.signal);
-    for (const input of inputs) {
-      batch.push(plan(input, position++, resolved));
+    for (let i = 0; i < inputs.length; i++) {
+      batch.push(plan(inputs[i], position++, resolved));
       if (batch.length >= batchSize) {
         const records = await scorePending(batch, resolved);
         done += batch.length;
@@ -89,62 +89,81 @@ export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | A
   }
 }
 
-interface PendingInput {
-  record: Omit<ScoreErrorRecord, 'error'>;
-  plan?: ModelPlan;
-  error?: ZeroLMError;
+/** One input on its way through a batch: where it came from, and its plan or what went wrong. */
+class PendingInput {
+  constructor(
+    readonly id: string | undefined,
+    readonly source: string | undefined,
+    readonly line: number | undefined,
+    readonly index: number,
+    readonly plan: ModelPlan | undefined,
+    readonly error: ZeroLMError | undefined,
+  ) {}
 }
 
 function plan(input: ScoreInput, position: number, resolved: ResolvedScoreOptions): PendingInput {
   const record = isInputRecord(input) ? input : undefined;
   const value = record ? record.value : input;
   const id = idOf(value);
-  const meta: Omit<ScoreErrorRecord, 'error'> = { id, source: record?.source, line: record?.line, index: record?.index ?? position };
-  if (record?.error) return { record: meta, error: record.error };
+  const source = record?.source;
+  const line = record?.line;
+  const index = record?.index ?? position;
+  if (record?.error) return new PendingInput(id, source, line, index, undefined, record.error);
   try {
-    return { record: meta, plan: toPlan(value, resolved, id) };
+    return new PendingInput(id, source, line, index, toPlan(value, resolved, id), undefined);
   } catch (cause) {
-    return { record: meta, error: asZeroLMError(cause) };
+    return new PendingInput(id, source, line, index, undefined, asZeroLMError(cause));
   }
 }
 
-async function scorePending(batch: readonly PendingInput[], resolved: ResolvedScoreOptions): Promise<ScoreRecord[]> {
-  const planned = batch.filter((item) => item.plan !== undefined);
-  const results = new Map<PendingInput, Score | ZeroLMError>();
+/** Scores of the batch's plans, in order, or the error of each plan when scoring them together failed. */
+async function outcomesOf(plans: ModelPlan[], resolved: ResolvedScoreOptions): Promise<Array<Score | ZeroLMError>> {
   try {
-    const components = await componentsOfPlans(planned.map((item) => item.plan as ModelPlan), resolved);
-    planned.forEach((item, i) => results.set(item, withAlpha(components[i], resolved)));
+    const components = await componentsOfPlans(plans, resolved);
+    const scores = new Array<Score>(components.length);
+    for (let i = 0; i < components.length; i++) scores[i] = withAlpha(components[i], resolved);
+    return scores;
   } catch (cause) {
     if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
-    // A batch-wide failure (say, one plan over the memory limit) is retried plan by plan, so one bad input
-    // never takes its neighbours down with it.
-    for (const item of planned) {
-      try {
-        const [single] = await componentsOfPlans([item.plan as ModelPlan], resolved);
-        results.set(item, withAlpha(single, resolved));
-      } catch (inner) {
-        if (inner instanceof ZeroLMError && inner.code === 'E_ABORTED') throw inner;
-        results.set(item, asZeroLMError(inner));
-      }
+  }
+  // A batch-wide failure (say, one plan over the memory limit) is retried plan by plan, so one bad input never takes
+  // its neighbours down with it.
+  const outcomes: Array<Score | ZeroLMError> = [];
+  for (const plan of plans) {
+    try {
+      const [single] = await componentsOfPlans([plan], resolved);
+      outcomes.push(withAlpha(single, resolved));
+    } catch (inner) {
+      if (inner instanceof ZeroLMError && inner.code === 'E_ABORTED') throw inner;
+      outcomes.push(asZeroLMError(inner));
     }
   }
-  const records: ScoreRecord[] = [];
-  for (const item of batch) {
-    const outcome = item.error ?? (results.get(item) as Score | ZeroLMError);
-    const { id, source, line, index } = item.record;
+  return outcomes;
+}
+
+async function scorePending(batch: readonly PendingInput[], resolved: ResolvedScoreOptions): Promise<ScoreRecord[]> {
+  const plans: ModelPlan[] = [];
+  for (const item of batch) if (item.plan !== undefined) plans.push(item.plan);
+  const outcomes = await outcomesOf(plans, resolved);
+  const records = new Array<ScoreRecord>(batch.length);
+  let planned = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const item = batch[i];
+    const outcome = item.plan !== undefined ? outcomes[planned++] : (item.error as ZeroLMError);
+    const { id, source, line } = item;
     if (outcome instanceof ZeroLMError) {
       const record = {} as ScoreErrorRecord;
       if (id !== undefined) record.id = id;
       if (source !== undefined) record.source = source;
       if (line !== undefined) record.line = line;
-      record.index = index;
+      record.index = item.index;
       record.error = outcome.toJSON();
-      records.push(record);
+      records[i] = record;
     } else {
       const record = outcome as Score & { source?: string; line?: number };
       if (source !== undefined) record.source = source;
       if (line !== undefined) record.line = line;
-      records.push(record);
+      records[i] = record;
     }
   }
   return records;

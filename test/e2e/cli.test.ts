@@ -4,6 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { measureNames } from '../../src/capacity/measures';
+import { scoreMany } from '../../src/proxy/many';
+import { sampleSpace } from '../../src/search/sample';
+
+const sampleLines = (space: string, count: number, seed: number): string =>
+  [...sampleSpace(space, { count, seed })].map((architecture) => `${JSON.stringify(architecture)}\n`).join('');
 
 const root = resolve(__dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
@@ -73,6 +78,23 @@ describe('zerolm score', () => {
       const scored = zerolm(['score', '--mode', 'analytic'], sampled.stdout);
       expect(scored.status).toBe(0);
       expect(scored.records.map((r) => r.id)).toEqual(sampled.records.map((r) => r.id));
+    }
+  });
+
+  it('sample | score writes exactly what the library gives, as JSON.stringify writes it', async () => {
+    const sampled = zerolm(['sample', 'nas-bench-bert', '--count', '3000', '--seed', '4']);
+    expect(sampled.stdout).toBe(sampleLines('nas-bench-bert', 3000, 4));
+    // The sampler's lines, and the same lines with a few of another form among them (read by JSON.parse).
+    const mixed = sampled.lines.map((line, i) => (i % 97 === 5 ? JSON.stringify(JSON.parse(line), null, 1).replace(/\n/g, ' ') : line));
+    for (const input of [sampled.lines, mixed]) {
+      for (const mode of ['analytic', 'exact'] as const) {
+        const scored = zerolm(['score', '--mode', mode], `${input.join('\n')}\n`);
+        expect(scored.status).toBe(0);
+        const records = input.map((line, index) => ({ source: '<stdin>', line: index + 1, index, value: JSON.parse(line) }));
+        const expected: string[] = [];
+        for await (const record of scoreMany(records, { mode })) expected.push(`${JSON.stringify(record)}\n`);
+        expect(scored.stdout).toBe(expected.join(''));
+      }
     }
   });
 });
