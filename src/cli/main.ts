@@ -17,7 +17,7 @@ import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
 import { loadCacheFile, saveCacheFile } from '../proxy/cache-file';
 import { ScoreSerializer } from '../proxy/serialize';
-import { sampleSpaceLines, spaceNames, type DecoderRanges } from '../search/sample';
+import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
 import { parseSampledLine } from '../search/sampled-lines';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
@@ -290,7 +290,8 @@ export function buildProgram(): Command {
       if (flags.ffnRatio) decoder.ffnRatio = flags.ffnRatio;
       if (flags.vocab) decoder.vocab = flags.vocab;
       const out = new LineWriter();
-      for (const line of sampleSpaceLines(space, { count: flags.count, seed: flags.seed, decoder })) if (out.push(line)) await out.flush();
+      const lines = sampleLineEncoder(space, { count: flags.count, seed: flags.seed, decoder });
+      while (lines.next()) if (out.pushEncoded(lines, undefined)) await out.flush();
       await out.flush();
     });
 

@@ -4,6 +4,7 @@
  */
 import { seededRandom } from '../calibrate/random';
 import { ZeroLMError } from '../errors';
+import type { LineEncoder } from '../proxy/serialize';
 
 export type SpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'hf-decoder';
 export const spaceNames: readonly SpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'hf-decoder'];
@@ -64,23 +65,119 @@ function layerTexts(): string[][][][][] {
 const pick = (random: Random, length: number): number => Math.floor(random() * length);
 
 /**
- * JSON.stringify(sampleFlexibert(random, id)), drawing the same numbers in the same order, without building the
- * object: the sampler's hot path when it streams lines.
+ * Draws one FlexiBERT architecture as sampleFlexibert does (same numbers, same order): the entries of `table` (laid
+ * out as layerTexts) of its layers go to `layers`; returns its hidden size.
  */
-export function sampleFlexibertLine(random: Random, id: string): string {
-  const texts = layerTexts();
-  const layers = FLEXIBERT_SPACE.layerCount[pick(random, FLEXIBERT_SPACE.layerCount.length)];
-  let encoderLayers = '';
-  for (let i = 0; i < layers; i++) {
-    const type = texts[pick(random, texts.length)];
+function drawFlexibert<T>(random: Random, table: T[][][][][], layers: T[]): number {
+  const count = FLEXIBERT_SPACE.layerCount[pick(random, FLEXIBERT_SPACE.layerCount.length)];
+  layers.length = count;
+  for (let i = 0; i < count; i++) {
+    const type = table[pick(random, table.length)];
     const parameter = type[pick(random, type.length)];
     const heads = parameter[pick(random, parameter.length)];
     const dimension = heads[pick(random, heads.length)];
-    const text = dimension[pick(random, dimension.length)];
-    encoderLayers += i === 0 ? text : `,${text}`;
+    layers[i] = dimension[pick(random, dimension.length)];
   }
-  const hidden = FLEXIBERT_SPACE.hiddenSize[pick(random, FLEXIBERT_SPACE.hiddenSize.length)];
-  return `{"id":${JSON.stringify(id)},"hidden_size":${hidden},"nas_config":{"encoder_layers":[${encoderLayers}]}}`;
+  return FLEXIBERT_SPACE.hiddenSize[pick(random, FLEXIBERT_SPACE.hiddenSize.length)];
+}
+
+/**
+ * JSON.stringify(sampleFlexibert(random, id)), drawing the same numbers in the same order, without building the
+ * object.
+ */
+export function sampleFlexibertLine(random: Random, id: string): string {
+  const layers: string[] = [];
+  const hidden = drawFlexibert(random, layerTexts(), layers);
+  return `{"id":${JSON.stringify(id)},"hidden_size":${hidden},"nas_config":{"encoder_layers":[${layers.join(',')}]}}`;
+}
+
+/** Sampled architectures, one at a time, each written as its JSON line's bytes (see LineWriter.pushEncoded). */
+export interface SampledLines extends LineEncoder<void> {
+  /** Draws the next architecture; false when `count` have been drawn. */
+  next(): boolean;
+}
+
+const COMMA = 0x2c;
+const ZERO = 0x30;
+
+/**
+ * The nas-bench-bert lines of sampleSpaceLines, written straight into bytes from encoded layer texts: the CLI
+ * sampler's hot path. The id of architecture i is `${space}-${i}`.
+ */
+class FlexibertLines implements SampledLines {
+  private readonly layerBytes: Buffer[][][][][] = layerTexts().map((a) => a.map((b) => b.map((c) => c.map((d) => d.map((text) => Buffer.from(text))))));
+  /** `{"id":"nas-bench-bert-`: the id's digits follow. */
+  private readonly head: Buffer;
+  /** After the id's digits, per hidden size: `","hidden_size":H,"nas_config":{"encoder_layers":[`. */
+  private readonly hiddenBytes = new Map<number, Buffer>(FLEXIBERT_SPACE.hiddenSize.map((h) => [h, Buffer.from(`","hidden_size":${h},"nas_config":{"encoder_layers":[`)]));
+  private readonly tail = Buffer.from(']}}');
+  /** Longest a line can be but for its layers. */
+  private readonly fixedBytes: number;
+  private readonly layerMaxBytes: number;
+  private readonly random: Random;
+  private readonly layers: Buffer[] = [];
+  private hidden = 0;
+  private index = -1;
+
+  constructor(space: string, private readonly count: number, seed: number) {
+    this.random = seededRandom(seed);
+    const id = JSON.stringify(`${space}-`);
+    this.head = Buffer.from(`{"id":${id.slice(0, -1)}`);
+    this.fixedBytes = this.head.length + 16 + Math.max(...[...this.hiddenBytes.values()].map((b) => b.length)) + this.tail.length;
+    this.layerMaxBytes = 1 + Math.max(...this.layerBytes.flat(4).map((b) => b.length));
+  }
+
+  next(): boolean {
+    if (this.index + 1 >= this.count) return false;
+    this.index++;
+    this.hidden = drawFlexibert(this.random, this.layerBytes, this.layers);
+    return true;
+  }
+
+  encodeInto(_: void, target: Buffer, offset: number): number {
+    const layers = this.layers;
+    if (offset + this.fixedBytes + layers.length * this.layerMaxBytes > target.length) return -1;
+    target.set(this.head, offset);
+    let p = offset + this.head.length;
+    // The index's decimal digits.
+    let digits = 1;
+    for (let power = 10; power <= this.index; power *= 10) digits++;
+    let rest = this.index;
+    for (let at = p + digits - 1; at >= p; at--) {
+      const next = Math.floor(rest / 10);
+      target[at] = ZERO + rest - 10 * next;
+      rest = next;
+    }
+    p += digits;
+    const hidden = this.hiddenBytes.get(this.hidden) as Buffer;
+    target.set(hidden, p);
+    p += hidden.length;
+    for (let i = 0; i < layers.length; i++) {
+      if (i > 0) target[p++] = COMMA;
+      target.set(layers[i], p);
+      p += layers[i].length;
+    }
+    target.set(this.tail, p);
+    return p + this.tail.length;
+  }
+}
+
+/** Any other space's lines, from their strings. */
+class TextLines implements SampledLines {
+  private line = '';
+  constructor(private readonly lines: Iterator<string>) {}
+
+  next(): boolean {
+    const next = this.lines.next();
+    if (next.done) return false;
+    this.line = next.value;
+    return true;
+  }
+
+  encodeInto(_: void, target: Buffer, offset: number): number {
+    if (offset + 3 * this.line.length > target.length) return -1;
+    return offset + target.write(this.line, offset, 'utf8');
+  }
 }
 
 /** The LTS GPT-2 space as its 200 benchmark configs span it (n_layer 2-16, d_model 64-512, per-layer heads and d_inner). */
@@ -182,6 +279,13 @@ export function* sampleSpace(space: string, options: SampleOptions): Generator<u
  * The same stream as sampleSpace, as JSON lines (without their newline): exactly JSON.stringify of each
  * architecture sampleSpace yields for the same space and options.
  */
+/** The stream of sampleSpaceLines, drawn one architecture at a time and written as bytes. */
+export function sampleLineEncoder(space: string, options: SampleOptions): SampledLines {
+  checkSampleArguments(space, options);
+  if (space === 'nas-bench-bert') return new FlexibertLines(space, options.count, options.seed ?? 0);
+  return new TextLines(sampleSpaceLines(space, options));
+}
+
 export function* sampleSpaceLines(space: string, options: SampleOptions): Generator<string> {
   checkSampleArguments(space, options);
   if (space !== 'nas-bench-bert') {

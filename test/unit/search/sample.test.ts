@@ -1,4 +1,4 @@
-import { sampleSpace, sampleSpaceLines, FLEXIBERT_SPACE } from '../../../src/search/sample';
+import { sampleSpace, sampleSpaceLines, sampleLineEncoder, FLEXIBERT_SPACE } from '../../../src/search/sample';
 import { buildPlan } from '../../../src/arch';
 import { ZeroLMError } from '../../../src/errors';
 
@@ -62,11 +62,44 @@ describe('search-space samplers', () => {
     expect([...sampleSpaceLines('nas-bench-bert', { count: 0 })]).toEqual([]);
   });
 
+  it('write as bytes the very lines they write as strings, even into buffers that fill up mid-line', () => {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+      for (const seed of [0, 7]) {
+        const count = 1500;
+        const expected = Buffer.from([...sampleSpaceLines(space, { count, seed })].map((line) => `${line}\n`).join(''));
+        // Into a buffer of 1000 bytes, as a writer would: a line that does not fit is written again into a fresh one.
+        const chunks: Buffer[] = [];
+        let target = Buffer.alloc(1000);
+        let used = 0;
+        const lines = sampleLineEncoder(space, { count, seed });
+        let drawn = 0;
+        while (lines.next()) {
+          drawn++;
+          let end = lines.encodeInto(undefined, target, used);
+          if (end < 0 || end >= target.length) {
+            chunks.push(target.subarray(0, used));
+            target = Buffer.alloc(Math.max(1000, 4 * expected.length / count));
+            used = 0;
+            end = lines.encodeInto(undefined, target, 0);
+          }
+          target[end] = 10;
+          used = end + 1;
+        }
+        chunks.push(target.subarray(0, used));
+        expect(drawn).toBe(count);
+        expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+      }
+    }
+    expect(sampleLineEncoder('nas-bench-bert', { count: 0 }).next()).toBe(false);
+  });
+
   it('refuses unknown spaces, bad counts and impossible ranges', () => {
     expect(() => [...sampleSpace('moon', { count: 1 })]).toThrow(/unknown search space "moon"/);
     expect(() => [...sampleSpace('lts-gpt2', { count: -1 })]).toThrow(ZeroLMError);
     expect(() => [...sampleSpace('hf-decoder', { count: 1, decoder: { hidden: [100, 100, 1], heads: [3] } })]).toThrow(/admit no architecture/);
     expect(() => [...sampleSpaceLines('moon', { count: 1 })]).toThrow(/unknown search space "moon"/);
     expect(() => [...sampleSpaceLines('nas-bench-bert', { count: 1.5 })]).toThrow(ZeroLMError);
+    expect(() => sampleLineEncoder('moon', { count: 1 })).toThrow(/unknown search space "moon"/);
+    expect(() => sampleLineEncoder('nas-bench-bert', { count: -1 })).toThrow(ZeroLMError);
   });
 });
