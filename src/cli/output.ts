@@ -3,13 +3,19 @@ import type { Writable } from 'node:stream';
 import type { LineEncoder } from '../proxy/serialize';
 
 /**
+ * Bytes handed to the stream at a time: a pipe's capacity on Linux. A writer blocks on a full pipe until the reader
+ * has taken all it wrote, so writing more at once makes `sample | score` take turns instead of running side by side.
+ */
+export const DEFAULT_FLUSH_BYTES = 1 << 16;
+
+/**
  * Lines are encoded straight into a byte buffer as they come (no array of strings to join, no second copy) and the
- * buffer is handed to the stream whole when full: streams of millions of lines pay one write per megabyte.
+ * buffer is handed to the stream whole when full.
  */
 export class LineWriter {
   private buffer: Buffer;
   private used = 0;
-  constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = 1 << 20) {
+  constructor(private readonly stream: Writable = process.stdout, private readonly flushBytes = DEFAULT_FLUSH_BYTES) {
     this.buffer = Buffer.allocUnsafe(flushBytes);
   }
 
