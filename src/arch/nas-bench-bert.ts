@@ -396,9 +396,11 @@ function keyWidth(build: NasBenchBertBuild, width: number, count: number): numbe
   return build === 'lpzero' || (build === 'as-trained' && count === 1) ? 0 : width;
 }
 
-/** A layer's positive-integer field; its path is formatted only when the value is wrong. */
-function layerDimension(record: JsonRecord, key: string, layersPath: string, index: number): number {
-  const value = record[key];
+/**
+ * A layer's positive-integer field, read by the reporting reader (which names the field) when the fast check on the
+ * value the caller read failed. Callers read the field by name: a load by a computed key is several times slower.
+ */
+function layerDimension(value: unknown, record: JsonRecord, key: string, layersPath: string, index: number): number {
   return isDimension(value) ? value : readPositiveInteger(record, key, indexPath(layersPath, index));
 }
 
@@ -449,9 +451,9 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
     const record = isRecord(value) ? value : requireRecord(value, indexPath(layersPath, i));
     let code = operationCode(record.operation_type, record.operation_parameter);
     if (code < 0) code = codeOfOperation(parseOperation(record, indexPath(layersPath, i)));
-    const heads = layerDimension(record, 'num_operation_heads', layersPath, i);
-    const width = layerDimension(record, 'feed_forward_dimension', layersPath, i);
-    const depth = layerDimension(record, 'num_feed_forward', layersPath, i);
+    const heads = layerDimension(record.num_operation_heads, record, 'num_operation_heads', layersPath, i);
+    const width = layerDimension(record.feed_forward_dimension, record, 'feed_forward_dimension', layersPath, i);
+    const depth = layerDimension(record.num_feed_forward, record, 'num_feed_forward', layersPath, i);
     const layer = memoised<LayerPlan>(findSlot(contextId, i, code, heads, keyWidth(build, width, depth), depth));
     if (layer !== undefined) layers[i] = layer;
     else (pending ??= new Array<PendingLayer>(count))[i] = { code, heads, feedForwardDimension: width, feedForwardCount: depth };
