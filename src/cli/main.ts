@@ -159,7 +159,8 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   let scored = 0;
   let failed = 0;
   for await (const records of scoreBatches(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
-    for (const record of records) {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
       if (isScoreError(record)) {
         failed++;
         reportError(record);

@@ -143,7 +143,7 @@ async function outcomesOf(plans: ModelPlan[], resolved: ResolvedScoreOptions): P
 
 async function scorePending(batch: readonly PendingInput[], resolved: ResolvedScoreOptions): Promise<ScoreRecord[]> {
   const plans: ModelPlan[] = [];
-  for (const item of batch) if (item.plan !== undefined) plans.push(item.plan);
+  for (let i = 0; i < batch.length; i++) if (batch[i].plan !== undefined) plans.push(batch[i].plan as ModelPlan);
   const outcomes = await outcomesOf(plans, resolved);
   const records = new Array<ScoreRecord>(batch.length);
   let planned = 0;

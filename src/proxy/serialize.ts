@@ -1,8 +1,8 @@
 /**
  * JSON lines for score records, byte-identical to JSON.stringify but several times faster on streams. A record is
  * encoded straight into the output's bytes: the keys, the run's constant fields, each shared per-layer breakdown,
- * the source and the numbers met lately are encoded once and then copied four bytes at a time; integers and plain
- * ids are written character by character. Records of any other shape go through JSON.stringify.
+ * the source and the numeric fields met lately are encoded once and then copied; integers and plain ids are written
+ * character by character. Records of any other shape go through JSON.stringify.
  */
 import type { ScoreRecord } from './many';
 import type { LayerScore, Score } from './score';
@@ -66,42 +66,53 @@ function put(piece: Piece, view: DataView, target: Buffer, offset: number): numb
 }
 
 const OPEN_WITH_ID = new Piece('{"id":');
-const SCORE_KEY = new Piece(',"score":');
-const OPEN_WITH_SCORE = new Piece('{"score":');
-const ATTENTION_KEY = new Piece(',"attention":');
-const FFN_KEY = new Piece(',"ffn":');
-const PARAMS_KEY = new Piece(',"params":');
-const NON_EMBEDDING_KEY = new Piece(',"nonEmbeddingParams":');
 const LAYERS_KEY = ',"layers":[';
 const LINE_KEY = new Piece(',"line":');
 const NO_SOURCE = new Piece(']');
 /** More than the longest text of a number ("-0.0000012345678901234567" has 25 characters). */
 const NUMBER_BYTES = 32;
-/** Bytes of every key and bracket a line can have and of its six numbers: the part of its size known up front. */
-const FIXED_BYTES = [OPEN_WITH_ID, SCORE_KEY, ATTENTION_KEY, FFN_KEY, PARAMS_KEY, NON_EMBEDDING_KEY, LINE_KEY].reduce((sum, key) => sum + key.length, 2) + 6 * NUMBER_BYTES;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 
-/** Texts of the fractional numbers met lately (formatting a double is the dearest step of a line); dropped when full. */
-const numberTexts = new Map<number, Piece>();
-const MAX_NUMBER_TEXTS = 1 << 16;
+/** The bits of a double, for hashing it. */
+const doubleBits = new Float64Array(1);
+const doubleWords = new Int32Array(doubleBits.buffer);
+const FIELD_SLOT_BITS = 12;
 
-/** Writes a finite number as JSON.stringify does; returns the new offset. */
-function writeNumber(value: number, view: DataView, target: Buffer, offset: number): number {
-  if (!Number.isSafeInteger(value)) {
-    let text = numberTexts.get(value);
-    if (text === undefined) {
-      if (numberTexts.size >= MAX_NUMBER_TEXTS) numberTexts.clear();
-      text = new Piece(String(value));
-      numberTexts.set(value, text);
-    }
-    return put(text, view, target, offset);
+/**
+ * A numeric field as text, `"key":value`, for the values met lately: formatting a double is the dearest step of a
+ * line, and a stream's values repeat (the capacities and parameter counts of the same layers). Direct-mapped by the
+ * value's bits: a value that lands on a taken slot takes it over.
+ */
+class FieldTexts {
+  private readonly values = new Float64Array(1 << FIELD_SLOT_BITS).fill(Number.NaN); // NaN equals nothing
+  private readonly texts = new Array<Piece | undefined>(1 << FIELD_SLOT_BITS).fill(undefined);
+  /** The longest text this field can have. */
+  readonly maxBytes: number;
+  constructor(private readonly key: string) {
+    this.maxBytes = key.length + NUMBER_BYTES;
   }
-  // A safe integer's text is its plain decimal digits (-0 gives "0").
+
+  /** The text of a finite value (0 and -0 may share one: both are written "0"). */
+  of(value: number): Piece {
+    doubleBits[0] = value;
+    const slot = Math.imul(doubleWords[0] ^ Math.imul(doubleWords[1], 0x9e3779b1), 0x85ebca77) >>> (32 - FIELD_SLOT_BITS);
+    if (this.values[slot] === value) return this.texts[slot] as Piece;
+    const text = new Piece(`${this.key}${String(value)}`);
+    this.values[slot] = value;
+    this.texts[slot] = text;
+    return text;
+  }
+}
+
+/** Writes a finite number as JSON.stringify does (a safe integer as its plain digits); returns the new offset. */
+function writeNumber(value: number, target: Buffer, offset: number): number {
+  if (!Number.isSafeInteger(value)) return writeString(String(value), target, offset, false);
   let rest = value;
   if (rest < 0) {
     target[offset++] = MINUS;
@@ -115,24 +126,37 @@ function writeNumber(value: number, view: DataView, target: Buffer, offset: numb
     target[p] = ZERO + (rest - next * 10);
     rest = next;
   }
-  return end;
+  return end; // -0 gives "0", as String(-0) does
 }
 
-/** Writes a string as JSON.stringify does; returns the new offset. The caller has made room for 6 bytes a character. */
-function writeString(text: string, target: Buffer, offset: number): number {
+/**
+ * Writes a string as JSON.stringify does (`quoted`) or its plain text (a number's); returns the new offset. The caller
+ * has made room for 6 bytes a character.
+ */
+function writeString(text: string, target: Buffer, offset: number, quoted = true): number {
   const length = text.length;
-  target[offset] = QUOTE;
+  const start = quoted ? offset + 1 : offset;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     // Anything JSON escapes, and anything beyond ASCII, is left to JSON.stringify and the UTF-8 encoder.
-    if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) return offset + target.write(JSON.stringify(text), offset, 'utf8');
-    target[offset + 1 + i] = code;
+    if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) return offset + target.write(quoted ? JSON.stringify(text) : text, offset, 'utf8');
+    target[start + i] = code;
   }
-  target[offset + 1 + length] = QUOTE;
-  return offset + length + 2;
+  if (!quoted) return offset + length;
+  target[offset] = QUOTE;
+  target[start + length] = QUOTE;
+  return start + length + 1;
 }
 
 export class ScoreSerializer implements LineEncoder<ScoreRecord> {
+  private readonly scoreTexts = new FieldTexts('"score":');
+  private readonly attentionTexts = new FieldTexts(',"attention":');
+  private readonly ffnTexts = new FieldTexts(',"ffn":');
+  private readonly paramsTexts = new FieldTexts(',"params":');
+  private readonly nonEmbeddingTexts = new FieldTexts(',"nonEmbeddingParams":');
+  /** Bytes of every key, bracket and number a line can have: the part of its size known up front. */
+  private readonly fixedBytes =
+    OPEN_WITH_ID.length + 2 + LINE_KEY.length + NUMBER_BYTES + [this.scoreTexts, this.attentionTexts, this.ffnTexts, this.paramsTexts, this.nonEmbeddingTexts].reduce((sum, field) => sum + field.maxBytes, 0);
   private readonly layerTexts = new WeakMap<LayerScore, Piece>();
   /** Layer texts of the record being written (reused: no allocation per record). */
   private readonly scratchLayers: Piece[] = [];
@@ -183,7 +207,7 @@ export class ScoreSerializer implements LineEncoder<ScoreRecord> {
     const id = score.id;
     const tail = score.source === undefined ? NO_SOURCE : this.sourceTextOf(score.source);
     // Room for the longest this line can be; nothing is written unless all of it fits.
-    const bound = FIXED_BYTES + (id === undefined ? 0 : 6 * id.length + 2) + this.constantText.length + layerBytes + tail.length;
+    const bound = this.fixedBytes + (id === undefined ? 0 : 6 * id.length + 2) + this.constantText.length + layerBytes + tail.length;
     if (offset + bound > target.length) return -1;
     if (target !== this.viewed) {
       this.viewed = target;
@@ -194,19 +218,15 @@ export class ScoreSerializer implements LineEncoder<ScoreRecord> {
     if (id !== undefined) {
       p = put(OPEN_WITH_ID, view, target, p);
       p = writeString(id, target, p);
-      p = put(SCORE_KEY, view, target, p);
+      target[p++] = COMMA;
     } else {
-      p = put(OPEN_WITH_SCORE, view, target, p);
+      target[p++] = OPEN_BRACE;
     }
-    p = writeNumber(score.score, view, target, p);
-    p = put(ATTENTION_KEY, view, target, p);
-    p = writeNumber(score.attention, view, target, p);
-    p = put(FFN_KEY, view, target, p);
-    p = writeNumber(score.ffn, view, target, p);
-    p = put(PARAMS_KEY, view, target, p);
-    p = writeNumber(score.params, view, target, p);
-    p = put(NON_EMBEDDING_KEY, view, target, p);
-    p = writeNumber(score.nonEmbeddingParams, view, target, p);
+    p = put(this.scoreTexts.of(score.score), view, target, p);
+    p = put(this.attentionTexts.of(score.attention), view, target, p);
+    p = put(this.ffnTexts.of(score.ffn), view, target, p);
+    p = put(this.paramsTexts.of(score.params), view, target, p);
+    p = put(this.nonEmbeddingTexts.of(score.nonEmbeddingParams), view, target, p);
     p = put(this.constantText, view, target, p);
     for (let i = 0; i < layerCount; i++) {
       if (i > 0) target[p++] = COMMA;
@@ -215,7 +235,7 @@ export class ScoreSerializer implements LineEncoder<ScoreRecord> {
     p = put(tail, view, target, p);
     if (score.line !== undefined) {
       p = put(LINE_KEY, view, target, p);
-      p = writeNumber(score.line, view, target, p);
+      p = writeNumber(score.line, target, p);
     }
     target[p++] = CLOSE_BRACE;
     return p;
