@@ -5,7 +5,6 @@
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { parseAllDocuments } from 'yaml';
 import { ZeroLMError } from '../errors';
 
 export type InputFormat = 'json' | 'jsonl' | 'yaml';
@@ -303,6 +302,8 @@ async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: s
     }
     for (const value of Array.isArray(parsed) ? parsed : [parsed]) values.push({ value });
   } else {
+    // Loaded here, not at the top: the YAML parser takes longer to load than a JSONL stream takes to start.
+    const { parseAllDocuments } = await import('yaml');
     const documents = parseAllDocuments(text);
     const list = Array.isArray(documents) ? documents : [documents];
     for (const document of list) {
