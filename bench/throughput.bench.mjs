@@ -80,18 +80,48 @@ for (const count of quick ? [1e3] : [1e3, 1e5]) {
 }
 
 // ---- 3. CLI pipe
-console.log('\n### CLI pipe: zerolm sample nas-bench-bert --count N | zerolm score, architectures/s\n');
+// `zerolm sample | zerolm score` as a user runs it, and each side alone (sample to /dev/null, score from a file), the
+// median of several runs. `--baseline DIR` (a checkout of another commit with its dist/ built) runs that build's CLI
+// in the same rounds, alternating with this one, so both see the same machine.
+const baselineAt = process.argv.indexOf('--baseline');
+const baseline = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
+const clis = [['this build', cli], ...(baseline ? [['baseline', join(baseline, 'dist/cli/main.js')]] : [])];
 const haveTime = existsSync('/usr/bin/time');
-console.log(`| N | mode | wall s | architectures/s | peak RSS of zerolm score${haveTime ? '' : ' (no /usr/bin/time)'} |`);
-console.log('|---|---|---|---|---|');
-for (const [count, mode] of quick ? [[1e5, 'analytic']] : [[1e5, 'exact'], [1e5, 'analytic'], [1e6, 'exact']]) {
+const runs = quick ? 1 : 3;
+console.log(`\n### CLI: zerolm sample nas-bench-bert --count N --seed 3, piped into zerolm score, and each alone; median of ${runs} run(s)\n`);
+console.log(`| N | command | build | wall s | architectures/s | peak RSS of the sampler (sample row) or of zerolm score${haveTime ? '' : ' (no /usr/bin/time)'} |`);
+console.log('|---|---|---|---|---|---|');
+function timedShell(command) {
   const rssFile = join(work, 'rss');
-  const timed = haveTime ? `/usr/bin/time -f %M -o ${rssFile} ` : '';
   const started = performance.now();
-  execSync(`"${process.execPath}" "${cli}" sample nas-bench-bert --count ${count} --seed 3 | ${timed}"${process.execPath}" "${cli}" score --mode ${mode} > /dev/null`, { stdio: 'inherit', shell: '/bin/bash' });
+  execSync(command.replace('@TIMED@', haveTime ? `/usr/bin/time -f %M -o ${rssFile} ` : ''), { stdio: 'inherit', shell: '/bin/bash' });
   const ms = performance.now() - started;
-  const rss = haveTime ? `${(Number(execSync(`cat ${rssFile}`).toString().trim()) / 1024).toFixed(0)} MB` : 'n/a';
-  console.log(`| ${fmt(count)} | ${mode} | ${(ms / 1000).toFixed(2)} | ${fmt(rate(count, ms))} | ${rss} |`);
+  return { ms, rssMb: haveTime ? Number(execSync(`cat ${rssFile}`).toString().trim()) / 1024 : Number.NaN };
+}
+const pipeCases = quick ? [[1e5, 'analytic']] : [[1e5, 'exact'], [1e5, 'analytic'], [1e6, 'exact'], [1e6, 'analytic']];
+for (const count of [...new Set(pipeCases.map(([n]) => n))]) {
+  const sampled = join(work, `sampled-${count}.jsonl`);
+  execSync(`"${process.execPath}" "${cli}" sample nas-bench-bert --count ${count} --seed 3 > ${sampled}`, { shell: '/bin/bash' });
+  const commands = [
+    ['sample', (bin) => `@TIMED@"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 > /dev/null`],
+    ...pipeCases
+      .filter(([n]) => n === count)
+      .flatMap(([, mode]) => [
+        [`score --mode ${mode} < file`, (bin) => `@TIMED@"${process.execPath}" "${bin}" score --mode ${mode} < ${sampled} > /dev/null`],
+        [`sample | score --mode ${mode}`, (bin) => `"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 | @TIMED@"${process.execPath}" "${bin}" score --mode ${mode} > /dev/null`],
+      ]),
+  ];
+  for (const [label, command] of commands) {
+    const results = new Map(clis.map(([name]) => [name, []]));
+    for (let r = 0; r < runs; r++) {
+      for (const [name, bin] of r % 2 === 0 ? clis : [...clis].reverse()) results.get(name).push(timedShell(command(bin)));
+    }
+    for (const [name, times] of results) {
+      const ms = median(times.map((t) => t.ms));
+      const rss = Math.max(...times.map((t) => t.rssMb));
+      console.log(`| ${fmt(count)} | ${label} | ${name} | ${(ms / 1000).toFixed(2)} | ${fmt(rate(count, ms))} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : 'n/a'} |`);
+    }
+  }
 }
 
 // ---- 4. Exact, fresh weights, full spectra
