@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The zerolm command line: parse, call the library, print. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
 import { readArchitectureBatches, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
@@ -9,18 +9,38 @@ import { measureNames } from '../capacity/measures';
 import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { scoreBatches, isScoreError, type ScoreErrorRecord } from '../proxy/many';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
-import { readCalibration, writeCalibration, calibrateBenchmark } from '../calibrate/file';
-import { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } from '../eval/evaluate';
-import { formatEvalTable } from '../eval/report';
-import { listBenchmarks, loadBenchmark } from '../eval/benchmarks';
 import { LineWriter, ProgressLine } from './output';
-import { CapacityCache } from '../proxy/cache';
-import { loadCacheFile, saveCacheFile } from '../proxy/cache-file';
+import type { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
 import { parseSampledLine } from '../search/sampled-lines';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
+
+/*
+ * Modules only some commands use are loaded when first needed: the benchmark loaders (which bring a YAML parser),
+ * evaluation and calibration files are about half of the start-up every `zerolm score` and `zerolm sample` would
+ * otherwise pay.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const benchmarksModule = (): typeof import('../eval/benchmarks') => require('../eval/benchmarks');
+const evaluateModule = (): typeof import('../eval/evaluate') => require('../eval/evaluate');
+/* eslint-enable @typescript-eslint/no-require-imports */
+const benchmarkNames = (): string => benchmarksModule().listBenchmarks().join(', ');
+
+/** Gives an option or argument a description computed when help shows it, not when the program is built. */
+function describedWhenShown<T extends Option | Argument>(item: T, describe: () => string): T {
+  let replaced: string | undefined;
+  Object.defineProperty(item, 'description', {
+    get: () => replaced ?? describe(),
+    set: (text: string) => {
+      replaced = text;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  return item;
+}
 
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
@@ -107,7 +127,7 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
 
 async function* inputsOf(files: string[], format: InputFormat | undefined, benchmark: string | undefined): AsyncGenerator<InputRecord[]> {
   if (benchmark) {
-    const loaded = loadBenchmark(benchmark);
+    const loaded = benchmarksModule().loadBenchmark(benchmark);
     yield loaded.entries.map((entry, index) => ({ source: loaded.name, index, value: { ...(entry.architecture as object), id: entry.id } }));
   }
   // The sampler's own lines are read without JSON.parse (any other line still goes through it).
@@ -124,6 +144,7 @@ function reportError(record: ScoreErrorRecord): void {
 /** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
 async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCache | undefined) => Promise<T>): Promise<T> {
   if (!flags.cache) return run(undefined);
+  const { loadCacheFile, saveCacheFile } = await import('../proxy/cache-file');
   const { cache, problem } = await loadCacheFile(flags.cache);
   if (problem) process.stderr.write(`zerolm: warning: ${problem.message}\n`);
   const result = await run(cache);
@@ -134,6 +155,7 @@ async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCa
 async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
   const options: ScoreOptions = { ...scoreOptionsFrom(flags), cache };
   if (flags.calibration) {
+    const { readCalibration } = await import('../calibrate/file');
     const calibration = await readCalibration(flags.calibration);
     options.alpha = calibration.alpha;
     // A calibration is only meaningful for the configuration it was made with: take it, and warn when a flag
@@ -191,7 +213,7 @@ export function buildProgram(): Command {
     .option('--alpha <alpha>', `attention/FFN balance (default ${DEFAULTS.alpha})`, finiteNumber('--alpha'))
     .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`')
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
-    .option('--benchmark <name>', `score an embedded benchmark: ${listBenchmarks().join(', ')}`)
+    .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
     .option('--no-progress', 'never draw a progress bar')
     .action(async (files: string[], flags) => {
@@ -202,22 +224,25 @@ export function buildProgram(): Command {
     program
       .command('calibrate')
       .description('choose alpha on a labelled sample of a benchmark and save it')
-      .argument('<benchmark>', `embedded benchmark: ${listBenchmarks().join(', ')}`),
+      .addArgument(describedWhenShown(new Argument('<benchmark>'), () => `embedded benchmark: ${benchmarkNames()}`)),
   )
     .requiredOption('--out <file>', 'where to write the calibration JSON')
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
-    .option('--sample-size <k>', 'labelled architectures to calibrate on', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
+    .addOption(
+      describedWhenShown(new Option('--sample-size <k>').argParser(integer('--sample-size', 2)), () => `labelled architectures to calibrate on (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE})`),
+    )
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
     .action(async (benchmark: string, flags) => {
+      const { calibrateBenchmark, writeCalibration } = await import('../calibrate/file');
       const calibration = await withCacheFile(flags, (cache) => calibrateBenchmark(benchmark, {
         ...scoreOptionsFrom(flags),
         cache,
         strategy: flags.strategy as AlphaStrategy,
         criterion: flags.criterion as CalibrationCriterion,
         alpha: flags.alpha,
-        sampleSize: flags.sampleSize,
+        sampleSize: flags.sampleSize ?? evaluateModule().DEFAULT_SAMPLE_SIZE,
         sampleSeed: flags.sampleSeed,
       }));
       await writeCalibration(flags.out, calibration);
@@ -228,15 +253,20 @@ export function buildProgram(): Command {
     program
       .command('eval')
       .description('calibrate on random samples and report held-out rank correlation against baselines and peer proxies')
-      .argument('<benchmark>', `embedded benchmark: ${listBenchmarks().join(', ')}`),
+      .addArgument(describedWhenShown(new Argument('<benchmark>'), () => `embedded benchmark: ${benchmarkNames()}`)),
   )
     .option('--builds <list>', 'comma-separated builds to evaluate', list)
     .option('--measures <list>', 'comma-separated measures, or "all"', list)
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
-    .option('--sample-size <k>', 'labelled architectures per calibration sample', integer('--sample-size', 2), DEFAULT_SAMPLE_SIZE)
-    .option('--splits <r>', 'random calibration/held-out splits', integer('--splits', 1, 100000), DEFAULT_SPLITS)
+    .addOption(
+      describedWhenShown(
+        new Option('--sample-size <k>').argParser(integer('--sample-size', 2)),
+        () => `labelled architectures per calibration sample (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE})`,
+      ),
+    )
+    .addOption(describedWhenShown(new Option('--splits <r>').argParser(integer('--splits', 1, 100000)), () => `random calibration/held-out splits (default: ${evaluateModule().DEFAULT_SPLITS})`))
     .option('--split-seed <n>', 'seed of the splits', integer('--split-seed', 0, 0xffffffff), 0)
     .option('--no-baselines', 'skip #params, FLOPs and peer proxies')
     .option('--json', 'print one JSON object per evaluated configuration instead of tables')
@@ -244,6 +274,8 @@ export function buildProgram(): Command {
     .action(async (benchmark: string, flags) => {
       const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
+      const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
+      const { formatEvalTable } = await import('../eval/report');
       const reports = await withCacheFile(flags, (cache) => evaluate(benchmark, {
         ...scoreOptionsFrom(flags),
         cache,
@@ -252,8 +284,8 @@ export function buildProgram(): Command {
         strategy: flags.strategy as AlphaStrategy,
         criterion: flags.criterion as CalibrationCriterion,
         alpha: flags.alpha,
-        sampleSize: flags.sampleSize,
-        splits: flags.splits,
+        sampleSize: flags.sampleSize ?? DEFAULT_SAMPLE_SIZE,
+        splits: flags.splits ?? DEFAULT_SPLITS,
         splitSeed: flags.splitSeed,
         baselines: flags.baselines,
         onProgress: (message) => {
@@ -307,7 +339,7 @@ export function buildProgram(): Command {
         threads: native.defaultThreads(),
         measures: measureNames,
         families,
-        benchmarks: listBenchmarks(),
+        benchmarks: benchmarksModule().listBenchmarks(),
       };
       process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
     });
