@@ -3,8 +3,9 @@ import type { Writable } from 'node:stream';
 import type { LineEncoder } from '../proxy/serialize';
 
 /**
- * Bytes handed to the stream at a time: a pipe's capacity on Linux. A writer blocks on a full pipe until the reader
- * has taken all it wrote, so writing more at once makes `sample | score` take turns instead of running side by side.
+ * Bytes handed to the stream at a time: a pipe's capacity on Linux. Writes to a pipe on stdout are synchronous there
+ * and return only once all but a pipe's worth has been read, so writing more at once makes `sample | score` take
+ * turns (one produces while the other waits) instead of running side by side.
  */
 export const DEFAULT_FLUSH_BYTES = 1 << 16;
 
