@@ -5,7 +5,7 @@ import { ZeroLMError } from '../errors';
 import { readArchitectureBatches, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
-import { measureNames } from '../capacity/measures';
+import { getMeasure, measureNames } from '../capacity/measures';
 import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { scoreBatches, isScoreError, type ScoreErrorRecord } from '../proxy/many';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
@@ -104,7 +104,7 @@ function scoringFlags(command: Command): Command {
     .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
     .addOption(new Option('--seed-policy <policy>', 'shape: common random numbers per shape; position: independent per matrix').choices([...seedPolicies]))
     .option('--per-head', 'score each attention head slice as its own matrix')
-    .addOption(new Option('--mode <mode>', 'exact: seeded weights; analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
+    .addOption(new Option('--mode <mode>', 'exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
     .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
     .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
     .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)');
@@ -297,7 +297,10 @@ export function buildProgram(): Command {
       else process.stdout.write(formatEvalTable(reports));
       if (flags.plot) {
         const { plotBenchmark } = await import('../eval/plot');
-        await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), build: builds?.[0], measure: measures?.[0], alpha: reports[0]?.alpha.mean });
+        // The plot shows the first report's measure; eta goes with it only if that measure reads it (pca-k).
+        const plotted = reports[0]?.measure ?? measures?.[0];
+        const eta = (getMeasure(plotted ?? DEFAULTS.measure).options ?? []).includes('eta') ? flags.eta : undefined;
+        await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), build: builds?.[0], measure: plotted, eta, alpha: reports[0]?.alpha.mean });
         process.stderr.write(`zerolm eval: plot written to ${flags.plot}\n`);
       }
     });

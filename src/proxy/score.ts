@@ -281,25 +281,19 @@ function sum(values: readonly number[]): number {
   return total;
 }
 
-/** A Score, its fields in the documented order (built field by field: object spreads are slow on hot paths). */
+/**
+ * A Score, its fields in the documented order. One object literal per case (with or without an id), so that V8
+ * allocates each record once instead of growing it field by field (object spreads are slower still).
+ */
 export function withAlpha(components: Components, options: Pick<ResolvedScoreOptions, 'alpha' | 'measure' | 'mode' | 'seed' | 'seedPolicy' | 'perHead'>): Score {
-  const score = {} as Score;
-  if (components.id !== undefined) score.id = components.id;
-  score.score = combine(components.attention, components.ffn, options.alpha);
-  score.attention = components.attention;
-  score.ffn = components.ffn;
-  score.params = components.params;
-  score.nonEmbeddingParams = components.nonEmbeddingParams;
-  score.measure = options.measure.name;
-  score.alpha = options.alpha;
-  score.family = components.family;
-  score.build = components.build;
-  score.mode = options.mode;
-  score.seed = options.seed;
-  score.seedPolicy = options.seedPolicy;
-  score.perHead = options.perHead;
-  score.layers = components.layers;
-  return score;
+  const { id, attention, ffn, params, nonEmbeddingParams, family, build, layers } = components;
+  const { alpha, mode, seed, seedPolicy, perHead } = options;
+  const score = combine(attention, ffn, alpha);
+  const measure = options.measure.name;
+  if (id !== undefined) {
+    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  }
+  return { score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
 }
 
 /** Score one architecture (any input a builder accepts, or a ModelPlan). */
