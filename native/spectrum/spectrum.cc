@@ -8,6 +8,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "aligned_buffer.h"
 #include "bidiagonal.h"
@@ -62,7 +63,14 @@ void set_full_spectrum(const std::vector<double>& eigenvalues, SpectrumResult& r
   result.top = p > 0 ? result.singular_values[0] : 0.0;
 }
 
-void compute_bidiagonal_job(const MatrixJob& job, SpectrumResult& result, const CancelToken& cancel) {
+bool is_bidiagonal_full(const MatrixJob& job) {
+  return job.generator == Generator::Bidiagonal && job.route == Route::Full;
+}
+
+// Draws the job's bidiagonal and fills every result its route needs except, for Route::Full, the spectrum: that is
+// left as B^T B in (t_diagonal, t_off) for the tridiagonal eigenvalue solver.
+void start_bidiagonal_job(const MatrixJob& job, SpectrumResult& result, std::vector<double>& t_diagonal,
+                          std::vector<double>& t_off) {
   std::vector<double> diagonal, super;
   draw_gaussian_bidiagonal(job.rows, job.cols, job.scale, job.seed, job.stream, diagonal, super);
   const double not_a_number = std::numeric_limits<double>::quiet_NaN();
@@ -81,14 +89,59 @@ void compute_bidiagonal_job(const MatrixJob& job, SpectrumResult& result, const 
       result.has_top = true;
       result.top = bidiagonal_top(diagonal, super);
       return;
-    case Route::Full: break;
+    case Route::Full:
+      bidiagonal_gram(diagonal, super, t_diagonal, t_off);
+      return;
   }
-  std::vector<double> eigenvalues, off;
-  bidiagonal_gram(diagonal, super, eigenvalues, off);
-  if (!tridiagonal_eigenvalues_root_free(eigenvalues.size(), eigenvalues.data(), off.data(), &cancel))
-    throw std::runtime_error("the tridiagonal QL iteration did not converge");
+}
+
+void finish_bidiagonal_full(bool converged, std::vector<double>& eigenvalues, SpectrumResult& result) {
+  if (!converged) throw std::runtime_error("the tridiagonal QL iteration did not converge");
   std::sort(eigenvalues.begin(), eigenvalues.end());
   set_full_spectrum(eigenvalues, result);
+}
+
+void compute_bidiagonal_job(const MatrixJob& job, SpectrumResult& result, const CancelToken& cancel) {
+  std::vector<double> eigenvalues, off;
+  start_bidiagonal_job(job, result, eigenvalues, off);
+  if (job.route != Route::Full) return;
+  finish_bidiagonal_full(tridiagonal_eigenvalues_root_free(eigenvalues.size(), eigenvalues.data(), off.data(), &cancel),
+                         eigenvalues, result);
+}
+
+// Two Route::Full bidiagonal jobs with their eigenvalue problems interleaved; the same bits as one at a time.
+// Returns, per job, an empty string or what went wrong.
+std::pair<std::string, std::string> run_bidiagonal_pair(const MatrixJob& first, SpectrumResult& first_result,
+                                                        const MatrixJob& second, SpectrumResult& second_result,
+                                                        const CancelToken& cancel, size_t first_index,
+                                                        size_t second_index) {
+  auto failure = [](size_t index, const char* what) { return "job " + std::to_string(index) + ": " + what; };
+  try {
+    first_result = SpectrumResult{};
+    second_result = SpectrumResult{};
+    std::vector<double> first_eigenvalues, first_off, second_eigenvalues, second_off;
+    start_bidiagonal_job(first, first_result, first_eigenvalues, first_off);
+    start_bidiagonal_job(second, second_result, second_eigenvalues, second_off);
+    const RootFreePairOutcome outcome = tridiagonal_eigenvalues_root_free_pair(
+        first_eigenvalues.size(), first_eigenvalues.data(), first_off.data(), second_eigenvalues.size(),
+        second_eigenvalues.data(), second_off.data(), &cancel);
+    std::pair<std::string, std::string> problems;
+    try {
+      finish_bidiagonal_full(outcome.first_converged, first_eigenvalues, first_result);
+    } catch (const std::exception& error) {
+      problems.first = failure(first_index, error.what());
+    }
+    try {
+      finish_bidiagonal_full(outcome.second_converged, second_eigenvalues, second_result);
+    } catch (const std::exception& error) {
+      problems.second = failure(second_index, error.what());
+    }
+    return problems;
+  } catch (const std::bad_alloc&) {
+    return {failure(first_index, "out of memory"), std::string()};
+  } catch (const std::exception& error) {
+    return {failure(first_index, error.what()), std::string()};
+  }
 }
 
 void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const CancelToken& cancel) {
@@ -251,26 +304,57 @@ BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumR
         report();
       }
     } else {
-      // Many jobs: one job per thread at a time, most expensive first.
+      // Many jobs: one task per thread at a time, most expensive first. A task is one job, or two full-spectrum
+      // bidiagonal jobs of neighbouring cost whose eigenvalue problems run interleaved (bidiagonal_pair).
       std::vector<size_t> order(jobs.size());
       std::iota(order.begin(), order.end(), size_t{0});
       std::stable_sort(order.begin(), order.end(),
                        [&](size_t a, size_t b) { return job_cost(jobs[a]) > job_cost(jobs[b]); });
-      Team team(std::min<int>(std::min(threads, kMaxTeam * 4), static_cast<int>(jobs.size())));
+      constexpr size_t kNone = static_cast<size_t>(-1);
+      std::vector<std::pair<size_t, size_t>> tasks;
+      size_t waiting = kNone;  // a full bidiagonal job without a partner yet
+      for (size_t index : order) {
+        if (!is_bidiagonal_full(jobs[index])) {
+          tasks.emplace_back(index, kNone);
+        } else if (waiting == kNone) {
+          waiting = index;
+        } else {
+          tasks.emplace_back(waiting, index);
+          waiting = kNone;
+        }
+      }
+      if (waiting != kNone) tasks.emplace_back(waiting, kNone);
+      std::stable_sort(tasks.begin(), tasks.end(), [&](const auto& a, const auto& b) {
+        const auto cost = [&](const std::pair<size_t, size_t>& task) {
+          return job_cost(jobs[task.first]) + (task.second == kNone ? 0.0 : job_cost(jobs[task.second]));
+        };
+        return cost(a) > cost(b);
+      });
+      Team team(std::min<int>(std::min(threads, kMaxTeam * 4), static_cast<int>(tasks.size())));
       std::mutex failure_mutex;
-      team.run(order.size(), [&](size_t slot) {
-        const size_t index = order[slot];
+      auto fail_batch = [&](const std::string& failure) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (outcome.status == BatchStatus::Ok) {
+          outcome.status = BatchStatus::Failed;
+          outcome.message = failure;
+        }
+        throw Cancelled{};  // stop the other tasks
+      };
+      team.run(tasks.size(), [&](size_t slot) {
+        const auto [index, partner] = tasks[slot];
         cancel.check();
+        if (partner != kNone) {
+          const auto [first, second] =
+              run_bidiagonal_pair(jobs[index], results[index], jobs[partner], results[partner], cancel, index, partner);
+          if (!first.empty()) fail_batch(first);
+          if (!second.empty()) fail_batch(second);
+          report();
+          report();
+          return;
+        }
         Team alone(1);
         const std::string failure = run_job(jobs[index], results[index], alone, cancel, index);
-        if (!failure.empty()) {
-          std::lock_guard<std::mutex> lock(failure_mutex);
-          if (outcome.status == BatchStatus::Ok) {
-            outcome.status = BatchStatus::Failed;
-            outcome.message = failure;
-          }
-          throw Cancelled{};  // stop the other tasks
-        }
+        if (!failure.empty()) fail_batch(failure);
         report();
       });
     }

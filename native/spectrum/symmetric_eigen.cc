@@ -374,10 +374,36 @@ bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_compon
   return true;
 }
 
-bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e, const CancelToken* cancel) {
-  if (n == 0) return true;
-  constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
-  constexpr double kEpsilonSquared = kEpsilon * kEpsilon;
+namespace {
+
+// The root-free QL iteration as resumable state, so that two independent problems can run their sweeps in one
+// loop: each sweep is a chain of dependent divisions (latency-bound), and two chains interleaved keep the divider
+// busy (measured 1.4-1.6x on two 256-1024 problems). Every problem performs exactly the operations it performs
+// alone, in the same order, so the results are bit-identical either way.
+struct RootFreeProblem {
+  size_t n = 0;
+  double* d = nullptr;
+  double* e = nullptr;
+  double global_floor = 0;
+  int exponent = 0;
+  size_t l = 0;
+  int iterations = 0;
+  // The sweep in progress (active): rows m-1 down to l remain from i.
+  size_t i = 0, m = 0;
+  double c = 1, s = 0, gamma = 0, p = 0, sigma = 0;
+  bool active = false, finished = false, converged = true;
+};
+
+constexpr double kRootFreeEpsilonSquared = std::numeric_limits<double>::epsilon() * std::numeric_limits<double>::epsilon();
+
+void root_free_prepare(RootFreeProblem& q) {
+  const size_t n = q.n;
+  double* d = q.d;
+  double* e = q.e;
+  if (n == 0) {
+    q.finished = true;
+    return;
+  }
   // Deflate when an off-diagonal entry is below eps * ||T||: every eigenvalue then carries an absolute error of
   // order eps * ||T||, which the reduction to tridiagonal form has already made; a purely local test would
   // spend many sweeps resolving the (near-)zero eigenvalues of rank-deficient Gram matrices to digits we drop.
@@ -387,61 +413,178 @@ bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e, const Can
     const double right = i + 1 < n ? std::fabs(e[i]) : 0.0;
     norm = std::max(norm, std::fabs(d[i]) + left + right);
   }
-  if (norm == 0) return true;  // the zero matrix
+  if (norm == 0) {  // the zero matrix
+    q.finished = true;
+    return;
+  }
   // Scale by a power of two (exact) to norm ~1: the recurrence below forms products of three eigenvalue-sized
   // numbers, which must neither overflow nor underflow.
-  const int exponent = std::ilogb(norm);
-  for (size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], -exponent);
-  for (size_t i = 0; i + 1 < n; ++i) e[i] = std::ldexp(e[i], -exponent);
-  norm = std::ldexp(norm, -exponent);
-  const double global_floor = kEpsilonSquared * norm * norm;
+  q.exponent = std::ilogb(norm);
+  for (size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], -q.exponent);
+  for (size_t i = 0; i + 1 < n; ++i) e[i] = std::ldexp(e[i], -q.exponent);
+  norm = std::ldexp(norm, -q.exponent);
+  q.global_floor = kRootFreeEpsilonSquared * norm * norm;
   // Work on squared off-diagonal entries: the QL sweep then needs no square root.
   for (size_t i = 0; i + 1 < n; ++i) e[i] = e[i] * e[i];
   e[n - 1] = 0;
-  for (size_t l = 0; l < n; ++l) {
-    if (cancel != nullptr && (l & 31) == 0) cancel->check();
-    int iterations = 0;
-    for (;;) {
-      size_t m = l;
-      for (; m + 1 < n; ++m) {
-        const double scale = std::fabs(d[m]) + std::fabs(d[m + 1]);
-        if (e[m] <= kEpsilonSquared * scale * scale || e[m] <= global_floor) break;
-      }
-      if (m == l) break;
-      if (++iterations > 60) return false;
-      // Shift: the eigenvalue of the leading 2 x 2 block nearer d[l].
-      const double root = std::sqrt(e[l]);
-      double sigma = (d[l + 1] - d[l]) / (2.0 * root);
-      const double radius = safe_hypot(sigma, 1.0);
-      sigma = d[l] - root / (sigma + std::copysign(radius, sigma));
+}
 
-      double c = 1, s = 0;
-      double gamma = d[m] - sigma;
-      double p = gamma * gamma;
-      // The rotation recurrence, arranged so that both divisions (1/r and 1/p) start as soon as p is known:
-      // gamma = c (alpha - sigma) - s gamma' = (p (alpha - sigma) - bb gamma') / r, and gamma^2 / c = gamma^2 r / p.
-      // This halves the latency chain from one p to the next compared with the textbook order.
-      for (size_t i = m; i-- > l;) {
-        const double bb = e[i];
-        const double r = p + bb;  // > 0: bb = e[i]^2 is above the deflation floor
-        if (i + 1 != m) e[i + 1] = s * r;
-        const double inverse_r = 1.0 / r;
-        const double inverse_p = 1.0 / p;
-        const double old_c = c;
-        c = p * inverse_r;
-        s = bb * inverse_r;
-        const double old_gamma = gamma;
-        const double alpha = d[i];
-        gamma = (p * (alpha - sigma) - bb * old_gamma) * inverse_r;
-        d[i + 1] = old_gamma + (alpha - gamma);
-        p = p != 0 ? (gamma * gamma) * (r * inverse_p) : old_c * bb;
-      }
-      e[l] = s * p;
-      d[l] = sigma + gamma;
+// Sets up the next sweep (active), or finishes the problem (undoing the scaling).
+void root_free_next_sweep(RootFreeProblem& q, const CancelToken* cancel) {
+  const size_t n = q.n;
+  double* d = q.d;
+  double* e = q.e;
+  for (; q.l < n; ++q.l, q.iterations = 0) {
+    if (cancel != nullptr && q.iterations == 0 && (q.l & 31) == 0) cancel->check();
+    size_t m = q.l;
+    for (; m + 1 < n; ++m) {
+      const double scale = std::fabs(d[m]) + std::fabs(d[m + 1]);
+      if (e[m] <= kRootFreeEpsilonSquared * scale * scale || e[m] <= q.global_floor) break;
+    }
+    if (m == q.l) continue;
+    if (++q.iterations > 60) {
+      q.converged = false;
+      q.finished = true;
+      return;
+    }
+    // Shift: the eigenvalue of the leading 2 x 2 block nearer d[l].
+    const size_t l = q.l;
+    const double root = std::sqrt(e[l]);
+    double sigma = (d[l + 1] - d[l]) / (2.0 * root);
+    const double radius = safe_hypot(sigma, 1.0);
+    sigma = d[l] - root / (sigma + std::copysign(radius, sigma));
+    q.sigma = sigma;
+    q.c = 1;
+    q.s = 0;
+    q.gamma = d[m] - sigma;
+    q.p = q.gamma * q.gamma;
+    q.m = m;
+    q.i = m;
+    q.active = true;
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], q.exponent);
+  q.finished = true;
+}
+
+// One row of a sweep. The rotation recurrence is arranged so that both divisions (1/r and 1/p) start as soon as p
+// is known: gamma = c (alpha - sigma) - s gamma' = (p (alpha - sigma) - bb gamma') / r, and gamma^2 / c =
+// gamma^2 r / p. This halves the latency chain from one p to the next compared with the textbook order.
+inline void root_free_row(double* d, double* e, size_t& row, size_t m, double& c, double& s, double& gamma, double& p,
+                          double sigma) {
+  const size_t i = --row;
+  const double bb = e[i];
+  const double r = p + bb;  // > 0: bb = e[i]^2 is above the deflation floor
+  if (i + 1 != m) e[i + 1] = s * r;
+  const double inverse_r = 1.0 / r;
+  const double inverse_p = 1.0 / p;
+  const double old_c = c;
+  c = p * inverse_r;
+  s = bb * inverse_r;
+  const double old_gamma = gamma;
+  const double alpha = d[i];
+  gamma = (p * (alpha - sigma) - bb * old_gamma) * inverse_r;
+  d[i + 1] = old_gamma + (alpha - gamma);
+  p = p != 0 ? (gamma * gamma) * (r * inverse_p) : old_c * bb;
+}
+
+void root_free_end_sweep(RootFreeProblem& q) {
+  q.e[q.l] = q.s * q.p;
+  q.d[q.l] = q.sigma + q.gamma;
+  q.active = false;
+}
+
+// Runs `rows` rows of q's sweep (state in locals, so the chain stays in registers).
+void root_free_rows(RootFreeProblem& q, size_t rows) {
+  double* d = q.d;
+  double* e = q.e;
+  size_t i = q.i;
+  const size_t m = q.m;
+  double c = q.c, s = q.s, gamma = q.gamma, p = q.p;
+  const double sigma = q.sigma;
+  for (size_t k = 0; k < rows; ++k) root_free_row(d, e, i, m, c, s, gamma, p, sigma);
+  q.i = i;
+  q.c = c;
+  q.s = s;
+  q.gamma = gamma;
+  q.p = p;
+  if (i == q.l) root_free_end_sweep(q);
+}
+
+// `rows` rows of both sweeps, interleaved.
+void root_free_rows_together(RootFreeProblem& a, RootFreeProblem& b, size_t rows) {
+  double* ad = a.d;
+  double* ae = a.e;
+  size_t ai = a.i;
+  const size_t am = a.m;
+  double ac = a.c, as = a.s, agamma = a.gamma, ap = a.p;
+  const double asigma = a.sigma;
+  double* bd = b.d;
+  double* be = b.e;
+  size_t bi = b.i;
+  const size_t bm = b.m;
+  double bc = b.c, bs = b.s, bgamma = b.gamma, bp = b.p;
+  const double bsigma = b.sigma;
+  for (size_t k = 0; k < rows; ++k) {
+    root_free_row(ad, ae, ai, am, ac, as, agamma, ap, asigma);
+    root_free_row(bd, be, bi, bm, bc, bs, bgamma, bp, bsigma);
+  }
+  a.i = ai;
+  a.c = ac;
+  a.s = as;
+  a.gamma = agamma;
+  a.p = ap;
+  b.i = bi;
+  b.c = bc;
+  b.s = bs;
+  b.gamma = bgamma;
+  b.p = bp;
+  if (a.i == a.l) root_free_end_sweep(a);
+  if (b.i == b.l) root_free_end_sweep(b);
+}
+
+}  // namespace
+
+bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e, const CancelToken* cancel) {
+  RootFreeProblem q;
+  q.n = n;
+  q.d = d;
+  q.e = e;
+  root_free_prepare(q);
+  for (;;) {
+    if (!q.finished) root_free_next_sweep(q, cancel);
+    if (!q.active) break;
+    root_free_rows(q, q.i - q.l);
+  }
+  return q.converged;
+}
+
+RootFreePairOutcome tridiagonal_eigenvalues_root_free_pair(size_t n_first, double* d_first, double* e_first,
+                                                           size_t n_second, double* d_second, double* e_second,
+                                                           const CancelToken* cancel) {
+  RootFreeProblem a, b;
+  a.n = n_first;
+  a.d = d_first;
+  a.e = e_first;
+  b.n = n_second;
+  b.d = d_second;
+  b.e = e_second;
+  root_free_prepare(a);
+  root_free_prepare(b);
+  for (;;) {
+    if (!a.active && !a.finished) root_free_next_sweep(a, cancel);
+    if (!b.active && !b.finished) root_free_next_sweep(b, cancel);
+    if (a.active && b.active) {
+      root_free_rows_together(a, b, std::min(a.i - a.l, b.i - b.l));
+    } else if (a.active) {
+      root_free_rows(a, a.i - a.l);
+    } else if (b.active) {
+      root_free_rows(b, b.i - b.l);
+    } else {
+      break;
     }
   }
-  for (size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], exponent);
-  return true;
+  return RootFreePairOutcome{a.converged, b.converged};
 }
 
 size_t two_stage_threshold() {

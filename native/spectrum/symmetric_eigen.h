@@ -27,6 +27,15 @@ bool tridiagonal_eigenvalues(size_t n, double* d, double* e, double* last_compon
 // Checks `cancel` (when given) between eigenvalues.
 bool tridiagonal_eigenvalues_root_free(size_t n, double* d, double* e, const CancelToken* cancel = nullptr);
 
+// Two independent problems at once, their sweeps interleaved (the QL recurrence is latency-bound, so two chains
+// run in little more time than one); each gets exactly the bits it would get alone.
+struct RootFreePairOutcome {
+  bool first_converged, second_converged;
+};
+RootFreePairOutcome tridiagonal_eigenvalues_root_free_pair(size_t n_first, double* d_first, double* e_first,
+                                                           size_t n_second, double* d_second, double* e_second,
+                                                           const CancelToken* cancel = nullptr);
+
 // Smallest n for which symmetric_eigenvalues uses the two-stage reduction.
 size_t two_stage_threshold();
 

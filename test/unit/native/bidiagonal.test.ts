@@ -133,6 +133,15 @@ describe('bidiagonal generator: routes, determinism, validation', () => {
     expect(Math.abs(squares - full.sumSquares) / full.sumSquares).toBeLessThan(1e-12);
   });
 
+  it('full-spectrum jobs batched together (solved two at a time, interleaved) get the bits each gets alone', () => {
+    const routes = ['full', 'full', 'logDet', 'full', 'top', 'full', 'full', 'sumSquares', 'full'] as const;
+    const jobs = routes.map((route, i) => ({ ...recipe(route, 200 + 37 * i, 150 + 11 * i), stream: i }));
+    for (const threads of [1, 2]) {
+      const batch = spectraSync(jobs, { threads });
+      jobs.forEach((job, i) => expect(batch[i]).toEqual(spectraSync([job], { threads: 1 })[0]));
+    }
+  });
+
   it('has no entries: maxAbs, mean and variance are NaN', () => {
     const [result] = spectraSync([recipe('sumSquares')]);
     expect(result.maxAbs).toBeNaN();
