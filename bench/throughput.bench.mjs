@@ -108,7 +108,7 @@ for (const count of [...new Set(pipeCases.map(([n]) => n))]) {
       .filter(([n]) => n === count)
       .flatMap(([, mode]) => [
         [`score --mode ${mode} < file`, (bin) => `@TIMED@"${process.execPath}" "${bin}" score --mode ${mode} < ${sampled} > /dev/null`],
-        [`sample | score --mode ${mode}`, (bin) => `"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 | @TIMED@"${process.execPath}" "${bin}" score --mode ${mode} > /dev/null`],
+        [`sample \\| score --mode ${mode}`, (bin) => `"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 | @TIMED@"${process.execPath}" "${bin}" score --mode ${mode} > /dev/null`],
       ]),
   ];
   for (const [label, command] of commands) {
