@@ -29,8 +29,11 @@ export interface LineEncoder<T> {
   encodeInto(item: T, target: Buffer, offset: number): number;
 }
 
-/** A run of bytes encoded once and copied often: as bytes, and as the little-endian 32-bit words that copy it. */
-class Piece {
+/**
+ * A run of bytes encoded once and copied (or compared) often: as bytes, and as the little-endian 32-bit words that
+ * copy or compare it four bytes at a time. Also used by the sampled-line reader (src/search/sampled-lines.ts).
+ */
+export class Piece {
   readonly length: number;
   readonly bytes: Buffer;
   /** Words at byte 0, 4, 8, ... and, last, the word ending at the last byte (it may overlap the one before). */

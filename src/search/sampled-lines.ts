@@ -13,29 +13,17 @@
  * JSON.parse returns (same keys in the same order, same values, fresh objects), which the tests check.
  */
 
-/** A literal to find in a line, as bytes and as the little-endian 32-bit words that compare it four bytes at a time. */
-class Literal {
-  readonly length: number;
-  /** Words at byte 0, 4, 8, ... and, last, the word ending at the literal's last byte (it may overlap the one before). */
-  readonly words: Int32Array;
-  constructor(text: string) {
-    const bytes = Buffer.from(text, 'latin1');
-    this.length = bytes.length;
-    const words: number[] = [];
-    for (let at = 0; at + 4 <= bytes.length; at += 4) words.push(bytes.readInt32LE(at));
-    words.push(bytes.readInt32LE(bytes.length - 4));
-    this.words = Int32Array.from(words);
-  }
-}
+import { Piece } from '../proxy/serialize';
 
-const ROOT_START = new Literal('{"id":"');
-const HIDDEN_KEY = new Literal('","hidden_size":');
-const LAYERS_KEY = new Literal(',"nas_config":{"encoder_layers":[');
-const TYPE_KEY = new Literal('{"operation_type":"');
-const PARAMETER_KEY = new Literal('","operation_parameter":');
-const HEADS_KEY = new Literal(',"num_operation_heads":');
-const WIDTH_KEY = new Literal(',"feed_forward_dimension":');
-const COUNT_KEY = new Literal(',"num_feed_forward":');
+/** Literals to find in a line: their bytes as words, compared four bytes at a time. */
+const ROOT_START = new Piece('{"id":"');
+const HIDDEN_KEY = new Piece('","hidden_size":');
+const LAYERS_KEY = new Piece(',"nas_config":{"encoder_layers":[');
+const TYPE_KEY = new Piece('{"operation_type":"');
+const PARAMETER_KEY = new Piece('","operation_parameter":');
+const HEADS_KEY = new Piece(',"num_operation_heads":');
+const WIDTH_KEY = new Piece(',"feed_forward_dimension":');
+const COUNT_KEY = new Piece(',"num_feed_forward":');
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -47,7 +35,7 @@ const ZERO = 0x30;
 const MAX_DIGITS = 15;
 
 /** Whether `literal` sits at `position` of the bytes `view` shows (and ends by `end`). */
-function at(view: DataView, position: number, literal: Literal, end: number): boolean {
+function at(view: DataView, position: number, literal: Piece, end: number): boolean {
   const length = literal.length;
   if (position + length > end) return false;
   const words = literal.words;
