@@ -85,15 +85,8 @@ interface NativeJob {
   stream?: number;
   generator?: SpectrumGenerator;
 }
-interface NativeResult {
-  sumSquares: number;
-  maxAbs: number;
-  mean: number;
-  variance: number;
-  singularValues?: Float64Array;
-  logDet?: number;
-  top?: number;
-}
+/** What the addon returns per job: a Spectrum without the shape (its singularValues belong to the addon's realm). */
+type NativeResult = Omit<Spectrum, 'rows' | 'cols'>;
 interface NativeBinding {
   abiVersion: number;
   spectraSync(jobs: NativeJob[], threads: number): NativeResult[];

@@ -48,13 +48,7 @@ export function layerNormParams(width: number): number {
   return 2 * width;
 }
 
-export interface PlanParts {
-  id?: string;
-  family: FamilyName;
-  build: string;
-  hiddenSize: number;
-  layers: LayerPlan[];
-  extras: MatrixSpec[];
+export interface PlanParts extends Pick<ModelPlan, 'id' | 'family' | 'build' | 'hiddenSize' | 'layers' | 'extras'> {
   /** Every parameter outside the layers: embeddings, their norms and projections, heads (pooler, LM/softmax head). */
   embeddingParams: number;
 }

@@ -106,17 +106,21 @@ function etaOf(options: MeasureOptions | undefined): number {
   return options.eta === undefined ? DEFAULT_PCA_ENERGY : checkFraction(options.eta, 'eta');
 }
 
+/** Whether `measure` reads `option` (eta: pca-k only). */
+export function measureReads(measure: Measure, option: keyof MeasureOptions): boolean {
+  return (measure.options ?? []).includes(option);
+}
+
 /**
  * Checks options against what `measure` reads, up front: an option the measure ignores is refused rather than
  * silently dropped, and each value is validated.
  */
 export function validateMeasureOptions(measure: Measure, options: MeasureOptions): void {
   if (typeof options !== 'object' || options === null) throw new ZeroLMError('E_ARGUMENT', `measure options must be an object, got ${options === null ? 'null' : typeof options}`, { field: 'options' });
-  const taken = measure.options ?? [];
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    if (!taken.includes(key as keyof MeasureOptions)) {
-      const users = Object.values(registry).filter((m) => (m.options ?? []).includes(key as keyof MeasureOptions)).map((m) => m.name);
+    if (!measureReads(measure, key as keyof MeasureOptions)) {
+      const users = Object.values(registry).filter((m) => measureReads(m, key as keyof MeasureOptions)).map((m) => m.name);
       const hint = users.length > 0 ? ` (${key} applies to ${users.join(', ')})` : '';
       throw new ZeroLMError('E_ARGUMENT', `measure "${measure.name}" takes no option ${key}${hint}`, { field: key });
     }

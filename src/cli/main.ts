@@ -5,7 +5,7 @@ import { ZeroLMError } from '../errors';
 import { readArchitectureBatches, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
-import { getMeasure, measureNames } from '../capacity/measures';
+import { getMeasure, measureNames, measureReads } from '../capacity/measures';
 import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { scoreBatches, isScoreError, type ScoreErrorRecord } from '../proxy/many';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
@@ -299,7 +299,7 @@ export function buildProgram(): Command {
         const { plotBenchmark } = await import('../eval/plot');
         // The plot shows the first report's measure; eta goes with it only if that measure reads it (pca-k).
         const plotted = reports[0]?.measure ?? measures?.[0];
-        const eta = (getMeasure(plotted ?? DEFAULTS.measure).options ?? []).includes('eta') ? flags.eta : undefined;
+        const eta = measureReads(getMeasure(plotted ?? DEFAULTS.measure), 'eta') ? flags.eta : undefined;
         await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), build: builds?.[0], measure: plotted, eta, alpha: reports[0]?.alpha.mean });
         process.stderr.write(`zerolm eval: plot written to ${flags.plot}\n`);
       }

@@ -9,7 +9,7 @@ import { ZeroLMError, throwIfAborted } from '../errors';
 import type { ModelPlan } from '../arch/types';
 import { combine } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOptions } from '../proxy/score';
-import { getMeasure } from '../capacity/measures';
+import { getMeasure, measureReads } from '../capacity/measures';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
 import { loadPeerScores } from './peers';
@@ -126,7 +126,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
   const builds = options.builds ?? [undefined as unknown as string];
   const measures = options.measures ?? [undefined as unknown as string];
   // Options a measure reads (eta) go to the measures that read them; one that none of them reads is refused.
-  const takesEta = (measure: string | undefined): boolean => (getMeasure(measure ?? DEFAULTS.measure).options ?? []).includes('eta');
+  const takesEta = (measure: string | undefined): boolean => measureReads(getMeasure(measure ?? DEFAULTS.measure), 'eta');
   if (options.eta !== undefined && !measures.some(takesEta)) {
     throw new ZeroLMError('E_ARGUMENT', `eta applies to pca-k, which is not among the measures evaluated (${measures.map((m) => m ?? DEFAULTS.measure).join(', ')})`, { field: 'eta' });
   }

@@ -2,18 +2,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ZeroLMError, type ErrorCode } from '../../../src/errors';
 import type { ModelPlan } from '../../../src/arch/types';
+import { caughtZeroLMError } from '../../helpers/zerolm-error';
 
 /** Runs `fn`, expects a ZeroLMError with `code`, and returns it for further checks. */
 export function expectError(fn: () => unknown, code: ErrorCode): ZeroLMError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ZeroLMError);
-    const e = error as ZeroLMError;
-    if (e.code !== code) throw new Error(`expected ${code}, got ${e.code}: ${e.message}`);
-    return e;
-  }
-  throw new Error(`expected a ZeroLMError ${code}, but nothing was thrown`);
+  const e = caughtZeroLMError(fn);
+  if (e === undefined) throw new Error(`expected a ZeroLMError ${code}, but nothing was thrown`);
+  if (e.code !== code) throw new Error(`expected ${code}, got ${e.code}: ${e.message}`);
+  return e;
 }
 
 /** The bookkeeping every plan must satisfy, whatever the family. Collects problems and asserts once (fast). */

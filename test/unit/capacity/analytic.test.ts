@@ -1,4 +1,3 @@
-import { ZeroLMError } from '../../../src/errors';
 import {
   DEFAULT_PCA_ENERGY,
   analyticLargestSingularValue,
@@ -8,16 +7,8 @@ import {
 } from '../../../src/capacity/analytic';
 import { measureNames, measures, type MeasureName, type SpectrumStats } from '../../../src/capacity/measures';
 import { gaussianMatrix, singularValues } from './spectra';
+import { zerolmErrorOf as errorOf } from '../../helpers/zerolm-error';
 
-function errorOf(action: () => unknown): ZeroLMError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ZeroLMError);
-    return error as ZeroLMError;
-  }
-  throw new Error('expected a ZeroLMError, nothing was thrown');
-}
 
 function relativeError(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.abs(expected);

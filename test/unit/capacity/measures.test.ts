@@ -1,5 +1,5 @@
-import { ZeroLMError } from '../../../src/errors';
 import { getMeasure, measureNames, measures, validateMeasureOptions, type MeasureName, type SpectrumStats } from '../../../src/capacity/measures';
+import { zerolmErrorOf as errorOf } from '../../helpers/zerolm-error';
 
 /** Full statistics of a constructed spectrum, every optional field filled in from the values themselves. */
 function statsOf(rows: number, cols: number, values: number[]): SpectrumStats {
@@ -18,15 +18,6 @@ function value(name: MeasureName, stats: SpectrumStats, eta?: number): number {
   return measures[name].fromStats(stats, eta === undefined ? undefined : { eta });
 }
 
-function errorOf(action: () => unknown): ZeroLMError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ZeroLMError);
-    return error as ZeroLMError;
-  }
-  throw new Error('expected a ZeroLMError, nothing was thrown');
-}
 
 describe('measure registry', () => {
   test('lists the eight measures, each registered under its own name with a formula and a needed statistic', () => {

@@ -9,7 +9,7 @@ class Sink extends Writable {
   constructor(private readonly slow = false) {
     super({ highWaterMark: slow ? 1 : 1 << 30 });
   }
-  _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
     this.chunks.push(Buffer.from(chunk));
     if (this.slow) {
       this.drains++;

@@ -3,7 +3,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { ZeroLMError } from '../../../src/errors';
 import {
   architectureKey,
   Benchmark,
@@ -14,18 +13,10 @@ import {
   loadBenchmark,
   loadLtsParamsSummary,
 } from '../../../src/eval/benchmarks';
+import { zerolmErrorOf as thrown } from '../../helpers/zerolm-error';
 
 const dataDir = path.resolve(__dirname, '../../../data/benchmarks');
 
-function thrown(fn: () => unknown): ZeroLMError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ZeroLMError);
-    return error as ZeroLMError;
-  }
-  throw new Error('expected a ZeroLMError, nothing was thrown');
-}
 
 describe('embedded data', () => {
   it('is found relative to the package', () => {

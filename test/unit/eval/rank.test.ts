@@ -1,4 +1,3 @@
-import { ZeroLMError } from '../../../src/errors';
 import {
   bootstrapCI,
   kendallTauB,
@@ -10,16 +9,8 @@ import {
   spearman,
   topKOverlap,
 } from '../../../src/eval/rank';
+import { zerolmErrorOf as thrown } from '../../helpers/zerolm-error';
 
-function thrown(fn: () => unknown): ZeroLMError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ZeroLMError);
-    return error as ZeroLMError;
-  }
-  throw new Error('expected a ZeroLMError, nothing was thrown');
-}
 
 describe('ranks', () => {
   it('gives 1-based ranks with ties averaged', () => {

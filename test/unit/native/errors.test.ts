@@ -1,19 +1,12 @@
 import { AbortError, ZeroLMError } from '../../../src/errors';
+import { caughtZeroLMError } from '../../helpers/zerolm-error';
 import {
   DEFAULT_MEMORY_LIMIT_BYTES, estimateJobBytes, fillNormal, fillUniform, spectra, spectraSync, SpectrumJob,
 } from '../../../src/native';
 
 const good = { rows: 4, cols: 3, init: { distribution: 'normal', std: 1 }, seed: 1, stream: 2 } as const;
 
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ZeroLMError);
-    return (error as ZeroLMError).code;
-  }
-  return undefined;
-}
+const codeOf = (run: () => unknown): string | undefined => caughtZeroLMError(run)?.code;
 
 function messageOf(run: () => unknown): string {
   try {

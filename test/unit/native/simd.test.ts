@@ -5,7 +5,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { fillNormal, fillUniform, nativeTestHooks, simd, spectraSync, SpectrumJob } from '../../../src/native';
-import { ZeroLMError } from '../../../src/errors';
+import { caughtZeroLMError } from '../../helpers/zerolm-error';
 import { matrixWithSingularValues, maxRelativeDifference } from './fixtures';
 
 // The binary src/native.ts loads (test:asan points ZEROLM_NATIVE_PATH at the sanitized build), so that child
@@ -159,15 +159,7 @@ describe('the addon in worker threads', () => {
 
 describe('checks inside the addon (for callers that bypass src/native.ts)', () => {
   const raw = (jobs: unknown, threads?: unknown): unknown => nativeTestHooks.unvalidatedSpectraSync(jobs, threads);
-  const codeOf = (run: () => unknown): string | undefined => {
-    try {
-      run();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ZeroLMError);
-      return (error as ZeroLMError).code;
-    }
-    return undefined;
-  };
+  const codeOf = (run: () => unknown): string | undefined => caughtZeroLMError(run)?.code;
   it.each([
     ['not an array', 5, undefined, 'E_ARGUMENT'],
     ['zero rows', [{ rows: 0, cols: 1, distribution: 'normal', scale: 1, seed: 0, stream: 0 }], undefined, 'E_SHAPE'],

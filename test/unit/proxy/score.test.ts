@@ -8,16 +8,7 @@ import { parseInit, resolveInit, streamFor } from '../../../src/weights/init';
 import { ZeroLMError } from '../../../src/errors';
 import { measureNames } from '../../../src/capacity/measures';
 
-const entry = {
-  id: 'toy',
-  hidden_size: 128,
-  nas_config: {
-    encoder_layers: [
-      { operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 4, feed_forward_dimension: 512, num_feed_forward: 3 },
-      { operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 2, feed_forward_dimension: 1024, num_feed_forward: 1 },
-    ],
-  },
-};
+import { toyEntry as entry } from './fixtures';
 
 async function collect(iterable: AsyncIterable<ScoreRecord>): Promise<ScoreRecord[]> {
   const out: ScoreRecord[] = [];

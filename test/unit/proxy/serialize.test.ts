@@ -3,16 +3,7 @@ import { score } from '../../../src/proxy/score';
 import { scoreMany, type ScoreRecord } from '../../../src/proxy/many';
 import { sampleSpace } from '../../../src/search/sample';
 
-const entry = {
-  id: 'toy',
-  hidden_size: 128,
-  nas_config: {
-    encoder_layers: [
-      { operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 4, feed_forward_dimension: 512, num_feed_forward: 3 },
-      { operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 2, feed_forward_dimension: 1024, num_feed_forward: 1 },
-    ],
-  },
-};
+import { toyEntry as entry } from './fixtures';
 
 /** Bytes encodeInto writes for a record at `offset` of a buffer filled with junk. */
 function encoded(serializer: ScoreSerializer, record: ScoreRecord, offset = 3): string {
@@ -59,8 +50,8 @@ describe('ScoreSerializer.encodeInto', () => {
   it('hands anything of another shape to JSON.stringify', async () => {
     const serializer = new ScoreSerializer();
     const base = await score(entry, { mode: 'analytic' });
-    const { id, ...withoutId } = base;
-    const reordered = { score: base.score, id, ...withoutId };
+    const { id, score: first, ...rest } = base;
+    const reordered = { score: first, id, ...rest };
     const inherited = Object.assign(Object.create({ inheritedKey: 1 }), base);
     const others: unknown[] = [
       { ...base, extra: true },

@@ -1,0 +1,20 @@
+/** Catching the library's errors in tests: anything thrown that is not a ZeroLMError fails the test. */
+import { ZeroLMError } from '../../src/errors';
+
+/** The ZeroLMError `action` throws, or undefined when it throws nothing. */
+export function caughtZeroLMError(action: () => unknown): ZeroLMError | undefined {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ZeroLMError);
+    return error as ZeroLMError;
+  }
+  return undefined;
+}
+
+/** The ZeroLMError `action` throws; fails the test when it throws nothing. */
+export function zerolmErrorOf(action: () => unknown): ZeroLMError {
+  const error = caughtZeroLMError(action);
+  if (error === undefined) throw new Error('expected a ZeroLMError, nothing was thrown');
+  return error;
+}
