@@ -10,7 +10,7 @@ import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { scoreBatches, isScoreError, type ScoreErrorRecord } from '../proxy/many';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { LineWriter, ProgressLine } from './output';
-import type { CapacityCache } from '../proxy/cache';
+import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
 import { parseSampledLine } from '../search/sampled-lines';
@@ -276,33 +276,37 @@ export function buildProgram(): Command {
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
       const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
       const { formatEvalTable } = await import('../eval/report');
-      const reports = await withCacheFile(flags, (cache) => evaluate(benchmark, {
-        ...scoreOptionsFrom(flags),
-        cache,
-        builds,
-        measures,
-        strategy: flags.strategy as AlphaStrategy,
-        criterion: flags.criterion as CalibrationCriterion,
-        alpha: flags.alpha,
-        sampleSize: flags.sampleSize ?? DEFAULT_SAMPLE_SIZE,
-        splits: flags.splits ?? DEFAULT_SPLITS,
-        splitSeed: flags.splitSeed,
-        baselines: flags.baselines,
-        onProgress: (message) => {
-          if (process.stderr.isTTY) process.stderr.write(`\r${message}\u001b[K`);
-        },
-      }));
-      if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-      if (flags.json) for (const report of reports) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else process.stdout.write(formatEvalTable(reports));
-      if (flags.plot) {
-        const { plotBenchmark } = await import('../eval/plot');
-        // The plot shows the first report's measure; eta goes with it only if that measure reads it (pca-k).
-        const plotted = reports[0]?.measure ?? measures?.[0];
-        const eta = measureReads(getMeasure(plotted ?? DEFAULTS.measure), 'eta') ? flags.eta : undefined;
-        await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), build: builds?.[0], measure: plotted, eta, alpha: reports[0]?.alpha.mean });
-        process.stderr.write(`zerolm eval: plot written to ${flags.plot}\n`);
-      }
+      // One cache for the evaluation and the plot, so that the plot reuses the capacities the evaluation computed.
+      await withCacheFile(flags, async (fileCache) => {
+        const cache = fileCache ?? new CapacityCache();
+        const reports = await evaluate(benchmark, {
+          ...scoreOptionsFrom(flags),
+          cache,
+          builds,
+          measures,
+          strategy: flags.strategy as AlphaStrategy,
+          criterion: flags.criterion as CalibrationCriterion,
+          alpha: flags.alpha,
+          sampleSize: flags.sampleSize ?? DEFAULT_SAMPLE_SIZE,
+          splits: flags.splits ?? DEFAULT_SPLITS,
+          splitSeed: flags.splitSeed,
+          baselines: flags.baselines,
+          onProgress: (message) => {
+            if (process.stderr.isTTY) process.stderr.write(`\r${message}\u001b[K`);
+          },
+        });
+        if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
+        if (flags.json) for (const report of reports) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else process.stdout.write(formatEvalTable(reports));
+        if (flags.plot) {
+          const { plotBenchmark } = await import('../eval/plot');
+          // The plot shows the first report's measure; eta goes with it only if that measure reads it (pca-k).
+          const plotted = reports[0]?.measure ?? measures?.[0];
+          const eta = measureReads(getMeasure(plotted ?? DEFAULTS.measure), 'eta') ? flags.eta : undefined;
+          await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), cache, build: builds?.[0], measure: plotted, eta, alpha: reports[0]?.alpha.mean });
+          process.stderr.write(`zerolm eval: plot written to ${flags.plot}\n`);
+        }
+      });
     });
 
   program
