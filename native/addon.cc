@@ -4,6 +4,7 @@
 // reaching the engine. Errors carry a `code` property that src/native.ts maps onto ZeroLMError.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -337,58 +338,128 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
   std::shared_ptr<LiveBatches> live_ = std::make_shared<LiveBatches>();
 };
 
-// Settles its promise from OnOK/OnError with raw napi calls whose status is checked: these run on the JS thread
-// also while the environment is stopping (worker.terminate(), process.exit() in a worker), when any call into
-// JS fails, and nothing may escape them (node-addon-api would turn it into std::terminate or a fatal error).
-// A failure with no exception pending means the environment is stopping: the batch is cancelled and the
-// promise, which nobody can observe any more, is left alone.
-class SpectraWorker : public Napi::AsyncProgressWorker<size_t> {
+// One asynchronous batch, on raw napi async work plus (with a progress callback) a threadsafe function.
+// node-addon-api's AsyncProgressWorker is not used: its threadsafe function keeps a pointer to the worker, so a
+// worker whose construction fails (napi_create_promise does while a worker thread is being terminated) is read
+// after it was freed when the environment finalizes that function, and at teardown the function can be
+// finalized before the work completes, which the worker then releases again.
+//
+// Ownership: the task is created complete (every napi object it needs exists) before it is queued, and from then
+// on it is owned by the work's completion and, with progress, by the threadsafe function's finalizer. Both run
+// once on the JS thread, also at environment teardown (Node waits for queued work then); the last one deletes
+// the task. Engine threads reach the threadsafe function only under progress_mutex_ while progress_open_, which
+// the finalizer and the completion clear, so no call reaches a function Node has finalized.
+//
+// JS is only touched through raw napi calls whose status is checked: while the environment is stopping
+// (worker.terminate(), process.exit() in a worker) every call into JS fails, and then the batch is cancelled and
+// its promise, which nobody can observe any more, is left alone.
+class SpectraTask {
  public:
-  SpectraWorker(Napi::Env env, std::shared_ptr<LiveBatches> live, std::vector<zerolm::MatrixJob> jobs,
-                std::vector<Napi::Reference<Napi::Float32Array>> inputs, int threads, Napi::Value on_progress)
-      : Napi::AsyncProgressWorker<size_t>(env, "zerolm:spectra"),
-        live_(std::move(live)),
+  // Builds and queues the task; returns { promise, cancel() }. Throws (AddonError or Napi::Error) on failure,
+  // leaving nothing behind that refers to the task.
+  static Napi::Value Start(Napi::Env env, const std::shared_ptr<LiveBatches>& live, std::vector<zerolm::MatrixJob> jobs,
+                           std::vector<Napi::Reference<Napi::Float32Array>> inputs, int threads, Napi::Value on_progress) {
+    std::unique_ptr<SpectraTask> task(new SpectraTask(live, std::move(jobs), std::move(inputs), threads));
+    napi_value promise = nullptr;
+    if (napi_create_promise(env, &task->deferred_, &promise) != napi_ok) throw Napi::Error::New(env);
+    if (on_progress.IsFunction()) task->on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
+    std::shared_ptr<zerolm::BatchControl> control = task->control_;
+    Napi::Object handle = Napi::Object::New(env);
+    handle.Set("promise", Napi::Value(env, promise));
+    handle.Set("cancel", Napi::Function::New(
+                             env, [control](const Napi::CallbackInfo&) { control->cancel.store(true); }, "cancel"));
+    task->live_->add(control);  // the destructor removes it
+
+    napi_value name = nullptr;
+    if (napi_create_string_utf8(env, "zerolm:spectra", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_async_work(env, nullptr, name, &SpectraTask::Execute, &SpectraTask::Complete, task.get(),
+                               &task->work_) != napi_ok)
+      throw Napi::Error::New(env);
+    if (!task->on_progress_.IsEmpty()) {
+      if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, task.get(), &SpectraTask::ProgressFinalized,
+                                          task.get(), &SpectraTask::DeliverProgress, &task->progress_) != napi_ok) {
+        napi_delete_async_work(env, task->work_);
+        throw Napi::Error::New(env);
+      }
+      task->progress_open_ = true;
+      task->owners_ = 2;
+    }
+    // From here the task is owned as described above, never by this scope.
+    SpectraTask* started = task.release();
+    if (napi_queue_async_work(env, started->work_) != napi_ok) {
+      napi_delete_async_work(env, started->work_);
+      started->work_ = nullptr;
+      started->CloseProgress(napi_tsfn_abort);  // its finalizer drops the other share
+      started->DropOwner();
+      throw make_error(env, "E_NATIVE", "could not queue the batch");
+    }
+    return handle;
+  }
+
+  ~SpectraTask() { live_->remove(control_); }
+
+ private:
+  SpectraTask(std::shared_ptr<LiveBatches> live, std::vector<zerolm::MatrixJob> jobs,
+              std::vector<Napi::Reference<Napi::Float32Array>> inputs, int threads)
+      : live_(std::move(live)),
         jobs_(std::move(jobs)),
         inputs_(std::move(inputs)),
         threads_(threads),
-        control_(std::make_shared<zerolm::BatchControl>()) {
-    napi_value promise = nullptr;
-    if (napi_create_promise(env, &deferred_, &promise) != napi_ok) throw Napi::Error::New(env);
-    promise_ = Napi::Value(env, promise);
-    if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
-    live_->add(control_);
-  }
+        control_(std::make_shared<zerolm::BatchControl>()) {}
 
-  ~SpectraWorker() override { live_->remove(control_); }
-
-  Napi::Value promise() const { return promise_; }
-  std::shared_ptr<zerolm::BatchControl> control() const { return control_; }
-
-  void Execute(const ExecutionProgress& progress) override {
+  // Engine thread.
+  static void Execute(napi_env, void* data) {
+    auto* task = static_cast<SpectraTask*>(data);
     try {
-      control_->on_job_done = [&progress](size_t done) { progress.Send(&done, 1); };
-      outcome_ = zerolm::run_batch(jobs_, results_, threads_, *control_);
+      if (task->progress_ != nullptr)
+        task->control_->on_job_done = [task](size_t done) { task->SendProgress(done); };
+      task->outcome_ = zerolm::run_batch(task->jobs_, task->results_, task->threads_, *task->control_);
     } catch (...) {
-      outcome_.status = zerolm::BatchStatus::Failed;
-      outcome_.message = "unexpected native failure";
+      task->outcome_.status = zerolm::BatchStatus::Failed;
+      task->outcome_.message = "unexpected native failure";
     }
-    control_->on_job_done = nullptr;
+    task->control_->on_job_done = nullptr;
   }
 
-  void OnProgress(const size_t* done, size_t count) override {
-    napi_env env = Env();
-    if (!can_run_js(env)) {
-      control_->cancel.store(true);  // the environment is stopping: end the batch now
-      return;
+  // Engine threads (run_batch serialises the calls). Reports are coalesced: one queued call at a time, and it
+  // delivers the latest count when it runs.
+  void SendProgress(size_t done) {
+    done_.store(done);
+    if (delivery_queued_.exchange(true)) return;
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    if (!progress_open_) return;
+    const napi_status status = napi_call_threadsafe_function(progress_, nullptr, napi_tsfn_nonblocking);
+    if (status == napi_ok) return;
+    if (status == napi_closing) {
+      // The environment is stopping; Node has dropped this thread's hold on the function.
+      progress_open_ = false;
+      control_->cancel.store(true);
+    } else {
+      delivery_queued_.store(false);  // not queued: let a later report try again
     }
-    if (on_progress_.IsEmpty() || count == 0 || done == nullptr) return;
+  }
+
+  // JS thread; env is null when Node discards a queued call.
+  static void DeliverProgress(napi_env env, napi_value, void* context, void*) {
+    if (env == nullptr || context == nullptr) return;
+    auto* task = static_cast<SpectraTask*>(context);
+    task->delivery_queued_.store(false);
+    if (!task->completed_) task->ReportProgress(env);
+  }
+
+  // JS thread: calls onProgress(done, total) if the count moved since the last call.
+  void ReportProgress(napi_env env) {
+    const size_t done = done_.load();
+    if (done <= reported_) return;
+    reported_ = done;
+    if (!Ready(env)) return;
     napi_value callback = nullptr;
     napi_value receiver = nullptr;
     napi_value arguments[2] = {nullptr, nullptr};
     napi_value ignored = nullptr;
     if (napi_get_reference_value(env, static_cast<napi_ref>(on_progress_), &callback) != napi_ok ||
         callback == nullptr || napi_get_undefined(env, &receiver) != napi_ok ||
-        napi_create_double(env, static_cast<double>(*done), &arguments[0]) != napi_ok ||
+        napi_create_double(env, static_cast<double>(done), &arguments[0]) != napi_ok ||
         napi_create_double(env, static_cast<double>(jobs_.size()), &arguments[1]) != napi_ok)
       return;
     if (napi_call_function(env, receiver, callback, 2, arguments, &ignored) == napi_ok) return;
@@ -399,44 +470,73 @@ class SpectraWorker : public Napi::AsyncProgressWorker<size_t> {
       napi_get_and_clear_last_exception(env, &exception);
     }
     // A call that failed, thrown or not, may be the environment stopping (process.exit() in the callback).
-    if (!can_run_js(env)) control_->cancel.store(true);
+    Ready(env);
   }
 
-  void OnOK() override {
-    napi_env env = Env();
+  // JS thread, once: the batch has finished (or was cancelled, or the environment is stopping).
+  static void Complete(napi_env env, napi_status status, void* data) {
+    auto* task = static_cast<SpectraTask*>(data);
     try {
-      if (!Ready(env)) return;
-      if (outcome_.status != zerolm::BatchStatus::Ok) {
-        const bool aborted = outcome_.status == zerolm::BatchStatus::Cancelled;
-        Settle(env, false,
-               raw_error(env, aborted ? "E_ABORTED" : "E_NATIVE", aborted ? "The operation was aborted" : outcome_.message));
-        return;
-      }
-      napi_value results = nullptr;
-      try {
-        results = results_to_js(Napi::Env(env), results_);
-      } catch (...) {
-        // Out of memory, or the environment began stopping part-way through.
-        if (!Ready(env)) return;
-        Settle(env, false, raw_error(env, "E_NATIVE", "could not build the results"));
-        return;
-      }
-      Settle(env, true, results);
+      task->Finish(env, status);
     } catch (...) {
-      // Nothing may leave OnOK: node-addon-api would rethrow into a callback that cannot throw.
+      // Nothing may escape into Node's completion callback.
     }
+    napi_delete_async_work(env, task->work_);
+    task->work_ = nullptr;
+    task->DropOwner();
   }
 
-  void OnError(const Napi::Error& error) override {
-    napi_env env = Env();
+  void Finish(napi_env env, napi_status status) {
+    if (!on_progress_.IsEmpty()) ReportProgress(env);  // the last count, before the promise settles
+    completed_ = true;
+    CloseProgress(napi_tsfn_abort);  // drops reports still queued
+    if (!Ready(env)) return;
+    if (status == napi_cancelled) {
+      Settle(env, false, raw_error(env, "E_ABORTED", "The operation was aborted"));
+      return;
+    }
+    if (outcome_.status != zerolm::BatchStatus::Ok) {
+      const bool aborted = outcome_.status == zerolm::BatchStatus::Cancelled;
+      Settle(env, false,
+             raw_error(env, aborted ? "E_ABORTED" : "E_NATIVE", aborted ? "The operation was aborted" : outcome_.message));
+      return;
+    }
+    napi_value results = nullptr;
     try {
-      if (!Ready(env)) return;
-      Settle(env, false, raw_error(env, "E_NATIVE", error.Message()));
+      results = results_to_js(Napi::Env(env), results_);
     } catch (...) {
+      // Out of memory, or the environment began stopping part-way through.
+      if (!Ready(env)) return;
+      Settle(env, false, raw_error(env, "E_NATIVE", "could not build the results"));
+      return;
     }
+    Settle(env, true, results);
   }
 
- private:
+  // JS thread: the threadsafe function is finalized (after CloseProgress, or by the environment's teardown).
+  static void ProgressFinalized(napi_env, void* data, void*) {
+    auto* task = static_cast<SpectraTask*>(data);
+    {
+      std::lock_guard<std::mutex> lock(task->progress_mutex_);
+      task->progress_open_ = false;
+    }
+    task->control_->cancel.store(true);  // a no-op after completion; at teardown it ends the batch
+    task->DropOwner();
+  }
+
+  // JS thread: releases this side's hold on the threadsafe function; its finalizer follows.
+  void CloseProgress(napi_threadsafe_function_release_mode mode) {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    if (!progress_open_) return;
+    progress_open_ = false;
+    napi_release_threadsafe_function(progress_, mode);
+  }
+
+  // JS thread.
+  void DropOwner() {
+    if (--owners_ == 0) delete this;
+  }
+
   // True when JS can run; otherwise marks the batch cancelled (the environment is stopping).
   bool Ready(napi_env env) {
     if (can_run_js(env)) return true;
@@ -455,33 +555,35 @@ class SpectraWorker : public Napi::AsyncProgressWorker<size_t> {
   }
 
   std::shared_ptr<LiveBatches> live_;
-  napi_deferred deferred_ = nullptr;
-  Napi::Value promise_;
-  bool settled_ = false;
   std::vector<zerolm::MatrixJob> jobs_;
   std::vector<Napi::Reference<Napi::Float32Array>> inputs_;  // keeps the borrowed arrays alive
   int threads_;
   std::shared_ptr<zerolm::BatchControl> control_;
-  Napi::FunctionReference on_progress_;
   std::vector<zerolm::SpectrumResult> results_;
   zerolm::BatchOutcome outcome_;
+
+  napi_async_work work_ = nullptr;
+  napi_deferred deferred_ = nullptr;
+  bool settled_ = false;
+  bool completed_ = false;
+  int owners_ = 1;  // only touched on the JS thread
+
+  Napi::FunctionReference on_progress_;
+  napi_threadsafe_function progress_ = nullptr;
+  std::mutex progress_mutex_;
+  bool progress_open_ = false;                // guarded by progress_mutex_
+  std::atomic<size_t> done_{0};               // latest count from the engine
+  std::atomic<bool> delivery_queued_{false};  // a DeliverProgress call is on its way
+  size_t reported_ = 0;                       // JS thread: the last count passed to onProgress
 };
 
 Napi::Value ZeroLMAddon::SpectraAsync(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    Napi::Env env = info.Env();
     std::vector<Napi::Reference<Napi::Float32Array>> inputs;
     std::vector<zerolm::MatrixJob> jobs = parse_jobs(info[0], &inputs);
     const int threads = parse_threads(info[1]);
     if (!info[2].IsUndefined() && !info[2].IsFunction()) fail("E_ARGUMENT", "onProgress must be a function");
-    auto* worker = new SpectraWorker(env, live_, std::move(jobs), std::move(inputs), threads, info[2]);
-    std::shared_ptr<zerolm::BatchControl> control = worker->control();
-    Napi::Object handle = Napi::Object::New(env);
-    handle.Set("promise", worker->promise());
-    handle.Set("cancel", Napi::Function::New(
-                             env, [control](const Napi::CallbackInfo&) { control->cancel.store(true); }, "cancel"));
-    worker->Queue();
-    return handle;
+    return SpectraTask::Start(info.Env(), live_, std::move(jobs), std::move(inputs), threads, info[2]);
   });
 }
 

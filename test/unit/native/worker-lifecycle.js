@@ -6,6 +6,9 @@
 //   exit-in-flight       two workers call process.exit(0) from a progress report, batch still running
 //   terminate-queued     a worker is terminated as soon as its batch is queued
 //   churn                twelve workers, four at a time, terminated after seeded delays of 0-60 ms
+//   churn-early          sixty workers, six at a time, each starting small batches back to back, terminated 0-15 ms
+//                        in: most are stopped while the addon sets a batch up, which is where a half-built batch
+//                        was once freed while Node still held it (a heap-use-after-free that test:asan reports)
 const { readdirSync } = require('fs');
 const path = require('path');
 const { Worker } = require('worker_threads');
@@ -88,15 +91,18 @@ async function main() {
     const started = Date.now();
     report.exitCodes = [await one.worker.terminate()];
     report.terminateMs = Date.now() - started;
-  } else if (scenario === 'churn') {
-    const random = seededRandom(2024);
+  } else if (scenario === 'churn' || scenario === 'churn-early') {
+    const early = scenario === 'churn-early';
+    const [rounds, perRound, maxDelayMs] = early ? [10, 6, 15] : [3, 4, 60];
+    const random = seededRandom(early ? 7 : 2024);
     report.exitCodes = [];
     let slowest = 0;
-    for (let round = 0; round < 3; round++) {
-      const workers = Array.from({ length: 4 }, (_, i) => start({ task: 'long', count: 40, seed: round * 4 + i, threads: 1 + (i % 2) }));
+    for (let round = 0; round < rounds; round++) {
+      const workers = Array.from({ length: perRound }, (_, i) => start(early ? { task: 'spam', count: 100000 } : { task: 'long', count: 40, seed: round * 4 + i, threads: 1 + (i % 2) }));
       await Promise.all(workers.map(async (w) => {
-        await new Promise((resolve) => w.worker.once('online', resolve));
-        await sleep(Math.floor(random() * 60));
+        if (early) await w.until('queued');
+        else await new Promise((resolve) => w.worker.once('online', resolve));
+        await sleep(Math.floor(random() * maxDelayMs));
         const started = Date.now();
         report.exitCodes.push(await w.worker.terminate());
         slowest = Math.max(slowest, Date.now() - started);

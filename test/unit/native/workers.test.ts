@@ -132,4 +132,9 @@ describe('workers that end while a batch is in flight (child processes)', () => 
     const report = lifecycle('churn');
     expect(report.exitCodes).toHaveLength(12);
   });
+
+  it('sixty workers terminated 0-15 ms after start, mostly while their batch is being set up: no crash', () => {
+    const report = lifecycle('churn-early');
+    expect(report.exitCodes).toHaveLength(60);
+  });
 });
