@@ -59,6 +59,14 @@ export async function* readArchitectures(path: string, options: ReadOptions = {}
  * once per batch instead of once per input.
  */
 export async function* readArchitectureBatches(path: string, options: ReadOptions = {}): AsyncGenerator<InputRecord[]> {
+  yield* readOpenedBatches(await openSource(path, options), options);
+}
+
+/** A source opened and its format decided (the bytes sniffed are still in `stream`), or why it cannot be read. */
+export type OpenedSource = { source: string; format: InputFormat; stream: Readable | AsyncIterable<Buffer>; error?: undefined } | { source: string; error: InputRecord };
+
+/** Open a file path, or '-' for standard input, and decide its format as readArchitectures does. */
+export async function openSource(path: string, options: ReadOptions = {}): Promise<OpenedSource> {
   const source = path === '-' ? '<stdin>' : path;
   let stream: Readable;
   if (path === '-') {
@@ -69,12 +77,22 @@ export async function* readArchitectureBatches(path: string, options: ReadOption
       if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     } catch (cause) {
       const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
-      yield [{ source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) }];
-      return;
+      return { source, error: { source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) } };
     }
     stream = createReadStream(path, { highWaterMark: 1 << 20 });
   }
-  yield* readStreamBatches(stream, source, options.format ?? formatFromName(path), options);
+  return decideFormat(stream, source, options.format ?? formatFromName(path), options);
+}
+
+/** The records of an opened source, in batches. */
+export async function* readOpenedBatches(opened: OpenedSource, options: ReadOptions = {}): AsyncGenerator<InputRecord[]> {
+  if (opened.error) {
+    yield [opened.error];
+    return;
+  }
+  const { source, format, stream } = opened;
+  if (format === 'jsonl') yield* readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, options.lineParser);
+  else yield* readDocument(stream, source, format, options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES);
 }
 
 /**
@@ -87,40 +105,30 @@ export async function* readStream(stream: Readable, source: string, format: Inpu
 }
 
 export async function* readStreamBatches(stream: Readable, source: string, format: InputFormat | undefined, options: ReadOptions = {}): AsyncGenerator<InputRecord[]> {
+  yield* readOpenedBatches(await decideFormat(stream, source, format, options), options);
+}
+
+async function decideFormat(stream: Readable, source: string, format: InputFormat | undefined, options: ReadOptions): Promise<OpenedSource> {
+  if (format !== undefined) return { source, format, stream };
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
-  if (format === 'jsonl') {
-    yield* readJsonLines(stream, source, maxLine, options.lineParser);
-    return;
+  // Sniff: buffer up to the first newline (bounded), then decide.
+  const sniffed = await sniff(stream, Math.min(maxLine, maxDocument));
+  if (sniffed.kind === 'error') return { source, error: { source, index: 0, line: 1, error: sniffed.error } };
+  const { firstLine, rest } = sniffed;
+  const trimmed = firstLine.trim();
+  let lineIsJson = false;
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      JSON.parse(trimmed);
+      lineIsJson = true;
+    } catch {
+      lineIsJson = false;
+    }
   }
-  if (format === undefined) {
-    // Sniff: buffer up to the first newline (bounded), then decide.
-    const sniffed = await sniff(stream, Math.min(maxLine, maxDocument));
-    if (sniffed.kind === 'error') {
-      yield [{ source, index: 0, line: 1, error: sniffed.error }];
-      return;
-    }
-    const { firstLine, rest } = sniffed;
-    const trimmed = firstLine.trim();
-    let lineIsJson = false;
-    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-      try {
-        JSON.parse(trimmed);
-        lineIsJson = true;
-      } catch {
-        lineIsJson = false;
-      }
-    }
-    const replay = prepend(Buffer.from(firstLine, 'utf8'), rest);
-    if (lineIsJson && sniffed.hasMore) {
-      yield* readJsonLines(replay, source, maxLine, options.lineParser);
-      return;
-    }
-    format = trimmed.startsWith('{') || trimmed.startsWith('[') ? 'json' : 'yaml';
-    yield* readDocument(replay, source, format, maxDocument);
-    return;
-  }
-  yield* readDocument(stream, source, format, maxDocument);
+  const replay = prepend(Buffer.from(firstLine, 'utf8'), rest);
+  if (lineIsJson && sniffed.hasMore) return { source, format: 'jsonl', stream: replay };
+  return { source, format: trimmed.startsWith('{') || trimmed.startsWith('[') ? 'json' : 'yaml', stream: replay };
 }
 
 type Sniffed = { kind: 'ok'; firstLine: string; rest: AsyncIterator<Buffer>; hasMore: boolean } | { kind: 'error'; error: ZeroLMError };
@@ -184,44 +192,72 @@ function prepend(first: Buffer, rest: AsyncIterator<Buffer>): Readable {
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const NEWLINE = 0x0a;
 
-async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
-  // Bytes of a line that spans chunks (decoded only once the line is whole, so multi-byte characters survive).
-  let pieces: Buffer[] = [];
-  let pieceBytes = 0;
-  let overlong = false;
-  let lineNumber = 0;
-  let index = 0;
-  const tooLong = (): InputRecord => ({
-    source,
-    line: lineNumber,
-    index: index++,
-    error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }),
-  });
+/** Whether the JSONL line on bytes [start, end) is blank (white space only): blank lines separate, they are not inputs. */
+function isBlankLine(bytes: Buffer, start: number, end: number): boolean {
+  return !(end > start && bytes[start] === OPEN_BRACE) && bytes.toString('utf8', start, end).trim() === '';
+}
+
+/** Turns JSONL lines into InputRecords, counting lines and inputs on from where it is told to start. */
+class JsonLineRecords {
+  constructor(
+    readonly source: string,
+    readonly maxLine: number,
+    private readonly lineParser: LineParser | undefined,
+    /** Lines read so far; the caller counts each line before asking for its record. */
+    public lineNumber = 0,
+    /** Inputs (non-blank lines) so far. */
+    public index = 0,
+  ) {}
+
   /** The record of the whole line on bytes [start, end), or undefined for a blank line. */
-  const lineRecord = (bytes: Buffer, start: number, end: number): InputRecord | undefined => {
-    if (lineParser !== undefined) {
-      const value = lineParser(bytes, start, end);
-      if (value !== undefined) return { source, line: lineNumber, index: index++, value };
+  record(bytes: Buffer, start: number, end: number): InputRecord | undefined {
+    const { source, lineNumber } = this;
+    if (this.lineParser !== undefined) {
+      const value = this.lineParser(bytes, start, end);
+      if (value !== undefined) return { source, line: lineNumber, index: this.index++, value };
     }
     let text = bytes.toString('utf8', start, end);
     // Most lines are a bare object; anything else is trimmed (of all Unicode white space, as always) first.
     if (!(end > start && bytes[start] === OPEN_BRACE && bytes[end - 1] === CLOSE_BRACE)) {
       text = text.trim();
-      if (text === '') return undefined; // blank lines are separators, not inputs
+      if (text === '') return undefined;
     }
+    // Parsed before the record is built: its index must be taken once, whether the line parses or not.
+    let value: unknown;
     try {
-      return { source, line: lineNumber, index: index++, value: JSON.parse(text) };
+      value = JSON.parse(text);
     } catch (cause) {
-      return { source, line: lineNumber, index: index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: invalid JSON (${(cause as Error).message})`, { file: source, line: lineNumber }) };
+      return { source, line: lineNumber, index: this.index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: invalid JSON (${(cause as Error).message})`, { file: source, line: lineNumber }) };
     }
-  };
+    return { source, line: lineNumber, index: this.index++, value };
+  }
+
+  /** The record of a line longer than maxLine, which is skipped without being buffered. */
+  tooLong(): InputRecord {
+    const { source, lineNumber, maxLine } = this;
+    return { source, line: lineNumber, index: this.index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }) };
+  }
+
+  /** The record that stands for a source with no inputs at all. */
+  empty(): InputRecord {
+    return { source: this.source, index: 0, error: new ZeroLMError('E_PARSE', `${this.source}: input is empty (no architectures)`, { file: this.source }) };
+  }
+}
+
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
+  const lines = new JsonLineRecords(source, maxLine, lineParser);
+  // Bytes of a line that spans chunks (decoded only once the line is whole, so multi-byte characters survive).
+  let pieces: Buffer[] = [];
+  let pieceBytes = 0;
+  let overlong = false;
   for await (const raw of stream as AsyncIterable<Buffer | string>) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     const batch: InputRecord[] = [];
     let start = 0;
     for (;;) {
-      const newline = chunk.indexOf(10, start);
+      const newline = chunk.indexOf(NEWLINE, start);
       if (newline < 0) {
         if (!overlong && start < chunk.length) {
           pieces.push(chunk.subarray(start));
@@ -234,20 +270,20 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
         }
         break;
       }
-      lineNumber++;
+      lines.lineNumber++;
       let record: InputRecord | undefined;
       if (overlong) {
-        record = tooLong();
+        record = lines.tooLong();
       } else if (pieces.length === 0) {
         // The common case: the whole line is inside this chunk; read it in place.
-        record = newline - start > maxLine ? tooLong() : lineRecord(chunk, start, newline);
+        record = newline - start > maxLine ? lines.tooLong() : lines.record(chunk, start, newline);
       } else {
         pieces.push(chunk.subarray(start, newline));
         pieceBytes += newline - start;
-        if (pieceBytes > maxLine) record = tooLong();
+        if (pieceBytes > maxLine) record = lines.tooLong();
         else {
           const whole = Buffer.concat(pieces, pieceBytes);
-          record = lineRecord(whole, 0, whole.length);
+          record = lines.record(whole, 0, whole.length);
         }
       }
       overlong = false;
@@ -259,16 +295,175 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
     if (batch.length > 0) yield batch;
   }
   if (pieceBytes > 0 || overlong) {
-    lineNumber++;
+    lines.lineNumber++;
     let record: InputRecord | undefined;
-    if (overlong) record = tooLong();
+    if (overlong) record = lines.tooLong();
     else {
       const whole = Buffer.concat(pieces, pieceBytes);
-      record = lineRecord(whole, 0, whole.length);
+      record = lines.record(whole, 0, whole.length);
     }
     if (record) yield [record];
   }
-  if (index === 0) yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
+  if (lines.index === 0) yield [lines.empty()];
+}
+
+/**
+ * Whole JSONL lines cut from a stream, to be read elsewhere (another thread) with recordsOfLineUnit. `linesBefore`
+ * and `inputsBefore` say where the unit starts in its source, so its records are numbered as readArchitectures
+ * numbers them. The bytes are a fresh buffer of their own, so they can be transferred.
+ */
+export interface LineUnit {
+  bytes: Uint8Array;
+  linesBefore: number;
+  inputsBefore: number;
+  /** Non-blank lines in the unit: the records it will give. */
+  inputs: number;
+}
+
+/** What a JsonLineCutter hands on, in input order: a unit of lines, or a record it made itself (an error). */
+export type LineUnitItem = { unit: LineUnit; record?: undefined } | { unit?: undefined; record: InputRecord };
+
+/**
+ * Cuts a JSONL byte stream into units of whole lines of about `unitBytes` each, counting lines and inputs as
+ * readArchitectures does. A line longer than maxLineBytes is not buffered: it becomes an error record between
+ * units, and so does a source with no inputs. The units' records, read with recordsOfLineUnit, together with
+ * those records, are exactly readArchitectures' records of the same bytes.
+ */
+export class JsonLineCutter {
+  private readonly maxLine: number;
+  private readonly unitTarget: number;
+  private lines = 0;
+  private pieces: Buffer[] = [];
+  private pieceBytes = 0;
+  private overlong = false;
+  private parts: Buffer[] = [];
+  private unitBytes = 0;
+  private unitOpen = false;
+  private unitLinesBefore = 0;
+  private unitInputsBefore = 0;
+  private readonly records: JsonLineRecords;
+
+  constructor(readonly source: string, options: { maxLineBytes?: number; unitBytes?: number } = {}) {
+    this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.unitTarget = options.unitBytes ?? 1 << 19;
+    this.records = new JsonLineRecords(source, this.maxLine, undefined);
+  }
+
+  /** Items completed by this chunk. */
+  push(chunk: Buffer): LineUnitItem[] {
+    const out: LineUnitItem[] = [];
+    let start = 0;
+    let run = -1; // start of this chunk's run of whole lines not yet added to the unit
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline < 0) {
+        if (run >= 0) this.addPart(chunk.subarray(run, start));
+        if (!this.overlong && start < chunk.length) {
+          this.pieces.push(chunk.subarray(start));
+          this.pieceBytes += chunk.length - start;
+          if (this.pieceBytes > this.maxLine) {
+            this.overlong = true;
+            this.pieces = [];
+            this.pieceBytes = 0;
+          }
+        }
+        break;
+      }
+      this.lines++;
+      const spanning = this.pieces.length > 0;
+      if (this.overlong || (spanning ? this.pieceBytes + newline - start : newline - start) > this.maxLine) {
+        if (run >= 0) this.addPart(chunk.subarray(run, start));
+        run = -1;
+        this.tooLong(out);
+      } else if (!spanning) {
+        if (run < 0) run = start;
+        this.accept(!isBlankLine(chunk, start, newline));
+      } else {
+        this.pieces.push(chunk.subarray(start, newline + 1));
+        const whole = Buffer.concat(this.pieces, this.pieceBytes + newline + 1 - start);
+        this.accept(!isBlankLine(whole, 0, whole.length - 1));
+        this.addPart(whole);
+      }
+      this.pieces = [];
+      this.pieceBytes = 0;
+      start = newline + 1;
+    }
+    if (this.unitBytes >= this.unitTarget) this.flush(out);
+    return out;
+  }
+
+  /** Items left at the end of the stream. */
+  end(): LineUnitItem[] {
+    const out: LineUnitItem[] = [];
+    if (this.pieceBytes > 0 || this.overlong) {
+      this.lines++;
+      if (this.overlong) this.tooLong(out);
+      else {
+        const whole = Buffer.concat(this.pieces, this.pieceBytes);
+        this.accept(!isBlankLine(whole, 0, whole.length));
+        this.addPart(whole);
+      }
+      this.pieces = [];
+      this.pieceBytes = 0;
+    }
+    this.flush(out);
+    if (this.records.index === 0) out.push({ record: this.records.empty() });
+    return out;
+  }
+
+  /** A whole line joins the unit (its bytes are added by the caller). */
+  private accept(nonBlank: boolean): void {
+    if (!this.unitOpen) {
+      this.unitOpen = true;
+      this.unitLinesBefore = this.lines - 1;
+      this.unitInputsBefore = this.records.index;
+    }
+    if (nonBlank) this.records.index++;
+  }
+
+  private addPart(part: Buffer): void {
+    if (part.length === 0) return;
+    this.parts.push(part);
+    this.unitBytes += part.length;
+  }
+
+  private tooLong(out: LineUnitItem[]): void {
+    this.flush(out);
+    this.records.lineNumber = this.lines;
+    out.push({ record: this.records.tooLong() });
+    this.overlong = false;
+  }
+
+  private flush(out: LineUnitItem[]): void {
+    if (!this.unitOpen) return;
+    const bytes = new Uint8Array(this.unitBytes);
+    let offset = 0;
+    for (const part of this.parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    out.push({ unit: { bytes, linesBefore: this.unitLinesBefore, inputsBefore: this.unitInputsBefore, inputs: this.records.index - this.unitInputsBefore } });
+    this.parts = [];
+    this.unitBytes = 0;
+    this.unitOpen = false;
+  }
+}
+
+/** The records of a unit cut by JsonLineCutter, numbered where the unit sits in `source`. */
+export function recordsOfLineUnit(unit: LineUnit, source: string, lineParser?: LineParser): InputRecord[] {
+  const bytes = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength);
+  const lines = new JsonLineRecords(source, Infinity, lineParser, unit.linesBefore, unit.inputsBefore);
+  const records: InputRecord[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    let newline = bytes.indexOf(NEWLINE, start);
+    if (newline < 0) newline = bytes.length; // the source's last line, with no newline
+    lines.lineNumber++;
+    const record = lines.record(bytes, start, newline);
+    if (record) records.push(record);
+    start = newline + 1;
+  }
+  return records;
 }
 
 async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: string, format: 'json' | 'yaml', maxDocument: number): AsyncGenerator<InputRecord[]> {

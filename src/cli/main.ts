@@ -2,12 +2,13 @@
 /** The zerolm command line: parse, call the library, print. */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
-import { readArchitectureBatches, inputFormats, type InputFormat, type InputRecord } from '../arch/input';
+import { inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads } from '../capacity/measures';
-import { scoreModes, DEFAULTS, type ScoreOptions } from '../proxy/score';
-import { scoreBatches, isScoreError, type ScoreErrorRecord } from '../proxy/many';
+import { scoreModes, DEFAULTS, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
+import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreRecord } from '../proxy/many';
+import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
@@ -125,13 +126,17 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
   };
 }
 
-async function* inputsOf(files: string[], format: InputFormat | undefined, benchmark: string | undefined): AsyncGenerator<InputRecord[]> {
+/** One source of `zerolm score`'s inputs: an embedded benchmark's records, or a file (or stdin) to read. */
+type ScoreSource = { records: InputRecord[]; file?: undefined } | { file: string; records?: undefined };
+
+function sourcesOf(files: string[], benchmark: string | undefined): ScoreSource[] {
+  const sources: ScoreSource[] = [];
   if (benchmark) {
     const loaded = benchmarksModule().loadBenchmark(benchmark);
-    yield loaded.entries.map((entry, index) => ({ source: loaded.name, index, value: { ...(entry.architecture as object), id: entry.id } }));
+    sources.push({ records: loaded.entries.map((entry, index) => ({ source: loaded.name, index, value: { ...(entry.architecture as object), id: entry.id } })) });
   }
-  // The sampler's own lines are read without JSON.parse (any other line still goes through it).
-  for (const file of files) yield* readArchitectureBatches(file, { format, lineParser: parseSampledLine });
+  for (const file of files) sources.push({ file });
+  return sources;
 }
 
 function reportError(record: ScoreErrorRecord): void {
@@ -152,7 +157,7 @@ async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCa
   return result;
 }
 
-async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
+async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; workers?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
   const options: ScoreOptions = { ...scoreOptionsFrom(flags), cache };
   if (flags.calibration) {
     const { readCalibration } = await import('../calibrate/file');
@@ -175,20 +180,52 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   }
   if (flags.alpha !== undefined) options.alpha = flags.alpha;
   if (files.length === 0 && !flags.benchmark) files = ['-'];
+  // Checked once, up front: a bad option is one error, not one per architecture.
+  const resolved = resolveScoreOptions(options);
+  const batchSize = resolveBatchSize(flags.batchSize);
+  const workers = flags.workers ?? defaultScoreWorkers();
   const out = new LineWriter();
   const progress = new ProgressLine('scoring', flags.progress !== false && Boolean(process.stderr.isTTY));
   const serializer = new ScoreSerializer();
   let scored = 0;
   let failed = 0;
-  for await (const records of scoreBatches(inputsOf(files, flags.format, flags.benchmark), { ...options, batchSize: flags.batchSize, onProgress: (done) => progress.update(done) })) {
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      if (isScoreError(record)) {
-        failed++;
-        reportError(record);
-      } else scored++;
-      if (out.pushEncoded(serializer, record)) await out.flush();
+  let before = 0; // inputs of the sources already read
+  const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
+    for (const error of errors) reportError(error);
+    failed += errors.length;
+    scored += count - errors.length;
+  };
+  for (const source of sourcesOf(files, flags.benchmark)) {
+    let batches: AsyncIterable<InputRecord[]> | Iterable<InputRecord[]>;
+    if (source.records) batches = [source.records];
+    else {
+      const opened = await openSource(source.file, { format: flags.format });
+      if (!opened.error && opened.format === 'jsonl' && workers > 0) {
+        // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
+        let done = 0;
+        for await (const scores of scoreJsonLines(opened.stream, opened.source, { ...options, cache: resolved.cache, batchSize, workers, onProgress: (count) => progress.update(before + count) })) {
+          report(scores.errors, scores.count);
+          done += scores.count;
+          if (out.pushBytes(scores.jsonl)) await out.flush();
+        }
+        before += done;
+        continue;
+      }
+      // The sampler's own lines are read without JSON.parse (any other line still goes through it).
+      batches = readOpenedBatches(opened, { lineParser: parseSampledLine });
     }
+    let done = 0;
+    for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {
+      const errors: ScoreRecord[] = [];
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i];
+        if (isScoreError(record)) errors.push(record);
+        if (out.pushEncoded(serializer, record)) await out.flush();
+      }
+      report(errors as ScoreErrorRecord[], records.length);
+      done += records.length;
+    }
+    before += done;
   }
   await out.flush();
   progress.end();
@@ -215,6 +252,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
+    .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default: ${defaultScoreWorkers()} here)`, integer('--workers', 0, 64))
     .option('--no-progress', 'never draw a progress bar')
     .action(async (files: string[], flags) => {
       process.exitCode = await withCacheFile(flags, (cache) => runScore(files, flags, cache));

@@ -68,6 +68,13 @@ export class LineWriter {
     }
   }
 
+  /** Lines already encoded (each ending in a newline), handed to the stream a buffer's worth at a time. */
+  pushBytes(bytes: Buffer): boolean {
+    this.handOver();
+    for (let start = 0; start < bytes.length; start += this.flushBytes) this.stream.write(bytes.subarray(start, Math.min(bytes.length, start + this.flushBytes)));
+    return this.stream.writableNeedDrain;
+  }
+
   async flush(): Promise<void> {
     this.handOver();
     if (this.stream.writableNeedDrain) await new Promise<void>((resolve) => this.stream.once('drain', resolve));

@@ -61,10 +61,21 @@ async function* singles(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>
  */
 export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord[]> {
   const resolved = resolveScoreOptions(options);
-  const batchSize = options.batchSize ?? 1024;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ZeroLMError('E_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`, { field: 'batchSize' });
+  yield* scoreResolvedBatches(batches, resolved, resolveBatchSize(options.batchSize), options.onProgress);
+}
+
+export const DEFAULT_BATCH_SIZE = 1024;
+
+export function resolveBatchSize(batchSize: number | undefined): number {
+  const size = batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new ZeroLMError('E_ARGUMENT', `batchSize must be a positive integer, got ${String(batchSize)}`, { field: 'batchSize' });
   }
+  return size;
+}
+
+/** scoreBatches with options resolved once by the caller (who may score many streams with them). */
+export async function* scoreResolvedBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, resolved: ResolvedScoreOptions, batchSize: number, onProgress?: (done: number) => void): AsyncGenerator<ScoreRecord[]> {
   let position = 0;
   let done = 0;
   let batch: PendingInput[] = [];
@@ -76,7 +87,7 @@ export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | A
         const records = await scorePending(batch, resolved);
         done += batch.length;
         batch = [];
-        options.onProgress?.(done);
+        onProgress?.(done);
         yield records;
         throwIfAborted(resolved.signal);
       }
@@ -84,7 +95,7 @@ export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | A
   }
   if (batch.length > 0) {
     const records = await scorePending(batch, resolved);
-    options.onProgress?.(done + batch.length);
+    onProgress?.(done + batch.length);
     yield records;
   }
 }

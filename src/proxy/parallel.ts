@@ -1,0 +1,252 @@
+/**
+ * Scoring of JSONL byte streams on worker threads: what `zerolm score` runs on a JSONL input. This thread only cuts
+ * the stream into units of whole lines (counting lines and inputs, so every record keeps its line and index) and
+ * writes the results; each worker parses, plans, scores and serialises whole units and hands back their JSONL
+ * bytes. Results come back in input order, and are byte for byte what scoring the same records on one thread
+ * gives, error records included: a capacity depends only on its cache key, never on which thread computed it.
+ */
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit } from '../arch/input';
+import { ZeroLMError, throwIfAborted } from '../errors';
+import { parseSampledLine } from '../search/sampled-lines';
+import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreManyOptions } from './many';
+import { resolveScoreOptions, type ResolvedScoreOptions, type ScoreOptions } from './score';
+import { ScoreSerializer } from './serialize';
+
+/** Scored records of one stretch of the input, as the JSONL `zerolm score` writes. */
+export interface EncodedScores {
+  /** One line per record, each ending in a newline: exactly ScoreSerializer's lines. */
+  jsonl: Buffer;
+  /** The error records among them, in order, for reporting. */
+  errors: ScoreErrorRecord[];
+  /** Records in `jsonl`. */
+  count: number;
+}
+
+export interface ScoreJsonLinesOptions extends ScoreManyOptions {
+  /**
+   * Worker threads that score units of the input; 0 scores everything on the calling thread. Default:
+   * defaultScoreWorkers(). Workers start only once the input is longer than a couple of units.
+   */
+  workers?: number;
+  /** Longest line accepted (as in readArchitectures). */
+  maxLineBytes?: number;
+  /** Input bytes per unit of work (default 512 KiB). */
+  unitBytes?: number;
+}
+
+/** Workers for a stream when none are asked for: one per core, up to four; none on a single core. */
+export function defaultScoreWorkers(): number {
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(cores, 4);
+}
+
+/** Units scored on the calling thread before workers are started: a short input never pays their start-up. */
+const UNITS_BEFORE_WORKERS = 2;
+
+/**
+ * Scores a JSONL stream (already known to be JSONL; see openSource) and yields its records' JSONL in input order,
+ * one EncodedScores per unit. `options.cache`, if given, is used on this thread, copied into each worker when it
+ * starts, and receives every worker's entries when the stream ends.
+ */
+export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, source: string, options: ScoreJsonLinesOptions = {}): AsyncGenerator<EncodedScores> {
+  const resolved = resolveScoreOptions(options);
+  const batchSize = resolveBatchSize(options.batchSize);
+  const workers = options.workers ?? defaultScoreWorkers();
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    throw new ZeroLMError('E_ARGUMENT', `workers must be an integer from 0 to 64, got ${String(options.workers)}`, { field: 'workers' });
+  }
+  const cutter = new JsonLineCutter(source, { maxLineBytes: options.maxLineBytes, unitBytes: options.unitBytes });
+  const local = new LocalScorer(resolved, batchSize);
+  let pool: ScoringPool | undefined;
+  let unitsSeen = 0;
+  let done = 0;
+  const pending: Array<Promise<EncodedScores>> = [];
+  const maxPending = 2 * Math.max(1, workers) + 1;
+
+  const enqueue = (record: InputRecord | undefined, unit: LineUnit | undefined): void => {
+    if (unit !== undefined && workers > 0 && unitsSeen++ >= UNITS_BEFORE_WORKERS) {
+      pool ??= new ScoringPool(workers, options, resolved, batchSize);
+      pending.push(pool.score(unit, source));
+    } else {
+      pending.push(local.score(unit !== undefined ? recordsOfLineUnit(unit, source, parseSampledLine) : [record as InputRecord]));
+    }
+  };
+  const next = async (): Promise<EncodedScores> => {
+    const scored = await (pending.shift() as Promise<EncodedScores>);
+    done += scored.count;
+    options.onProgress?.(done);
+    return scored;
+  };
+
+  try {
+    for await (const raw of stream) {
+      throwIfAborted(resolved.signal);
+      const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      for (const item of cutter.push(chunk)) {
+        enqueue(item.record, item.unit);
+        while (pending.length >= maxPending) yield await next();
+      }
+    }
+    for (const item of cutter.end()) enqueue(item.record, item.unit);
+    while (pending.length > 0) {
+      throwIfAborted(resolved.signal);
+      yield await next();
+    }
+    if (pool) await pool.close(resolved.cache);
+  } finally {
+    // An abandoned stream (an error, an abort, a consumer that stopped early) must not leave workers behind; the
+    // unsettled results are dropped unobserved.
+    for (const result of pending) result.catch(() => undefined);
+    if (pool) await pool.terminate();
+  }
+}
+
+/** Scores records on this thread, one call after another (so they share the cache without racing for it). */
+class LocalScorer {
+  private previous: Promise<unknown> = Promise.resolve();
+  private readonly serializer = new ScoreSerializer();
+  constructor(private readonly resolved: ResolvedScoreOptions, private readonly batchSize: number) {}
+
+  score(records: InputRecord[]): Promise<EncodedScores> {
+    const result = this.previous.then(() => encodeScores(records, this.resolved, this.batchSize, this.serializer));
+    this.previous = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Scores `records` and encodes the results; shared by this thread and the workers, so both write the same bytes. */
+export async function encodeScores(records: InputRecord[], resolved: ResolvedScoreOptions, batchSize: number, serializer: ScoreSerializer): Promise<EncodedScores> {
+  let buffer = Buffer.allocUnsafe(1 << 16);
+  let used = 0;
+  const errors: ScoreErrorRecord[] = [];
+  let count = 0;
+  for await (const batch of scoreResolvedBatches([records], resolved, batchSize)) {
+    for (const record of batch) {
+      for (;;) {
+        const end = serializer.encodeInto(record, buffer, used);
+        // The line must leave one byte for its newline.
+        if (end >= 0 && end < buffer.length) {
+          buffer[end] = 0x0a;
+          used = end + 1;
+          break;
+        }
+        const grown = Buffer.allocUnsafe(2 * buffer.length);
+        buffer.copy(grown, 0, 0, used);
+        buffer = grown;
+      }
+      if (isScoreError(record)) errors.push(record);
+      count++;
+    }
+  }
+  return { jsonl: buffer.subarray(0, used), errors, count };
+}
+
+/** What the worker script gets: the options a worker can be given (no functions, no cache object, no signal). */
+export interface ScoreWorkerData {
+  options: Omit<ScoreOptions, 'cache' | 'signal'>;
+  batchSize: number;
+  cacheEntries: Array<[string, number]>;
+  cacheMaxEntries: number;
+}
+
+export type ScoreWorkerRequest = { kind: 'unit'; id: number; unit: LineUnit; source: string } | { kind: 'finish' };
+export type ScoreWorkerReply =
+  | { kind: 'unit'; id: number; jsonl: Uint8Array; errors: ScoreErrorRecord[]; count: number }
+  | { kind: 'failed'; id: number; error: ReturnType<ZeroLMError['toJSON']> }
+  | { kind: 'finished'; cacheEntries: Array<[string, number]> };
+
+/**
+ * The worker script, compiled: beside this file in dist/. Under ts-jest this file runs from src/, where only the
+ * TypeScript exists, so the compiled copy in dist/ (built by `npm test`'s pretest) is used.
+ */
+function workerScript(): string {
+  return __filename.endsWith('.ts') ? path.resolve(__dirname, '..', '..', 'dist', 'proxy', 'score-worker.js') : path.join(__dirname, 'score-worker.js');
+}
+
+interface Waiting {
+  resolve: (scores: EncodedScores) => void;
+  reject: (error: Error) => void;
+  worker: number;
+}
+
+/** Worker threads that score units; each unit goes to the worker with the least work waiting. */
+class ScoringPool {
+  private readonly workers: Worker[] = [];
+  private readonly load: number[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private readonly finished: Array<Promise<Array<[string, number]>>> = [];
+  private failure: Error | undefined;
+  private nextId = 0;
+
+  constructor(count: number, options: ScoreJsonLinesOptions, resolved: ResolvedScoreOptions, batchSize: number) {
+    const { cache: _cache, signal: _signal, onProgress: _onProgress, workers: _workers, maxLineBytes: _maxLine, unitBytes: _unitBytes, batchSize: _batchSize, ...plain } = options;
+    const workerOptions: ScoreWorkerData['options'] = { ...plain };
+    // The engine's threads are shared out among the workers unless the caller chose a number.
+    if (plain.threads === undefined) workerOptions.threads = Math.max(1, Math.floor(availableParallelism() / count));
+    const data: ScoreWorkerData = { options: workerOptions, batchSize, cacheEntries: [...resolved.cache], cacheMaxEntries: resolved.cache.maxEntries };
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(workerScript(), { workerData: data });
+      this.workers.push(worker);
+      this.load.push(0);
+      this.finished.push(new Promise((resolve, reject) => {
+        worker.on('message', (reply: ScoreWorkerReply) => {
+          if (reply.kind === 'finished') resolve(reply.cacheEntries);
+          else this.settle(reply);
+        });
+        const fail = (error: Error): void => {
+          this.fail(new ZeroLMError('E_NATIVE', `score worker ${i} failed: ${error.message}`));
+          reject(this.failure);
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`it exited (code ${code}) before it finished`)));
+      }));
+      this.finished[i].catch(() => undefined);
+    }
+  }
+
+  score(unit: LineUnit, source: string): Promise<EncodedScores> {
+    if (this.failure) return Promise.reject(this.failure);
+    let chosen = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[chosen]) chosen = i;
+    const id = this.nextId++;
+    this.load[chosen]++;
+    const request: ScoreWorkerRequest = { kind: 'unit', id, unit, source };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, worker: chosen });
+      this.workers[chosen].postMessage(request, [unit.bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Asks every worker for its cache entries, merges them into `cache`, and lets the workers end. */
+  async close(cache: { set(key: string, value: number): void }): Promise<void> {
+    const finish: ScoreWorkerRequest = { kind: 'finish' };
+    for (const worker of this.workers) worker.postMessage(finish);
+    for (const entries of await Promise.all(this.finished)) for (const [key, value] of entries) cache.set(key, value);
+  }
+
+  async terminate(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private settle(reply: Exclude<ScoreWorkerReply, { kind: 'finished' }>): void {
+    const waiting = this.waiting.get(reply.id);
+    if (!waiting) return;
+    this.waiting.delete(reply.id);
+    this.load[waiting.worker]--;
+    if (reply.kind === 'failed') {
+      const { code, message, location } = reply.error;
+      waiting.reject(new ZeroLMError(code, message, location));
+      return;
+    }
+    waiting.resolve({ jsonl: Buffer.from(reply.jsonl.buffer, reply.jsonl.byteOffset, reply.jsonl.byteLength), errors: reply.errors, count: reply.count });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiting of this.waiting.values()) waiting.reject(this.failure);
+    this.waiting.clear();
+  }
+}
