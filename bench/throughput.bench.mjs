@@ -85,7 +85,13 @@ for (const count of quick ? [1e3] : [1e3, 1e5]) {
 // in the same rounds, alternating with this one, so both see the same machine.
 const baselineAt = process.argv.indexOf('--baseline');
 const baseline = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
-const clis = [['this build', cli], ...(baseline ? [['baseline', join(baseline, 'dist/cli/main.js')]] : [])];
+// `zerolm score` runs JSONL on worker threads by default; `--workers 0` is the same build on one thread.
+const defaultWorkers = execSync(`"${process.execPath}" -e "console.log(require('${join(root, 'dist/proxy/parallel.js')}').defaultScoreWorkers())"`).toString().trim();
+const clis = [
+  [`this build (workers ${defaultWorkers})`, cli, ''],
+  ['this build, --workers 0', cli, ' --workers 0'],
+  ...(baseline ? [['baseline', join(baseline, 'dist/cli/main.js'), '']] : []),
+];
 const haveTime = existsSync('/usr/bin/time');
 const runs = quick ? 1 : 3;
 console.log(`\n### CLI: zerolm sample nas-bench-bert --count N --seed 3, piped into zerolm score, and each alone; median of ${runs} run(s)\n`);
@@ -103,18 +109,19 @@ for (const count of [...new Set(pipeCases.map(([n]) => n))]) {
   const sampled = join(work, `sampled-${count}.jsonl`);
   execSync(`"${process.execPath}" "${cli}" sample nas-bench-bert --count ${count} --seed 3 > ${sampled}`, { shell: '/bin/bash' });
   const commands = [
-    ['sample', (bin) => `@TIMED@"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 > /dev/null`],
+    ['sample', (bin, flags) => (flags ? undefined : `@TIMED@"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 > /dev/null`)],
     ...pipeCases
       .filter(([n]) => n === count)
       .flatMap(([, mode]) => [
-        [`score --mode ${mode} < file`, (bin) => `@TIMED@"${process.execPath}" "${bin}" score --mode ${mode} < ${sampled} > /dev/null`],
-        [`sample \\| score --mode ${mode}`, (bin) => `"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 | @TIMED@"${process.execPath}" "${bin}" score --mode ${mode} > /dev/null`],
+        [`score --mode ${mode} < file`, (bin, flags) => `@TIMED@"${process.execPath}" "${bin}" score --mode ${mode}${flags} < ${sampled} > /dev/null`],
+        [`sample \\| score --mode ${mode}`, (bin, flags) => `"${process.execPath}" "${bin}" sample nas-bench-bert --count ${count} --seed 3 | @TIMED@"${process.execPath}" "${bin}" score --mode ${mode}${flags} > /dev/null`],
       ]),
   ];
   for (const [label, command] of commands) {
-    const results = new Map(clis.map(([name]) => [name, []]));
+    const variants = clis.filter(([, bin, flags]) => command(bin, flags) !== undefined);
+    const results = new Map(variants.map(([name]) => [name, []]));
     for (let r = 0; r < runs; r++) {
-      for (const [name, bin] of r % 2 === 0 ? clis : [...clis].reverse()) results.get(name).push(timedShell(command(bin)));
+      for (const [name, bin, flags] of r % 2 === 0 ? variants : [...variants].reverse()) results.get(name).push(timedShell(command(bin, flags)));
     }
     for (const [name, times] of results) {
       const ms = median(times.map((t) => t.ms));

@@ -307,6 +307,9 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
   if (lines.index === 0) yield [lines.empty()];
 }
 
+/** Input bytes per LineUnit: small enough that scoring a unit keeps its output in a core's cache. */
+const DEFAULT_UNIT_BYTES = 1 << 18;
+
 /**
  * Whole JSONL lines cut from a stream, to be read elsewhere (another thread) with recordsOfLineUnit. `linesBefore`
  * and `inputsBefore` say where the unit starts in its source, so its records are numbered as readArchitectures
@@ -324,7 +327,7 @@ export interface LineUnit {
 export type LineUnitItem = { unit: LineUnit; record?: undefined } | { unit?: undefined; record: InputRecord };
 
 /**
- * Cuts a JSONL byte stream into units of whole lines of about `unitBytes` each, counting lines and inputs as
+ * Cuts a JSONL byte stream into units of whole lines of about `unitBytes` each (default 256 KiB), counting lines and inputs as
  * readArchitectures does. A line longer than maxLineBytes is not buffered: it becomes an error record between
  * units, and so does a source with no inputs. The units' records, read with recordsOfLineUnit, together with
  * those records, are exactly readArchitectures' records of the same bytes.
@@ -345,7 +348,7 @@ export class JsonLineCutter {
 
   constructor(readonly source: string, options: { maxLineBytes?: number; unitBytes?: number } = {}) {
     this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.unitTarget = options.unitBytes ?? 1 << 19;
+    this.unitTarget = options.unitBytes ?? DEFAULT_UNIT_BYTES;
     this.records = new JsonLineRecords(source, this.maxLine, undefined);
   }
 
@@ -378,6 +381,11 @@ export class JsonLineCutter {
       } else if (!spanning) {
         if (run < 0) run = start;
         this.accept(!isBlankLine(chunk, start, newline));
+        if (this.unitBytes + newline + 1 - run >= this.unitTarget) {
+          this.addPart(chunk.subarray(run, newline + 1));
+          run = -1;
+          this.flush(out);
+        }
       } else {
         this.pieces.push(chunk.subarray(start, newline + 1));
         const whole = Buffer.concat(this.pieces, this.pieceBytes + newline + 1 - start);
@@ -388,7 +396,6 @@ export class JsonLineCutter {
       this.pieceBytes = 0;
       start = newline + 1;
     }
-    if (this.unitBytes >= this.unitTarget) this.flush(out);
     return out;
   }
 

@@ -7,9 +7,8 @@ import { recordsOfLineUnit } from '../arch/input';
 import { ZeroLMError } from '../errors';
 import { parseSampledLine } from '../search/sampled-lines';
 import { CapacityCache } from './cache';
-import { encodeScores, type ScoreWorkerData, type ScoreWorkerReply, type ScoreWorkerRequest } from './parallel';
+import { ScoreEncoder, type ScoreWorkerData, type ScoreWorkerReply, type ScoreWorkerRequest } from './parallel';
 import { resolveScoreOptions } from './score';
-import { ScoreSerializer } from './serialize';
 
 const port = parentPort;
 if (port === null) throw new Error('score-worker.js runs only as a worker thread');
@@ -17,7 +16,7 @@ const data = workerData as ScoreWorkerData;
 const cache = new CapacityCache(data.cacheMaxEntries);
 for (const [key, value] of data.cacheEntries) cache.set(key, value);
 const resolved = resolveScoreOptions({ ...data.options, cache });
-const serializer = new ScoreSerializer();
+const encoder = new ScoreEncoder();
 
 // Units are scored strictly one after another, in the order they came.
 let previous: Promise<void> = Promise.resolve();
@@ -34,11 +33,9 @@ async function handle(request: ScoreWorkerRequest): Promise<void> {
   }
   try {
     const records = recordsOfLineUnit(request.unit, request.source, parseSampledLine);
-    const scores = await encodeScores(records, resolved, data.batchSize, serializer);
-    // A fresh copy the size of the output, so the transfer hands over no more memory than it has to.
-    const jsonl = new Uint8Array(scores.jsonl);
-    const reply: ScoreWorkerReply = { kind: 'unit', id: request.id, jsonl, errors: scores.errors, count: scores.count };
-    port!.postMessage(reply, [jsonl.buffer]);
+    const { jsonl, errors, count } = await encoder.encode(records, resolved, data.batchSize);
+    const reply: ScoreWorkerReply = { kind: 'unit', id: request.id, jsonl, errors, count };
+    port!.postMessage(reply, [jsonl.buffer as ArrayBuffer]);
   } catch (cause) {
     const error = cause instanceof ZeroLMError ? cause : new ZeroLMError('E_NATIVE', (cause as Error)?.message ?? String(cause));
     const reply: ScoreWorkerReply = { kind: 'failed', id: request.id, error: error.toJSON() };

@@ -99,6 +99,35 @@ describe('zerolm score', () => {
   });
 });
 
+describe('zerolm score --workers', () => {
+  it('JSONL scored on worker threads: the same stdout, stderr, exit status and cache file as on one thread', () => {
+    // 20,000 lines (several MB: most units go to the workers), with blank, broken and invalid lines among them.
+    const lines = sampleLines('nas-bench-bert', 20000, 6).split('\n').filter(Boolean);
+    const odd = ['', '{"id":"broken"', '{"id":"neg","hidden_size":-4,"nas_config":{"encoder_layers":[]}}', '  ', '7'];
+    const mixed = lines.flatMap((line, i) => (i % 1999 === 3 ? [odd[(i / 1999) % odd.length | 0], line] : [line]));
+    const file = join(work, 'mixed.jsonl');
+    writeFileSync(file, mixed.join('\n')); // no newline after the last line
+    const outcomes = [0, 2].map((workers) => {
+      const cache = join(work, `cache-${workers}.json`);
+      const fromFile = zerolm(['score', file, '--workers', String(workers), '--mode', 'exact', '--measure', 'mean-sq-sv', '--cache', cache]);
+      const fromStdin = zerolm(['score', '--workers', String(workers), '--mode', 'analytic'], readFileSync(file, 'utf8'));
+      const entries = JSON.parse(readFileSync(cache, 'utf8')).entries as Array<[string, number]>;
+      return { fromFile, fromStdin, cache: new Map(entries) };
+    });
+    const [one, two] = outcomes;
+    expect(one.fromFile.status).toBe(1);
+    expect(one.fromFile.lines).toHaveLength(mixed.filter((line) => line.trim() !== '').length);
+    expect(one.fromFile.stderr).toMatch(/mixed\.jsonl:\d+: E_PARSE/);
+    for (const key of ['fromFile', 'fromStdin'] as const) {
+      expect(two[key].stdout).toBe(one[key].stdout);
+      expect(two[key].stderr).toBe(one[key].stderr);
+      expect(two[key].status).toBe(one[key].status);
+    }
+    expect(two.cache).toEqual(one.cache);
+    expect(one.cache.size).toBeGreaterThan(5);
+  });
+});
+
 describe('zerolm calibrate, eval', () => {
   it('calibrate writes alpha with its provenance and score --calibration uses it', () => {
     const file = join(work, 'calibration.json');

@@ -18,3 +18,14 @@ export function zerolmErrorOf(action: () => unknown): ZeroLMError {
   if (error === undefined) throw new Error('expected a ZeroLMError, nothing was thrown');
   return error;
 }
+
+/** The ZeroLMError the promise `action` returns rejects with; fails the test when it settles without one. */
+export async function zerolmRejectionOf(action: () => Promise<unknown>): Promise<ZeroLMError> {
+  try {
+    await action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ZeroLMError);
+    return error as ZeroLMError;
+  }
+  throw new Error('expected a ZeroLMError, the promise resolved');
+}

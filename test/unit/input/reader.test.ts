@@ -23,6 +23,8 @@ describe('readStream', () => {
     const text = '{"id":"a","x":1}\n\n{"id":"b"\n{"id":"c"}\n';
     const records = await collect(readStream(fromText(text, 3), 'in.jsonl', 'jsonl'));
     expect(records.map((r) => r.line)).toEqual([1, 3, 4]);
+    // Inputs are numbered without gaps, also after a line that does not parse (it once took two numbers).
+    expect(records.map((r) => r.index)).toEqual([0, 1, 2]);
     expect(records[0].value).toEqual({ id: 'a', x: 1 });
     expect(records[1].error?.code).toBe('E_PARSE');
     expect(records[1].error?.message).toMatch(/^in\.jsonl:3: invalid JSON/);

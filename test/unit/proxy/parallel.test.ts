@@ -1,0 +1,111 @@
+/**
+ * scoreJsonLines (JSONL scored on worker threads) against the plain path: scoreMany over readStream, each record
+ * serialised. Units are made small so that most of them go to the workers.
+ */
+import { Readable } from 'node:stream';
+import { readStream } from '../../../src/arch/input';
+import { CapacityCache } from '../../../src/proxy/cache';
+import { isScoreError, scoreMany, type ScoreRecord } from '../../../src/proxy/many';
+import { scoreJsonLines, type EncodedScores, type ScoreJsonLinesOptions } from '../../../src/proxy/parallel';
+import { ScoreSerializer } from '../../../src/proxy/serialize';
+import { sampleSpaceLines } from '../../../src/search/sample';
+import { zerolmRejectionOf } from '../../helpers/zerolm-error';
+import { settleThreadCount, threadCount } from '../native/hostile-helpers';
+
+/** Sampled lines with, every so often, a line that is blank, broken, or not a valid architecture. */
+function mixedInput(count: number): string {
+  const odd = ['', '  ', '{"id":"broken"', '{"id":"neg","hidden_size":-4,"nas_config":{"encoder_layers":[]}}', '[1,2]', '{"id":"crlf","hidden_size":256,"nas_config":{"encoder_layers":[{"operation_type":"SA","operation_parameter":"sdp","num_operation_heads":4,"feed_forward_dimension":512,"num_feed_forward":1}]}}\r'];
+  const lines: string[] = [];
+  let i = 0;
+  for (const line of sampleSpaceLines('nas-bench-bert', { count, seed: 9 })) {
+    lines.push(line);
+    if (++i % 37 === 0) lines.push(odd[(i / 37) % odd.length]);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const chunksOf = (text: string, size: number): Buffer[] => {
+  const bytes = Buffer.from(text);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+  return chunks;
+};
+
+async function plain(text: string, options: ScoreJsonLinesOptions): Promise<{ jsonl: string; errors: ScoreRecord[]; cache: CapacityCache }> {
+  const cache = new CapacityCache();
+  const serializer = new ScoreSerializer();
+  let jsonl = '';
+  const errors: ScoreRecord[] = [];
+  for await (const record of scoreMany(readStream(Readable.from(chunksOf(text, 4096)), 'in.jsonl', 'jsonl'), { ...options, cache })) {
+    jsonl += `${serializer.line(record)}\n`;
+    if (isScoreError(record)) errors.push(record);
+  }
+  return { jsonl, errors, cache };
+}
+
+async function parallel(text: string, options: ScoreJsonLinesOptions): Promise<{ jsonl: string; errors: ScoreRecord[]; yielded: EncodedScores[] }> {
+  const yielded: EncodedScores[] = [];
+  for await (const scores of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', options)) yielded.push(scores);
+  return { jsonl: Buffer.concat(yielded.map((s) => s.jsonl)).toString('utf8'), errors: yielded.flatMap((s) => s.errors), yielded };
+}
+
+describe('scoreJsonLines', () => {
+  const text = mixedInput(1500);
+
+  it.each([
+    ['analytic, two workers', { mode: 'analytic', workers: 2 }],
+    ['exact (engine in the workers), one worker', { mode: 'exact', measure: 'mean-sq-sv', workers: 1 }],
+    ['bidiagonal, log-det, three workers', { mode: 'bidiagonal', measure: 'log-det', workers: 3 }],
+    ['analytic on this thread only (workers 0)', { mode: 'analytic', workers: 0 }],
+  ] as Array<[string, ScoreJsonLinesOptions]>)('%s: byte for byte the plain path\'s lines, errors included', async (_name, options) => {
+    const expected = await plain(text, options);
+    const actual = await parallel(text, { ...options, unitBytes: 8192 });
+    expect(actual.yielded.length).toBeGreaterThan(20); // many units: most of them went to the workers
+    expect(actual.jsonl).toBe(expected.jsonl);
+    expect(actual.errors).toEqual(expected.errors);
+    expect(expected.errors.length).toBeGreaterThan(20);
+    expect(actual.yielded.reduce((sum, s) => sum + s.count, 0)).toBe(expected.jsonl.split('\n').length - 1);
+  });
+
+  it('fills the caller\'s cache with what the workers computed: the plain path\'s entries, bit for bit', async () => {
+    const options: ScoreJsonLinesOptions = { mode: 'exact', measure: 'mean-sq-sv', workers: 2, unitBytes: 8192 };
+    const expected = await plain(text, options);
+    const cache = new CapacityCache();
+    const first = await parallel(text, { ...options, cache });
+    expect(new Map(cache)).toEqual(new Map(expected.cache));
+    expect(cache.size).toBeGreaterThan(5);
+    // A warm cache gives the same bytes again.
+    expect((await parallel(text, { ...options, cache })).jsonl).toBe(first.jsonl);
+  });
+
+  it('reports progress in input order, ending at the number of records', async () => {
+    const progress: number[] = [];
+    const result = await parallel(text, { mode: 'analytic', workers: 2, unitBytes: 8192, onProgress: (done) => progress.push(done) });
+    const total = result.yielded.reduce((sum, s) => sum + s.count, 0);
+    expect(progress).toHaveLength(result.yielded.length);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1]);
+    expect(progress.at(-1)).toBe(total);
+  });
+
+  it('stops on an abort with E_ABORTED, and a consumer that stops early leaves no worker thread behind', async () => {
+    const baseline = threadCount();
+    const controller = new AbortController();
+    const aborted = await zerolmRejectionOf(async () => {
+      for await (const _ of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', { mode: 'analytic', workers: 2, unitBytes: 4096, signal: controller.signal })) controller.abort();
+    });
+    expect(aborted.code).toBe('E_ABORTED');
+    let taken = 0;
+    for await (const _ of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', { mode: 'analytic', workers: 2, unitBytes: 4096 })) if (++taken === 5) break;
+    expect(await settleThreadCount(baseline, 5000)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('refuses a bad worker count, naming the option', async () => {
+    for (const workers of [-1, 1.5, 65]) {
+      const error = await zerolmRejectionOf(async () => {
+        for await (const _ of scoreJsonLines(Readable.from([Buffer.from('{}\n')]), 'in.jsonl', { workers })) void _;
+      });
+      expect(error.code).toBe('E_ARGUMENT');
+      expect(error.location?.field).toBe('workers');
+    }
+  });
+});
