@@ -2,7 +2,7 @@
 export * from './errors';
 export type * from './arch/types';
 export { buildPlan, detectFamily, families, clearBuildMemo } from './arch';
-export { readArchitectures, readArchitectureBatches, readStream, type InputRecord, type InputFormat } from './arch/input';
+export { readArchitectures, readArchitectureBatches, readStream, openSource, readOpenedBatches, type InputRecord, type InputFormat, type OpenedSource } from './arch/input';
 export { resolveInit, parseInit, varianceOf, type Distribution, type SeedPolicy } from './weights/init';
 export { measures, measureNames, getMeasure, validateMeasureOptions, measureReads, type Measure, type MeasureName, type MeasureOptions, type SpectrumStats } from './capacity/measures';
 export { analyticSpectrumStats } from './capacity/analytic';
@@ -11,6 +11,7 @@ export { loadCacheFile, saveCacheFile } from './proxy/cache-file';
 export { createFlexibertScorer, randomFlexibertColumns, type FlexibertColumns, type ColumnarScores, type FlexibertScorer } from './proxy/columnar';
 export { score, combine, DEFAULTS, scoreModes, type Score, type ScoreOptions, type LayerScore, type ScoreMode } from './proxy/score';
 export { scoreMany, scoreBatches, isScoreError, type ScoreRecord, type ScoreErrorRecord, type ScoreManyOptions } from './proxy/many';
+export { scoreJsonLines, defaultScoreWorkers, type EncodedScores, type ScoreJsonLinesOptions } from './proxy/parallel';
 export { calibrateAlpha, alphaStrategies, type AlphaStrategy, type Calibration, type CalibrationCriterion } from './calibrate';
 export { calibrateBenchmark, readCalibration, writeCalibration, type CalibrationFile } from './calibrate/file';
 export { evaluate, type EvalReport } from './eval/evaluate';
