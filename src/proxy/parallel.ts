@@ -5,6 +5,7 @@
  * bytes. Results come back in input order, and are byte for byte what scoring the same records on one thread
  * gives, error records included: a capacity depends only on its cache key, never on which thread computed it.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -54,10 +55,13 @@ const UNITS_BEFORE_WORKERS = 2;
 export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, source: string, options: ScoreJsonLinesOptions = {}): AsyncGenerator<EncodedScores> {
   const resolved = resolveScoreOptions(options);
   const batchSize = resolveBatchSize(options.batchSize);
-  const workers = options.workers ?? defaultScoreWorkers();
-  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+  const requested = options.workers ?? defaultScoreWorkers();
+  if (!Number.isInteger(requested) || requested < 0 || requested > 64) {
     throw new ZeroLMError('E_ARGUMENT', `workers must be an integer from 0 to 64, got ${String(options.workers)}`, { field: 'workers' });
   }
+  // Run from TypeScript sources with no compiled worker script (ts-node, say), everything is scored here: the same
+  // output, on one thread.
+  const workers = requested > 0 && existsSync(workerScript()) ? requested : 0;
   const cutter = new JsonLineCutter(source, { maxLineBytes: options.maxLineBytes, unitBytes: options.unitBytes });
   const local = new LocalScorer(resolved, batchSize);
   let pool: ScoringPool | undefined;
@@ -187,6 +191,8 @@ class ScoringPool {
   private readonly waiting = new Map<number, Waiting>();
   private readonly finished: Array<Promise<Array<[string, number]>>> = [];
   private failure: Error | undefined;
+  /** Set once the workers have been told to finish (or are being terminated): their exit is expected. */
+  private closing = false;
   private nextId = 0;
 
   constructor(count: number, options: ScoreJsonLinesOptions, resolved: ResolvedScoreOptions, batchSize: number) {
@@ -204,12 +210,15 @@ class ScoringPool {
           if (reply.kind === 'finished') resolve(reply.cacheEntries);
           else this.settle(reply);
         });
-        const fail = (error: Error): void => {
-          this.fail(new ZeroLMError('E_NATIVE', `score worker ${i} failed: ${error.message}`));
-          reject(this.failure);
+        const failed = (error: Error): void => {
+          const wrapped = new ZeroLMError('E_NATIVE', `score worker ${i} failed: ${error.message}`);
+          // Units still waiting fail with it; once the pool is closing, only a close() still waiting does.
+          if (!this.closing) this.fail(wrapped);
+          reject(wrapped);
         };
-        worker.on('error', fail);
-        worker.on('exit', (code) => fail(new Error(`it exited (code ${code}) before it finished`)));
+        worker.on('error', failed);
+        // After its 'finished' reply (delivered before 'exit'), the rejection changes nothing.
+        worker.on('exit', (code) => failed(new Error(`it exited (code ${code}) before it finished`)));
       }));
       this.finished[i].catch(() => undefined);
     }
@@ -230,12 +239,14 @@ class ScoringPool {
 
   /** Asks every worker for its cache entries, merges them into `cache`, and lets the workers end. */
   async close(cache: { set(key: string, value: number): void }): Promise<void> {
+    this.closing = true;
     const finish: ScoreWorkerRequest = { kind: 'finish' };
     for (const worker of this.workers) worker.postMessage(finish);
     for (const entries of await Promise.all(this.finished)) for (const [key, value] of entries) cache.set(key, value);
   }
 
   async terminate(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
