@@ -6,17 +6,7 @@ import { Readable } from 'node:stream';
 import { JsonLineCutter, readStream, recordsOfLineUnit, type InputRecord, type LineUnitItem } from '../../../src/arch/input';
 import { parseSampledLine } from '../../../src/search/sampled-lines';
 import { sampleSpaceLines } from '../../../src/search/sample';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../native/fixtures';
 
 /** The bytes in chunks of random sizes from 1 to maxChunk. */
 function chunked(bytes: Buffer, random: () => number, maxChunk: number): Buffer[] {
