@@ -3,7 +3,7 @@
  * YAML (one or many documents). Every input becomes an InputRecord; anything unreadable becomes an InputRecord
  * carrying the error and where it happened, so a stream of N inputs always yields N records.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, fstatSync, promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ZeroLMError } from '../errors';
 
@@ -63,25 +63,36 @@ export async function* readArchitectureBatches(path: string, options: ReadOption
 }
 
 /** A source opened and its format decided (the bytes sniffed are still in `stream`), or why it cannot be read. */
-export type OpenedSource = { source: string; format: InputFormat; stream: Readable | AsyncIterable<Buffer>; error?: undefined } | { source: string; error: InputRecord };
+export type OpenedSource =
+  | { source: string; format: InputFormat; stream: Readable | AsyncIterable<Buffer>; /** Bytes, for a regular file. */ size?: number; error?: undefined }
+  | { source: string; error: InputRecord };
 
 /** Open a file path, or '-' for standard input, and decide its format as readArchitectures does. */
 export async function openSource(path: string, options: ReadOptions = {}): Promise<OpenedSource> {
   const source = path === '-' ? '<stdin>' : path;
   let stream: Readable;
+  let size: number | undefined;
   if (path === '-') {
     stream = process.stdin;
+    try {
+      const stat = fstatSync(0);
+      if (stat.isFile()) size = stat.size; // redirected from a file
+    } catch {
+      size = undefined;
+    }
   } else {
     try {
       const stat = await fs.stat(path);
       if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      if (stat.isFile()) size = stat.size;
     } catch (cause) {
       const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
       return { source, error: { source, index: 0, error: new ZeroLMError('E_IO', `${source}: cannot read (${reason})`, { file: source }) } };
     }
     stream = createReadStream(path, { highWaterMark: 1 << 20 });
   }
-  return decideFormat(stream, source, options.format ?? formatFromName(path), options);
+  const opened = await decideFormat(stream, source, options.format ?? formatFromName(path), options);
+  return opened.error || size === undefined ? opened : { ...opened, size };
 }
 
 /** The records of an opened source, in batches. */

@@ -203,7 +203,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       if (!opened.error && opened.format === 'jsonl' && workers > 0) {
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
-        for await (const scores of scoreJsonLines(opened.stream, opened.source, { ...options, cache: resolved.cache, batchSize, workers, onProgress: (count) => progress.update(before + count) })) {
+        for await (const scores of scoreJsonLines(opened.stream, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
           done += scores.count;
           if (out.pushBytes(scores.jsonl)) await out.flush();

@@ -29,13 +29,18 @@ export interface EncodedScores {
 export interface ScoreJsonLinesOptions extends ScoreManyOptions {
   /**
    * Worker threads that score units of the input; 0 scores everything on the calling thread. Default:
-   * defaultScoreWorkers(). Workers start only once the input is longer than a couple of units.
+   * defaultScoreWorkers(). Workers start only on a long input: see sizeHint.
    */
   workers?: number;
   /** Longest line accepted (as in readArchitectures). */
   maxLineBytes?: number;
   /** Input bytes per unit of work (default 256 KiB). */
   unitBytes?: number;
+  /**
+   * The input's length in bytes, when known (a file's size). An input of 64 MiB or more starts its workers at once;
+   * otherwise they start once this thread has spent a second scoring it.
+   */
+  sizeHint?: number;
 }
 
 /** Workers for a stream when none are asked for: one per core, up to four; none on a single core. */
@@ -44,8 +49,15 @@ export function defaultScoreWorkers(): number {
   return cores < 2 ? 0 : Math.min(cores, 4);
 }
 
-/** Units scored on the calling thread before workers are started: a short input never pays their start-up. */
-const UNITS_BEFORE_WORKERS = 2;
+/**
+ * Scoring time spent on the calling thread before workers are started. A worker starts cold (its JIT warms up on
+ * its first few hundred thousand lines), which costs more than it saves on a stream this thread scores in a second,
+ * so only longer streams get them.
+ */
+const LOCAL_MS_BEFORE_WORKERS = 1000;
+
+/** An input known to be at least this long (sizeHint) starts its workers at once. */
+const BYTES_FOR_WORKERS_AT_ONCE = 64 << 20;
 
 /**
  * Scores a JSONL stream (already known to be JSONL; see openSource) and yields its records' JSONL in input order,
@@ -64,14 +76,14 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
   const workers = requested > 0 && existsSync(workerScript()) ? requested : 0;
   const cutter = new JsonLineCutter(source, { maxLineBytes: options.maxLineBytes, unitBytes: options.unitBytes });
   const local = new LocalScorer(resolved, batchSize);
+  const longInput = (options.sizeHint ?? 0) >= BYTES_FOR_WORKERS_AT_ONCE;
   let pool: ScoringPool | undefined;
-  let unitsSeen = 0;
   let done = 0;
   const pending: Array<Promise<EncodedScores>> = [];
   const maxPending = 2 * Math.max(1, workers) + 1;
 
   const enqueue = (record: InputRecord | undefined, unit: LineUnit | undefined): void => {
-    if (unit !== undefined && workers > 0 && unitsSeen++ >= UNITS_BEFORE_WORKERS) {
+    if (unit !== undefined && workers > 0 && (pool !== undefined || longInput || local.busyMs >= LOCAL_MS_BEFORE_WORKERS)) {
       pool ??= new ScoringPool(workers, options, resolved, batchSize);
       pending.push(pool.score(unit, source));
     } else {
@@ -114,8 +126,18 @@ class LocalScorer {
   private readonly encoder = new ScoreEncoder();
   constructor(private readonly resolved: ResolvedScoreOptions, private readonly batchSize: number) {}
 
+  /** Time spent scoring so far. */
+  busyMs = 0;
+
   score(records: InputRecord[]): Promise<EncodedScores> {
-    const result = this.previous.then(() => this.encoder.encode(records, this.resolved, this.batchSize));
+    const result = this.previous.then(async () => {
+      const started = performance.now();
+      try {
+        return await this.encoder.encode(records, this.resolved, this.batchSize);
+      } finally {
+        this.busyMs += performance.now() - started;
+      }
+    });
     this.previous = result.catch(() => undefined);
     return result;
   }
@@ -196,7 +218,7 @@ class ScoringPool {
   private nextId = 0;
 
   constructor(count: number, options: ScoreJsonLinesOptions, resolved: ResolvedScoreOptions, batchSize: number) {
-    const { cache: _cache, signal: _signal, onProgress: _onProgress, workers: _workers, maxLineBytes: _maxLine, unitBytes: _unitBytes, batchSize: _batchSize, ...plain } = options;
+    const { cache: _cache, signal: _signal, onProgress: _onProgress, workers: _workers, maxLineBytes: _maxLine, unitBytes: _unitBytes, sizeHint: _sizeHint, batchSize: _batchSize, ...plain } = options;
     const workerOptions: ScoreWorkerData['options'] = { ...plain };
     // The engine's threads are shared out among the workers unless the caller chose a number.
     if (plain.threads === undefined) workerOptions.threads = Math.max(1, Math.floor(availableParallelism() / count));

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readArchitectures, readStream, type InputRecord, type LineParser } from '../../../src/arch/input';
+import { openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord, type LineParser } from '../../../src/arch/input';
 import { parseSampledLine } from '../../../src/search/sampled-lines';
 import { sampleSpaceLines } from '../../../src/search/sample';
 
@@ -138,5 +138,20 @@ describe('readArchitectures', () => {
     writeFileSync(join(dir, 'b.yml'), '- a: 1\n- a: 2\n');
     expect((await collect(readArchitectures(join(dir, 'a.jsonl')))).map((r) => r.value)).toEqual([{ a: 1 }]);
     expect((await collect(readArchitectures(join(dir, 'b.yml')))).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+});
+
+describe('openSource', () => {
+  it('decides the format (sniffing a file with no known extension) and tells a regular file\'s size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zerolm-'));
+    const text = '{"a":1}\n{"a":2}\n';
+    writeFileSync(join(dir, 'lines.txt'), text);
+    const opened = await openSource(join(dir, 'lines.txt'));
+    expect(opened.error).toBeUndefined();
+    expect(opened).toMatchObject({ format: 'jsonl', size: Buffer.byteLength(text), source: join(dir, 'lines.txt') });
+    // The sniffed first line is still there to read.
+    expect((await collect((async function* () { for await (const batch of readOpenedBatches(opened)) yield* batch; })())).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+    const missing = await openSource(join(dir, 'none.jsonl'));
+    expect(missing.error?.error?.code).toBe('E_IO');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * scoreJsonLines (JSONL scored on worker threads) against the plain path: scoreMany over readStream, each record
- * serialised. Units are made small so that most of them go to the workers.
+ * serialised. Units are made small, and the input is said to be long, so that most units go to the workers.
  */
 import { Readable } from 'node:stream';
 import { readStream } from '../../../src/arch/input';
@@ -49,6 +49,9 @@ async function parallel(text: string, options: ScoreJsonLinesOptions): Promise<{
   return { jsonl: Buffer.concat(yielded.map((s) => s.jsonl)).toString('utf8'), errors: yielded.flatMap((s) => s.errors), yielded };
 }
 
+/** A size hint that makes the workers start at once (as a long file would), so that small test inputs reach them. */
+const LONG = 1 << 30;
+
 describe('scoreJsonLines', () => {
   const text = mixedInput(1500);
 
@@ -59,7 +62,7 @@ describe('scoreJsonLines', () => {
     ['analytic on this thread only (workers 0)', { mode: 'analytic', workers: 0 }],
   ] as Array<[string, ScoreJsonLinesOptions]>)('%s: byte for byte the plain path\'s lines, errors included', async (_name, options) => {
     const expected = await plain(text, options);
-    const actual = await parallel(text, { ...options, unitBytes: 8192 });
+    const actual = await parallel(text, { ...options, unitBytes: 8192, sizeHint: LONG });
     expect(actual.yielded.length).toBeGreaterThan(20); // many units: most of them went to the workers
     expect(actual.jsonl).toBe(expected.jsonl);
     expect(actual.errors).toEqual(expected.errors);
@@ -68,7 +71,7 @@ describe('scoreJsonLines', () => {
   });
 
   it('fills the caller\'s cache with what the workers computed: the plain path\'s entries, bit for bit', async () => {
-    const options: ScoreJsonLinesOptions = { mode: 'exact', measure: 'mean-sq-sv', workers: 2, unitBytes: 8192 };
+    const options: ScoreJsonLinesOptions = { mode: 'exact', measure: 'mean-sq-sv', workers: 2, unitBytes: 8192, sizeHint: LONG };
     const expected = await plain(text, options);
     const cache = new CapacityCache();
     const first = await parallel(text, { ...options, cache });
@@ -78,9 +81,18 @@ describe('scoreJsonLines', () => {
     expect((await parallel(text, { ...options, cache })).jsonl).toBe(first.jsonl);
   });
 
-  it('reports progress in input order, ending at the number of records', async () => {
+  it('reports progress in input order, ending at the number of records; the workers are running meanwhile', async () => {
     const progress: number[] = [];
-    const result = await parallel(text, { mode: 'analytic', workers: 2, unitBytes: 8192, onProgress: (done) => progress.push(done) });
+    const baseline = threadCount();
+    let threadsSeen = 0;
+    const result = await parallel(text, {
+      mode: 'analytic', workers: 2, unitBytes: 8192, sizeHint: LONG,
+      onProgress: (done) => {
+        progress.push(done);
+        threadsSeen = Math.max(threadsSeen, threadCount());
+      },
+    });
+    expect(threadsSeen).toBeGreaterThanOrEqual(baseline + 2);
     const total = result.yielded.reduce((sum, s) => sum + s.count, 0);
     expect(progress).toHaveLength(result.yielded.length);
     for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1]);
@@ -91,11 +103,11 @@ describe('scoreJsonLines', () => {
     const baseline = threadCount();
     const controller = new AbortController();
     const aborted = await zerolmRejectionOf(async () => {
-      for await (const _ of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', { mode: 'analytic', workers: 2, unitBytes: 4096, signal: controller.signal })) controller.abort();
+      for await (const _ of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', { mode: 'analytic', workers: 2, unitBytes: 4096, sizeHint: LONG, signal: controller.signal })) controller.abort();
     });
     expect(aborted.code).toBe('E_ABORTED');
     let taken = 0;
-    for await (const _ of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', { mode: 'analytic', workers: 2, unitBytes: 4096 })) if (++taken === 5) break;
+    for await (const _ of scoreJsonLines(Readable.from(chunksOf(text, 4096)), 'in.jsonl', { mode: 'analytic', workers: 2, unitBytes: 4096, sizeHint: LONG })) if (++taken === 5) break;
     expect(await settleThreadCount(baseline, 5000)).toBeLessThanOrEqual(baseline);
   });
 
