@@ -86,9 +86,10 @@ for (const count of quick ? [1e3] : [1e3, 1e5]) {
 const baselineAt = process.argv.indexOf('--baseline');
 const baseline = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
 // `zerolm score` runs JSONL on worker threads by default; `--workers 0` is the same build on one thread.
-const defaultWorkers = execSync(`"${process.execPath}" -e "console.log(require('${join(root, 'dist/proxy/parallel.js')}').defaultScoreWorkers())"`).toString().trim();
+const defaultWorkers = execSync(`"${process.execPath}" -e "const p = require('${join(root, 'dist/proxy/parallel.js')}'); console.log(p.defaultScoreWorkers(Infinity), p.defaultScoreWorkers())"`).toString().trim().split(' ');
 const clis = [
-  [`this build (workers ${defaultWorkers})`, cli, ''],
+  [`this build (default: ${defaultWorkers[0]} workers for a file, ${defaultWorkers[1]} for a pipe)`, cli, ''],
+  ['this build, --workers 2', cli, ' --workers 2'],
   ['this build, --workers 0', cli, ' --workers 0'],
   ...(baseline ? [['baseline', join(baseline, 'dist/cli/main.js'), '']] : []),
 ];

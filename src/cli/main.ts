@@ -183,7 +183,6 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   // Checked once, up front: a bad option is one error, not one per architecture.
   const resolved = resolveScoreOptions(options);
   const batchSize = resolveBatchSize(flags.batchSize);
-  const workers = flags.workers ?? defaultScoreWorkers();
   const out = new LineWriter();
   const progress = new ProgressLine('scoring', flags.progress !== false && Boolean(process.stderr.isTTY));
   const serializer = new ScoreSerializer();
@@ -200,6 +199,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     if (source.records) batches = [source.records];
     else {
       const opened = await openSource(source.file, { format: flags.format });
+      const workers = flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
       if (!opened.error && opened.format === 'jsonl' && workers > 0) {
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
@@ -252,7 +252,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
-    .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default: ${defaultScoreWorkers()} here)`, integer('--workers', 0, 64))
+    .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default here: ${defaultScoreWorkers(Infinity)} for a file, ${defaultScoreWorkers()} for a pipe)`, integer('--workers', 0, 64))
     .option('--no-progress', 'never draw a progress bar')
     .action(async (files: string[], flags) => {
       process.exitCode = await withCacheFile(flags, (cache) => runScore(files, flags, cache));
