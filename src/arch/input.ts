@@ -5,6 +5,7 @@
  */
 import { createReadStream, fstatSync, promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { CLOSE_BRACE, NEWLINE, OPEN_BRACE } from '../ascii';
 import { ZeroLMError } from '../errors';
 
 export type InputFormat = 'json' | 'jsonl' | 'yaml';
@@ -201,9 +202,6 @@ function prepend(first: Buffer, rest: AsyncIterator<Buffer>): Readable {
   return iterable as unknown as Readable;
 }
 
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const NEWLINE = 0x0a;
 
 /** Whether the JSONL line on bytes [start, end) is blank (white space only): blank lines separate, they are not inputs. */
 function isBlankLine(bytes: Buffer, start: number, end: number): boolean {

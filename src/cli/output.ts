@@ -1,5 +1,6 @@
 /** Buffered line output with back-pressure, and a progress line on stderr when it is a terminal. */
 import type { Writable } from 'node:stream';
+import { NEWLINE } from '../ascii';
 import type { LineEncoder } from '../proxy/serialize';
 
 /**
@@ -20,38 +21,15 @@ export class LineWriter {
     this.buffer = Buffer.allocUnsafe(flushBytes);
   }
 
-  async write(line: string): Promise<void> {
-    if (this.push(line)) await this.flush();
-  }
-
   /**
-   * Buffer a line without awaiting; true when the stream asks the writer to wait (its own buffer is full), so the
-   * caller should `await flush()`, which waits for it to drain.
+   * Buffers the line an encoder writes for `item` (as bytes, no string made first), without awaiting; true when the
+   * stream asks the writer to wait (its own buffer is full), so the caller should `await flush()`.
    */
-  push(line: string): boolean {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit: reserve that much, or the encoder could cut the line short.
-    const room = 3 * line.length + 1;
-    if (this.used + room <= this.buffer.length) {
-      this.used += this.buffer.write(line, this.used);
-      this.buffer[this.used++] = 10;
-      return false;
-    }
-    this.handOver();
-    if (room > this.buffer.length) {
-      this.stream.write(`${line}\n`); // longer than the whole buffer: it goes out on its own
-    } else {
-      this.used = this.buffer.write(line, 0);
-      this.buffer[this.used++] = 10;
-    }
-    return this.stream.writableNeedDrain;
-  }
-
-  /** push() for an item an encoder writes as bytes, without making a string of it first. */
   pushEncoded<T>(encoder: LineEncoder<T>, item: T): boolean {
     // The line must leave one byte free for its newline; bytes past `used` are scratch until then.
     const end = encoder.encodeInto(item, this.buffer, this.used);
     if (end >= 0 && end < this.buffer.length) {
-      this.buffer[end] = 10;
+      this.buffer[end] = NEWLINE;
       this.used = end + 1;
       return false;
     }
@@ -59,7 +37,7 @@ export class LineWriter {
     for (let size = 2 * this.flushBytes; ; size *= 2) {
       const written = encoder.encodeInto(item, this.buffer, 0);
       if (written >= 0 && written < this.buffer.length) {
-        this.buffer[written] = 10;
+        this.buffer[written] = NEWLINE;
         this.used = written + 1;
         return this.stream.writableNeedDrain;
       }

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit } from '../arch/input';
+import { NEWLINE } from '../ascii';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { parseSampledLine } from '../search/sampled-lines';
 import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreManyOptions } from './many';
@@ -165,7 +166,7 @@ export class ScoreEncoder {
           const end = this.serializer.encodeInto(record, this.scratch, used);
           // The line must leave one byte for its newline.
           if (end >= 0 && end < this.scratch.length) {
-            this.scratch[end] = 0x0a;
+            this.scratch[end] = NEWLINE;
             used = end + 1;
             break;
           }

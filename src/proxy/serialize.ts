@@ -6,6 +6,7 @@
  */
 import type { ScoreRecord } from './many';
 import type { LayerScore, Score } from './score';
+import { BACKSLASH, CLOSE_BRACE, COMMA, OPEN_BRACE, QUOTE, writeSafeInteger } from '../ascii';
 
 const CONSTANT_FIELDS = ['measure', 'alpha', 'family', 'build', 'mode', 'seed', 'seedPolicy', 'perHead'] as const;
 /** The key order withAlpha produces, after an optional id and before an optional source and line. */
@@ -74,13 +75,6 @@ const LINE_KEY = new Piece(',"line":');
 const NO_SOURCE = new Piece(']');
 /** More than the longest text of a number ("-0.0000012345678901234567" has 25 characters). */
 const NUMBER_BYTES = 32;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const MINUS = 0x2d;
-const ZERO = 0x30;
 
 /** The bits of a double, for hashing it. */
 const doubleBits = new Float64Array(1);
@@ -115,21 +109,7 @@ class FieldTexts {
 
 /** Writes a finite number as JSON.stringify does (a safe integer as its plain digits); returns the new offset. */
 function writeNumber(value: number, target: Buffer, offset: number): number {
-  if (!Number.isSafeInteger(value)) return writeString(String(value), target, offset, false);
-  let rest = value;
-  if (rest < 0) {
-    target[offset++] = MINUS;
-    rest = -rest;
-  }
-  let digits = 1;
-  for (let power = 10; power <= rest; power *= 10) digits++;
-  const end = offset + digits;
-  for (let p = end - 1; p >= offset; p--) {
-    const next = Math.floor(rest / 10);
-    target[p] = ZERO + (rest - next * 10);
-    rest = next;
-  }
-  return end; // -0 gives "0", as String(-0) does
+  return Number.isSafeInteger(value) ? writeSafeInteger(value, target, offset) : writeString(String(value), target, offset, false);
 }
 
 /**

@@ -3,6 +3,7 @@
  * `zerolm sample ... | zerolm score` works. Seeded: the same seed gives the same stream.
  */
 import { seededRandom } from '../calibrate/random';
+import { COMMA, writeSafeInteger } from '../ascii';
 import { ZeroLMError } from '../errors';
 import type { LineEncoder } from '../proxy/serialize';
 
@@ -97,8 +98,6 @@ export interface SampledLines extends LineEncoder<void> {
   next(): boolean;
 }
 
-const COMMA = 0x2c;
-const ZERO = 0x30;
 
 /**
  * The nas-bench-bert lines of sampleSpaceLines, written straight into bytes from encoded layer texts: the CLI
@@ -139,16 +138,7 @@ class FlexibertLines implements SampledLines {
     if (offset + this.fixedBytes + layers.length * this.layerMaxBytes > target.length) return -1;
     target.set(this.head, offset);
     let p = offset + this.head.length;
-    // The index's decimal digits.
-    let digits = 1;
-    for (let power = 10; power <= this.index; power *= 10) digits++;
-    let rest = this.index;
-    for (let at = p + digits - 1; at >= p; at--) {
-      const next = Math.floor(rest / 10);
-      target[at] = ZERO + rest - 10 * next;
-      rest = next;
-    }
-    p += digits;
+    p = writeSafeInteger(this.index, target, p);
     const hidden = this.hiddenBytes.get(this.hidden) as Buffer;
     target.set(hidden, p);
     p += hidden.length;

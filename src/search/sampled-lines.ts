@@ -13,6 +13,7 @@
  * JSON.parse returns (same keys in the same order, same values, fresh objects), which the tests check.
  */
 
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, QUOTE, ZERO } from '../ascii';
 import { Piece } from '../proxy/serialize';
 
 /** Literals to find in a line: their bytes as words, compared four bytes at a time. */
@@ -25,12 +26,6 @@ const HEADS_KEY = new Piece(',"num_operation_heads":');
 const WIDTH_KEY = new Piece(',"feed_forward_dimension":');
 const COUNT_KEY = new Piece(',"num_feed_forward":');
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const ZERO = 0x30;
 /** Digits in an accepted integer: every such integer is below 2^53, so the sum below is exact. */
 const MAX_DIGITS = 15;
 
