@@ -255,64 +255,102 @@ class JsonLineRecords {
   }
 }
 
-async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
-  const lines = new JsonLineRecords(source, maxLine, lineParser);
-  // Bytes of a line that spans chunks (decoded only once the line is whole, so multi-byte characters survive).
-  let pieces: Buffer[] = [];
-  let pieceBytes = 0;
-  let overlong = false;
-  for await (const raw of stream as AsyncIterable<Buffer | string>) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    const batch: InputRecord[] = [];
+/** What JsonLineSplitter finds, line by line, in input order. */
+interface LineVisitor {
+  /**
+   * A whole line on bytes [start, end) (its newline excluded). `inChunk`: the bytes are the chunk being split, and
+   * `end` is the line's newline in it; otherwise the line spanned chunks (or ended the stream without a newline)
+   * and `bytes` holds it alone.
+   */
+  line(bytes: Buffer, start: number, end: number, inChunk: boolean): void;
+  /** A line longer than maxLine: skipped without being buffered. */
+  tooLong(): void;
+}
+
+/**
+ * Finds the lines of a byte stream given chunk by chunk, numbering them: a line inside a chunk is read in place, a
+ * line that spans chunks is joined (bytes are decoded only once the line is whole, so multi-byte characters
+ * survive), and a line longer than maxLine is reported without being buffered.
+ */
+class JsonLineSplitter {
+  /** Lines found so far (the one being reported included). */
+  lineNumber = 0;
+  private pieces: Buffer[] = [];
+  private pieceBytes = 0;
+  private overlong = false;
+  constructor(private readonly maxLine: number) {}
+
+  split(chunk: Buffer, visitor: LineVisitor): void {
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
-      if (newline < 0) {
-        if (!overlong && start < chunk.length) {
-          pieces.push(chunk.subarray(start));
-          pieceBytes += chunk.length - start;
-          if (pieceBytes > maxLine) {
-            overlong = true;
-            pieces = [];
-            pieceBytes = 0;
-          }
-        }
-        break;
-      }
-      lines.lineNumber++;
-      let record: InputRecord | undefined;
-      if (overlong) {
-        record = lines.tooLong();
-      } else if (pieces.length === 0) {
-        // The common case: the whole line is inside this chunk; read it in place.
-        record = newline - start > maxLine ? lines.tooLong() : lines.record(chunk, start, newline);
+      if (newline < 0) break;
+      this.lineNumber++;
+      if (this.pieces.length === 0 && !this.overlong) {
+        // The common case: the whole line is inside this chunk.
+        if (newline - start > this.maxLine) visitor.tooLong();
+        else visitor.line(chunk, start, newline, true);
       } else {
-        pieces.push(chunk.subarray(start, newline));
-        pieceBytes += newline - start;
-        if (pieceBytes > maxLine) record = lines.tooLong();
-        else {
-          const whole = Buffer.concat(pieces, pieceBytes);
-          record = lines.record(whole, 0, whole.length);
-        }
+        this.pieces.push(chunk.subarray(start, newline));
+        this.pieceBytes += newline - start;
+        this.endSpanningLine(visitor);
       }
-      overlong = false;
-      pieces = [];
-      pieceBytes = 0;
-      if (record) batch.push(record);
       start = newline + 1;
     }
-    if (batch.length > 0) yield batch;
-  }
-  if (pieceBytes > 0 || overlong) {
-    lines.lineNumber++;
-    let record: InputRecord | undefined;
-    if (overlong) record = lines.tooLong();
-    else {
-      const whole = Buffer.concat(pieces, pieceBytes);
-      record = lines.record(whole, 0, whole.length);
+    if (!this.overlong && start < chunk.length) {
+      this.pieces.push(chunk.subarray(start));
+      this.pieceBytes += chunk.length - start;
+      if (this.pieceBytes > this.maxLine) {
+        this.overlong = true;
+        this.pieces = [];
+        this.pieceBytes = 0;
+      }
     }
-    if (record) yield [record];
   }
+
+  /** The stream's last line, if it has no newline. */
+  finish(visitor: LineVisitor): void {
+    if (this.pieceBytes === 0 && !this.overlong) return;
+    this.lineNumber++;
+    this.endSpanningLine(visitor);
+  }
+
+  private endSpanningLine(visitor: LineVisitor): void {
+    if (this.overlong || this.pieceBytes > this.maxLine) visitor.tooLong();
+    else {
+      const whole = Buffer.concat(this.pieces, this.pieceBytes);
+      visitor.line(whole, 0, whole.length, false);
+    }
+    this.overlong = false;
+    this.pieces = [];
+    this.pieceBytes = 0;
+  }
+}
+
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
+  const lines = new JsonLineRecords(source, maxLine, lineParser);
+  const splitter = new JsonLineSplitter(maxLine);
+  let batch: InputRecord[] = [];
+  const visitor: LineVisitor = {
+    line(bytes, start, end) {
+      lines.lineNumber = splitter.lineNumber;
+      const record = lines.record(bytes, start, end);
+      if (record) batch.push(record);
+    },
+    tooLong() {
+      lines.lineNumber = splitter.lineNumber;
+      batch.push(lines.tooLong());
+    },
+  };
+  for await (const raw of stream as AsyncIterable<Buffer | string>) {
+    splitter.split(typeof raw === 'string' ? Buffer.from(raw) : raw, visitor);
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
+    }
+  }
+  splitter.finish(visitor);
+  if (batch.length > 0) yield batch;
   if (lines.index === 0) yield [lines.empty()];
 }
 
@@ -341,100 +379,85 @@ export type LineUnitItem = { unit: LineUnit; record?: undefined } | { unit?: und
  * units, and so does a source with no inputs. The units' records, read with recordsOfLineUnit, together with
  * those records, are exactly readArchitectures' records of the same bytes.
  */
-export class JsonLineCutter {
-  private readonly maxLine: number;
+export class JsonLineCutter implements LineVisitor {
   private readonly unitTarget: number;
-  private lines = 0;
-  private pieces: Buffer[] = [];
-  private pieceBytes = 0;
-  private overlong = false;
+  private readonly splitter: JsonLineSplitter;
+  private readonly records: JsonLineRecords;
+  /** Items completed by the chunk being split. */
+  private out: LineUnitItem[] = [];
+  /** The chunk being split, and its run of whole lines [runStart, runEnd) not yet added to the unit. */
+  private chunk: Buffer | undefined;
+  private runStart = -1;
+  private runEnd = -1;
   private parts: Buffer[] = [];
   private unitBytes = 0;
   private unitOpen = false;
   private unitLinesBefore = 0;
   private unitInputsBefore = 0;
-  private readonly records: JsonLineRecords;
 
   constructor(readonly source: string, options: { maxLineBytes?: number; unitBytes?: number } = {}) {
-    this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.unitTarget = options.unitBytes ?? DEFAULT_UNIT_BYTES;
-    this.records = new JsonLineRecords(source, this.maxLine, undefined);
+    this.splitter = new JsonLineSplitter(maxLine);
+    this.records = new JsonLineRecords(source, maxLine, undefined);
   }
 
   /** Items completed by this chunk. */
   push(chunk: Buffer): LineUnitItem[] {
-    const out: LineUnitItem[] = [];
-    let start = 0;
-    let run = -1; // start of this chunk's run of whole lines not yet added to the unit
-    for (;;) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      if (newline < 0) {
-        if (run >= 0) this.addPart(chunk.subarray(run, start));
-        if (!this.overlong && start < chunk.length) {
-          this.pieces.push(chunk.subarray(start));
-          this.pieceBytes += chunk.length - start;
-          if (this.pieceBytes > this.maxLine) {
-            this.overlong = true;
-            this.pieces = [];
-            this.pieceBytes = 0;
-          }
-        }
-        break;
-      }
-      this.lines++;
-      const spanning = this.pieces.length > 0;
-      if (this.overlong || (spanning ? this.pieceBytes + newline - start : newline - start) > this.maxLine) {
-        if (run >= 0) this.addPart(chunk.subarray(run, start));
-        run = -1;
-        this.tooLong(out);
-      } else if (!spanning) {
-        if (run < 0) run = start;
-        this.accept(!isBlankLine(chunk, start, newline));
-        if (this.unitBytes + newline + 1 - run >= this.unitTarget) {
-          this.addPart(chunk.subarray(run, newline + 1));
-          run = -1;
-          this.flush(out);
-        }
-      } else {
-        this.pieces.push(chunk.subarray(start, newline + 1));
-        const whole = Buffer.concat(this.pieces, this.pieceBytes + newline + 1 - start);
-        this.accept(!isBlankLine(whole, 0, whole.length - 1));
-        this.addPart(whole);
-      }
-      this.pieces = [];
-      this.pieceBytes = 0;
-      start = newline + 1;
-    }
-    return out;
+    this.chunk = chunk;
+    this.splitter.split(chunk, this);
+    this.closeRun();
+    this.chunk = undefined;
+    return this.take();
   }
 
   /** Items left at the end of the stream. */
   end(): LineUnitItem[] {
-    const out: LineUnitItem[] = [];
-    if (this.pieceBytes > 0 || this.overlong) {
-      this.lines++;
-      if (this.overlong) this.tooLong(out);
-      else {
-        const whole = Buffer.concat(this.pieces, this.pieceBytes);
-        this.accept(!isBlankLine(whole, 0, whole.length));
-        this.addPart(whole);
-      }
-      this.pieces = [];
-      this.pieceBytes = 0;
+    this.splitter.finish(this);
+    this.flush();
+    if (this.records.index === 0) this.out.push({ record: this.records.empty() });
+    return this.take();
+  }
+
+  /** A whole line joins the unit. */
+  line(bytes: Buffer, start: number, end: number, inChunk: boolean): void {
+    if (!this.unitOpen) {
+      this.unitOpen = true;
+      this.unitLinesBefore = this.splitter.lineNumber - 1;
+      this.unitInputsBefore = this.records.index;
     }
-    this.flush(out);
-    if (this.records.index === 0) out.push({ record: this.records.empty() });
+    if (!isBlankLine(bytes, start, end)) this.records.index++;
+    if (!inChunk) {
+      this.addPart(bytes.subarray(start, end));
+      // A joined line lacks its newline, unless it ended the stream without one.
+      if (this.chunk !== undefined) this.addPart(NEWLINE_BYTE);
+      return;
+    }
+    if (this.runStart < 0) this.runStart = start;
+    this.runEnd = end + 1;
+    if (this.unitBytes + this.runEnd - this.runStart >= this.unitTarget) {
+      this.closeRun();
+      this.flush();
+    }
+  }
+
+  /** An over-long line becomes an error record between units. */
+  tooLong(): void {
+    this.closeRun();
+    this.flush();
+    this.records.lineNumber = this.splitter.lineNumber;
+    this.out.push({ record: this.records.tooLong() });
+  }
+
+  private take(): LineUnitItem[] {
+    const out = this.out;
+    this.out = [];
     return out;
   }
 
-  /** A whole line joins the unit (its bytes are added by the caller). */
-  private accept(nonBlank: boolean): void {
-    if (!this.unitOpen) {
-      this.unitOpen = true;
-      this.unitLinesBefore = this.lines - 1;
-      this.unitInputsBefore = this.records.index;
-    }
-    if (nonBlank) this.records.index++;
+  private closeRun(): void {
+    if (this.runStart >= 0) this.addPart((this.chunk as Buffer).subarray(this.runStart, this.runEnd));
+    this.runStart = -1;
   }
 
   private addPart(part: Buffer): void {
@@ -443,14 +466,7 @@ export class JsonLineCutter {
     this.unitBytes += part.length;
   }
 
-  private tooLong(out: LineUnitItem[]): void {
-    this.flush(out);
-    this.records.lineNumber = this.lines;
-    out.push({ record: this.records.tooLong() });
-    this.overlong = false;
-  }
-
-  private flush(out: LineUnitItem[]): void {
+  private flush(): void {
     if (!this.unitOpen) return;
     const bytes = new Uint8Array(this.unitBytes);
     let offset = 0;
@@ -458,12 +474,14 @@ export class JsonLineCutter {
       bytes.set(part, offset);
       offset += part.length;
     }
-    out.push({ unit: { bytes, linesBefore: this.unitLinesBefore, inputsBefore: this.unitInputsBefore, inputs: this.records.index - this.unitInputsBefore } });
+    this.out.push({ unit: { bytes, linesBefore: this.unitLinesBefore, inputsBefore: this.unitInputsBefore, inputs: this.records.index - this.unitInputsBefore } });
     this.parts = [];
     this.unitBytes = 0;
     this.unitOpen = false;
   }
 }
+
+const NEWLINE_BYTE = Buffer.from([NEWLINE]);
 
 /** The records of a unit cut by JsonLineCutter, numbered where the unit sits in `source`. */
 export function recordsOfLineUnit(unit: LineUnit, source: string, lineParser?: LineParser): InputRecord[] {
