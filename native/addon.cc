@@ -112,6 +112,7 @@ std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
     if (static_cast<double>(out.rows) * static_cast<double>(out.cols) > 9007199254740991.0)
       fail("E_SHAPE", where + ": rows * cols is too large");
     out.route = parse_route(job, where);
+    out.generator = parse_generator(job, where);  // for every job: validate_job refuses a generator given values
     const Napi::Value values = job.Get("values");
     if (!values.IsUndefined()) {
       if (!values.IsTypedArray() || values.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -122,7 +123,6 @@ std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
       out.scale = positive_field(job, "scale", where);
       out.seed = uint32_field(job, "seed", where);
       out.stream = uint32_field(job, "stream", where);
-      out.generator = parse_generator(job, where);
     }
   }
   // No JS runs from here on: what is read now is what the engine gets.

@@ -43,7 +43,8 @@ void fill_counters_portable(Distribution distribution, double scale, uint32_t se
 class PhiloxSequence {
  public:
   PhiloxSequence(uint32_t seed, uint32_t stream) : key_{seed, stream} {}
-  // Uniform on the open interval (0, 1) with 53 random bits (two words).
+  // Uniform on (0, 1] with 53 random bits (two words): the midpoint of one of 2^53 equal cells. The top cell's
+  // midpoint rounds to exactly 1.0 (probability 2^-53), which every caller takes (log 1 = 0).
   double unit();
   // Standard normal (Box-Muller in double precision; the pair's second value is kept for the next call).
   double normal();

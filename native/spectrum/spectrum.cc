@@ -109,39 +109,53 @@ void compute_bidiagonal_job(const MatrixJob& job, SpectrumResult& result, const 
                          eigenvalues, result);
 }
 
-// Two Route::Full bidiagonal jobs with their eigenvalue problems interleaved; the same bits as one at a time.
-// Returns, per job, an empty string or what went wrong.
-std::pair<std::string, std::string> run_bidiagonal_pair(const MatrixJob& first, SpectrumResult& first_result,
-                                                        const MatrixJob& second, SpectrumResult& second_result,
-                                                        const CancelToken& cancel, size_t first_index,
-                                                        size_t second_index) {
-  auto failure = [](size_t index, const char* what) { return "job " + std::to_string(index) + ": " + what; };
+// Runs `body`, the work of `who` ("job 3", "jobs 3 and 7"); returns an empty string or what went wrong.
+// Cancellation passes through as Cancelled.
+template <typename Body>
+std::string failure_of(const std::string& who, Body body) {
   try {
-    first_result = SpectrumResult{};
-    second_result = SpectrumResult{};
-    std::vector<double> first_eigenvalues, first_off, second_eigenvalues, second_off;
-    start_bidiagonal_job(first, first_result, first_eigenvalues, first_off);
-    start_bidiagonal_job(second, second_result, second_eigenvalues, second_off);
-    const RootFreePairOutcome outcome = tridiagonal_eigenvalues_root_free_pair(
-        first_eigenvalues.size(), first_eigenvalues.data(), first_off.data(), second_eigenvalues.size(),
-        second_eigenvalues.data(), second_off.data(), &cancel);
-    std::pair<std::string, std::string> problems;
-    try {
-      finish_bidiagonal_full(outcome.first_converged, first_eigenvalues, first_result);
-    } catch (const std::exception& error) {
-      problems.first = failure(first_index, error.what());
-    }
-    try {
-      finish_bidiagonal_full(outcome.second_converged, second_eigenvalues, second_result);
-    } catch (const std::exception& error) {
-      problems.second = failure(second_index, error.what());
-    }
-    return problems;
+    body();
+    return std::string();
   } catch (const std::bad_alloc&) {
-    return {failure(first_index, "out of memory"), std::string()};
+    return who + ": out of memory";
   } catch (const std::exception& error) {
-    return {failure(first_index, error.what()), std::string()};
+    return who + ": " + error.what();
   }
+}
+
+std::string job_name(size_t index) { return "job " + std::to_string(index); }
+
+// Two Route::Full bidiagonal jobs with their eigenvalue problems interleaved; the same bits as one at a time.
+// Returns an empty string or what went wrong, naming the job it went wrong in (both, for the shared solve).
+std::string run_bidiagonal_pair(const MatrixJob& first, SpectrumResult& first_result, const MatrixJob& second,
+                                SpectrumResult& second_result, const CancelToken& cancel, size_t first_index,
+                                size_t second_index) {
+  first_result = SpectrumResult{};
+  second_result = SpectrumResult{};
+  std::vector<double> first_eigenvalues, first_off, second_eigenvalues, second_off;
+  std::string failure = failure_of(job_name(first_index), [&] {
+    start_bidiagonal_job(first, first_result, first_eigenvalues, first_off);
+  });
+  if (failure.empty())
+    failure = failure_of(job_name(second_index), [&] {
+      start_bidiagonal_job(second, second_result, second_eigenvalues, second_off);
+    });
+  RootFreePairOutcome outcome{};
+  if (failure.empty())
+    failure = failure_of("jobs " + std::to_string(first_index) + " and " + std::to_string(second_index), [&] {
+      outcome = tridiagonal_eigenvalues_root_free_pair(first_eigenvalues.size(), first_eigenvalues.data(),
+                                                       first_off.data(), second_eigenvalues.size(),
+                                                       second_eigenvalues.data(), second_off.data(), &cancel);
+    });
+  if (failure.empty())
+    failure = failure_of(job_name(first_index), [&] {
+      finish_bidiagonal_full(outcome.first_converged, first_eigenvalues, first_result);
+    });
+  if (failure.empty())
+    failure = failure_of(job_name(second_index), [&] {
+      finish_bidiagonal_full(outcome.second_converged, second_eigenvalues, second_result);
+    });
+  return failure;
 }
 
 void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const CancelToken& cancel) {
@@ -232,15 +246,7 @@ void compute_job(const MatrixJob& job, SpectrumResult& result, Team& team, const
 // Runs one job; returns an empty string or what went wrong. Cancellation passes through as Cancelled.
 std::string run_job(const MatrixJob& job, SpectrumResult& result, Team& team, const CancelToken& cancel,
                     size_t index) {
-  const std::string prefix = "job " + std::to_string(index) + ": ";
-  try {
-    compute_job(job, result, team, cancel);
-    return std::string();
-  } catch (const std::bad_alloc&) {
-    return prefix + "out of memory";
-  } catch (const std::exception& error) {
-    return prefix + error.what();
-  }
+  return failure_of(job_name(index), [&] { compute_job(job, result, team, cancel); });
 }
 
 }  // namespace
@@ -289,7 +295,10 @@ BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumR
       if (control.on_job_done) control.on_job_done(done);
     };
 
-    if (threads > 1 && jobs.size() < static_cast<size_t>(threads)) {
+    // Bidiagonal jobs never use a team: a batch of nothing else runs a task per thread however few jobs it has.
+    const bool only_bidiagonal =
+        std::all_of(jobs.begin(), jobs.end(), [](const MatrixJob& job) { return job.generator == Generator::Bidiagonal; });
+    if (threads > 1 && jobs.size() < static_cast<size_t>(threads) && !only_bidiagonal) {
       // Few jobs: run them one after another, each spread over the whole team.
       Team team(std::min(threads, kMaxTeam));
       for (size_t i = 0; i < jobs.size(); ++i) {
@@ -344,10 +353,9 @@ BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumR
         const auto [index, partner] = tasks[slot];
         cancel.check();
         if (partner != kNone) {
-          const auto [first, second] =
+          const std::string failure =
               run_bidiagonal_pair(jobs[index], results[index], jobs[partner], results[partner], cancel, index, partner);
-          if (!first.empty()) fail_batch(first);
-          if (!second.empty()) fail_batch(second);
+          if (!failure.empty()) fail_batch(failure);
           report();
           report();
           return;

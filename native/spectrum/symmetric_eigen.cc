@@ -612,7 +612,7 @@ bool symmetric_eigenvalues(size_t n, double* a, size_t lda, double* eigenvalues,
     tridiagonalize_two_stage(n, a, lda, eigenvalues, off_diagonal.data(), team, cancel);
   else
     tridiagonalize_lower(n, a, lda, eigenvalues, off_diagonal.data(), team, cancel);
-  if (!tridiagonal_eigenvalues_root_free(n, eigenvalues, off_diagonal.data())) return false;
+  if (!tridiagonal_eigenvalues_root_free(n, eigenvalues, off_diagonal.data(), &cancel)) return false;
   std::sort(eigenvalues, eigenvalues + n);
   return true;
 }

@@ -710,6 +710,24 @@ describe('arguments changed by the caller while the addon holds them (child proc
   const clean = (outcome: ReturnType<typeof runNode>): string =>
     outcome.status === 0 && outcome.signal === null ? 'clean exit' : describeChild(outcome);
 
+  // The addon repeats src/native.ts's checks: a generator next to values is refused, not silently ignored.
+  it('a job with values and a generator is refused by the addon itself', () => {
+    const outcome = run(`
+      for (const generator of ['bidiagonal', 'bogus']) {
+        try {
+          addon.spectraSync([{ rows: 2, cols: 2, values: new Float32Array(4), generator }]);
+          console.log('accepted');
+        } catch (error) {
+          console.log(error.code + ' ' + error.message);
+        }
+      }`);
+    expect(clean(outcome)).toBe('clean exit');
+    expect(outcome.stdout.trim().split('\n')).toEqual([
+      'E_ARGUMENT jobs[0]: the bidiagonal model draws its own spectrum: give a recipe, not values',
+      "E_ARGUMENT jobs[0].generator must be 'weights' or 'bidiagonal'",
+    ]);
+  });
+
   // native/addon.cc parse_jobs sizes its vector from the first array.Length() but re-reads Length() on every
   // iteration: a getter that appends jobs makes it write past the end of the vector (heap-buffer-overflow).
   it('a jobs array that grows while the addon reads it', () => {
