@@ -7,7 +7,7 @@ import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads } from '../capacity/measures';
 import { scoreModes, DEFAULTS, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
-import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreRecord } from '../proxy/many';
+import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord } from '../proxy/many';
 import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { LineWriter, ProgressLine } from './output';
@@ -216,13 +216,13 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     }
     let done = 0;
     for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {
-      const errors: ScoreRecord[] = [];
+      const errors: ScoreErrorRecord[] = [];
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
         if (isScoreError(record)) errors.push(record);
         if (out.pushEncoded(serializer, record)) await out.flush();
       }
-      report(errors as ScoreErrorRecord[], records.length);
+      report(errors, records.length);
       done += records.length;
     }
     before += done;

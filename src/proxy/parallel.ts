@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit } from '../arch/input';
+import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit, type LineUnitItem } from '../arch/input';
 import { NEWLINE } from '../ascii';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { parseSampledLine } from '../search/sampled-lines';
@@ -88,13 +88,12 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
   const pending: Array<Promise<EncodedScores>> = [];
   const maxPending = 2 * Math.max(1, workers) + 1;
 
-  const enqueue = (record: InputRecord | undefined, unit: LineUnit | undefined): void => {
-    if (unit !== undefined && workers > 0 && (pool !== undefined || longInput || local.busyMs >= LOCAL_MS_BEFORE_WORKERS)) {
+  const enqueue = ({ unit, record }: LineUnitItem): void => {
+    if (unit === undefined) pending.push(local.score([record]));
+    else if (workers > 0 && (pool !== undefined || longInput || local.busyMs >= LOCAL_MS_BEFORE_WORKERS)) {
       pool ??= new ScoringPool(workers, options, resolved, batchSize);
       pending.push(pool.score(unit, source));
-    } else {
-      pending.push(local.score(unit !== undefined ? recordsOfLineUnit(unit, source, parseSampledLine) : [record as InputRecord]));
-    }
+    } else pending.push(local.score(recordsOfLineUnit(unit, source, parseSampledLine)));
   };
   const next = async (): Promise<EncodedScores> => {
     const scored = await (pending.shift() as Promise<EncodedScores>);
@@ -108,11 +107,11 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
       throwIfAborted(resolved.signal);
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
       for (const item of cutter.push(chunk)) {
-        enqueue(item.record, item.unit);
+        enqueue(item);
         while (pending.length >= maxPending) yield await next();
       }
     }
-    for (const item of cutter.end()) enqueue(item.record, item.unit);
+    for (const item of cutter.end()) enqueue(item);
     while (pending.length > 0) {
       throwIfAborted(resolved.signal);
       yield await next();
