@@ -14,7 +14,7 @@ import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
-import { parseSampledLine } from '../search/sampled-lines';
+import { sampledLineParser } from '../search/sampled-lines';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
 
@@ -212,7 +212,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         continue;
       }
       // The sampler's own lines are read without JSON.parse (any other line still goes through it).
-      batches = readOpenedBatches(opened, { lineParser: parseSampledLine });
+      batches = readOpenedBatches(opened, { lineParser: sampledLineParser(resolved) });
     }
     let done = 0;
     for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {

@@ -60,6 +60,10 @@ describe('scoreJsonLines', () => {
     ['exact (engine in the workers), one worker', { mode: 'exact', measure: 'mean-sq-sv', workers: 1 }],
     ['bidiagonal, log-det, three workers', { mode: 'bidiagonal', measure: 'log-det', workers: 3 }],
     ['analytic on this thread only (workers 0)', { mode: 'analytic', workers: 0 }],
+    // Sampled lines become plans straight from the builder's memo: for every build, and only for this family.
+    ['as-specified, per head, exact, on this thread', { build: 'as-specified', perHead: true, mode: 'exact', workers: 0 }],
+    ['lpzero with the family named, analytic, two workers', { family: 'nas-bench-bert', build: 'lpzero', mode: 'analytic', workers: 2 }],
+    ['another family named: every line an error record', { family: 'gpt2-flex', mode: 'analytic', workers: 1 }],
   ] as Array<[string, ScoreJsonLinesOptions]>)('%s: byte for byte the plain path\'s lines, errors included', async (_name, options) => {
     const expected = await plain(text, options);
     const actual = await parallel(text, { ...options, unitBytes: 8192, sizeHint: LONG });

@@ -1,6 +1,9 @@
-import { parseSampledLine } from '../../../src/search/sampled-lines';
+import { parseSampledLine, sampledLineParser } from '../../../src/search/sampled-lines';
 import { sampleSpaceLines } from '../../../src/search/sample';
 import { seededRandom } from '../../../src/calibrate/random';
+import { buildPlan, clearBuildMemo, type ModelPlan } from '../../../src/arch';
+import { setMemoLimit } from '../../../src/arch/memo';
+import { isModelPlan } from '../../../src/proxy/score';
 
 /** What the reader does with a line: JSON.parse, or nothing when that throws. */
 function jsonParse(text: string): { value?: unknown; threw: boolean } {
@@ -105,5 +108,108 @@ describe('parseSampledLine', () => {
     const bytes = Buffer.from([...sampleSpaceLines('nas-bench-bert', { count: 1, seed: 1 })][0]);
     expect(parseSampledLine(bytes, 0, bytes.length + 1)).toBeUndefined();
     expect(parseSampledLine(bytes, -1, bytes.length)).toBeUndefined();
+  });
+});
+
+/** What the scorer makes of a line without the fast reader: JSON.parse, then the builder (or its error). */
+function builtFromJson(text: string, options: { family?: 'nas-bench-bert' | 'gpt2-flex'; build?: string }): { plan?: ModelPlan; error?: string } {
+  const value = JSON.parse(text) as { id?: unknown };
+  try {
+    return { plan: buildPlan(value, { ...options, id: typeof value.id === 'string' ? value.id : undefined }) };
+  } catch (cause) {
+    return { error: (cause as Error).message };
+  }
+}
+
+describe('sampledLineParser', () => {
+  const read = (parser: ReturnType<typeof sampledLineParser>, text: string): unknown => {
+    const bytes = Buffer.from(text, 'utf8');
+    return parser(bytes, 0, bytes.length);
+  };
+  beforeEach(() => clearBuildMemo());
+  afterAll(() => clearBuildMemo());
+
+  it.each(['as-trained', 'as-specified', 'lpzero', undefined])('gives the builder\'s own plan, shared layers and all, once the memo holds it (build %s)', (build) => {
+    const lines = [...sampleSpaceLines('nas-bench-bert', { count: 2000, seed: 21 })];
+    const parser = sampledLineParser({ build });
+    // Cold memo: nothing is memoised yet, so the first line comes back as its object.
+    expect(read(parser, lines[0])).toStrictEqual(JSON.parse(lines[0]));
+    let plans = 0;
+    for (const line of lines) {
+      const value = read(parser, line);
+      const built = builtFromJson(line, { build }); // memoises what it builds
+      expect(built.plan).toBeDefined();
+      if (!isModelPlan(value)) {
+        expect(value).toStrictEqual(JSON.parse(line));
+        continue;
+      }
+      plans++;
+      expect(value).toStrictEqual(built.plan);
+      value.layers.forEach((layer, i) => expect(layer).toBe(built.plan?.layers[i]));
+    }
+    // The space's layers repeat: after the first few hundred lines nearly every line is read straight to its plan.
+    expect(plans).toBeGreaterThan(lines.length / 2);
+    for (const line of lines) expect(read(parser, line)).toStrictEqual(builtFromJson(line, { build }).plan);
+  });
+
+  it('never gives a plan for another family, an unknown build, or a line the builder refuses', () => {
+    const lines = [...sampleSpaceLines('nas-bench-bert', { count: 300, seed: 3 })];
+    for (const line of lines) builtFromJson(line, {});
+    for (const options of [{ family: 'gpt2-flex' }, { build: 'as-dreamt' }]) {
+      const parser = sampledLineParser(options);
+      for (const line of lines) expect(read(parser, line)).toStrictEqual(JSON.parse(line));
+    }
+    const parser = sampledLineParser({});
+    expect(isModelPlan(read(parser, lines[0]))).toBe(true);
+    // Three heads do not divide the hidden size: the builder refuses the layer, so the memo never holds it.
+    const refused = lines[0].replace(/"num_operation_heads":\d+/, '"num_operation_heads":3');
+    expect(builtFromJson(refused, {}).error).toMatch(/num_operation_heads/);
+    expect(read(parser, refused)).toStrictEqual(JSON.parse(refused));
+    // Fields the builder checks but the memo key leaves out (an as-trained FFN width with one FFN layer).
+    const zeroWidth = '{"id":"z","hidden_size":256,"nas_config":{"encoder_layers":[{"operation_type":"SA","operation_parameter":"SDP","num_operation_heads":2,"feed_forward_dimension":0,"num_feed_forward":1}]}}';
+    builtFromJson(zeroWidth.replace('"feed_forward_dimension":0', '"feed_forward_dimension":512'), {});
+    expect(builtFromJson(zeroWidth, {}).error).toMatch(/feed_forward_dimension/);
+    expect(read(parser, zeroWidth)).toStrictEqual(JSON.parse(zeroWidth));
+  });
+
+  it('falls back to objects when the memo is dropped under it', () => {
+    const lines = [...sampleSpaceLines('nas-bench-bert', { count: 400, seed: 9 })];
+    const previous = setMemoLimit(50);
+    try {
+      const parser = sampledLineParser({});
+      for (const line of lines) {
+        const value = read(parser, line);
+        const built = builtFromJson(line, {});
+        expect(isModelPlan(value) ? value : built.plan).toStrictEqual(built.plan);
+        if (!isModelPlan(value)) expect(value).toStrictEqual(JSON.parse(line));
+      }
+    } finally {
+      setMemoLimit(previous);
+    }
+  });
+
+  it('on randomly damaged lines, gives nothing, what JSON.parse gives, or the plan the builder gives', () => {
+    const random = seededRandom(15);
+    const alphabet = '{}[]",:0123456789-.eE \\abSADCTLWM_x';
+    const lines = [...sampleSpaceLines('nas-bench-bert', { count: 200, seed: 8 })];
+    for (const line of lines) builtFromJson(line, {});
+    const parser = sampledLineParser({});
+    let planned = 0;
+    for (let trial = 0; trial < 20000; trial++) {
+      let text = lines[trial % lines.length];
+      const at = Math.floor(random() * text.length);
+      const char = alphabet[Math.floor(random() * alphabet.length)];
+      text = random() < 0.5 ? text.slice(0, at) + char + text.slice(at + 1) : text.slice(0, at) + char + text.slice(at);
+      const value = read(parser, text);
+      if (value === undefined) continue;
+      if (isModelPlan(value)) {
+        planned++;
+        expect(value).toStrictEqual(builtFromJson(text, {}).plan);
+      } else {
+        expect(value).toStrictEqual(JSON.parse(text));
+      }
+    }
+    // A digit for a digit in an id, or a field changed to another value the memo holds, keeps a line plannable.
+    expect(planned).toBeGreaterThan(100);
   });
 });
