@@ -99,9 +99,10 @@ interface NativeBinding {
   simd(): 'avx2-fma' | 'scalar';
   defaultThreads(): number;
   philox4x32_10(counter: number[], key: number[]): Uint32Array;
+  enlargePipe(fd: number, bytes: number): number;
 }
 
-const EXPECTED_ABI_VERSION = 2;
+const EXPECTED_ABI_VERSION = 3;
 let binding: NativeBinding | undefined;
 
 /** ZEROLM_NATIVE_PATH, when set, is the only place looked at; otherwise build/{Release,Debug} of this package. */
@@ -526,6 +527,17 @@ export function simd(): 'avx2-fma' | 'scalar' {
 /** Threads a batch uses by default: the hardware concurrency. */
 export function defaultThreads(): number {
   return callNative((native) => native.defaultThreads());
+}
+
+/**
+ * Asks for the pipe open on `fd` to hold at least `bytes` (Linux; never shrinks it) and returns its capacity then,
+ * or 0 when fd is not a pipe or pipes cannot be resized here. The kernel may grant less (unprivileged processes up
+ * to /proc/sys/fs/pipe-max-size, 1 MiB by default).
+ */
+export function enlargePipe(fd: number, bytes: number): number {
+  if (!Number.isInteger(fd) || fd < 0) fail('E_ARGUMENT', 'enlargePipe fd', `must be a non-negative integer, got ${String(fd)}`);
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 30) fail('E_ARGUMENT', 'enlargePipe bytes', `must be an integer from 1 to 2^30, got ${String(bytes)}`);
+  return callNative((native) => native.enlargePipe(fd, bytes));
 }
 
 /** Test hooks; not part of the public API. */

@@ -99,6 +99,24 @@ describe('zerolm score', () => {
   });
 });
 
+describe('zerolm sample | zerolm score through a shell pipe', () => {
+  it('scores every line as from a file: the pipe the two ends enlarge changes nothing but speed', () => {
+    // A real pipe (spawnSync's own stdio is a socket pair, which enlargePipe leaves alone), 30,000 lines: far more
+    // than a default 64 KiB pipe holds, so both ends block and wake many times.
+    const node = JSON.stringify(process.execPath);
+    const run = (args: string): string => `${node} ${JSON.stringify(cli)} ${args}`;
+    const file = join(work, 'piped-input.jsonl');
+    writeFileSync(file, sampleLines('nas-bench-bert', 30000, 12));
+    const piped = spawnSync('bash', ['-c', `set -o pipefail; ${run('sample nas-bench-bert --count 30000 --seed 12')} | ${run('score --mode analytic')}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
+    const fromFile = zerolm(['score', '--mode', 'analytic', '-'], readFileSync(file, 'utf8'));
+    expect(fromFile.status).toBe(0);
+    expect(piped.stdout.split('\n')).toHaveLength(30001);
+    expect(piped.stdout).toBe(fromFile.stdout);
+  });
+});
+
 describe('zerolm score --workers', () => {
   it('JSONL scored on worker threads: the same stdout, stderr, exit status and cache file as on one thread', () => {
     // 20,000 lines (several MB: most units go to the workers), with blank, broken and invalid lines among them.
