@@ -535,7 +535,7 @@ export function defaultThreads(): number {
  * to /proc/sys/fs/pipe-max-size, 1 MiB by default).
  */
 export function enlargePipe(fd: number, bytes: number): number {
-  if (!Number.isInteger(fd) || fd < 0) fail('E_ARGUMENT', 'enlargePipe fd', `must be a non-negative integer, got ${String(fd)}`);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) fail('E_ARGUMENT', 'enlargePipe fd', `must be a file descriptor (an integer from 0 to 2^31 - 1), got ${String(fd)}`);
   if (!Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 30) fail('E_ARGUMENT', 'enlargePipe bytes', `must be an integer from 1 to 2^30, got ${String(bytes)}`);
   return callNative((native) => native.enlargePipe(fd, bytes));
 }
@@ -545,6 +545,10 @@ export const nativeTestHooks = {
   /** spectraSync without the TypeScript checks, to exercise the addon's own; errors still mapped to ZeroLMError. */
   unvalidatedSpectraSync(jobs: unknown, threads?: unknown): unknown {
     return callNative((native) => (native.spectraSync as (j: unknown, t: unknown) => unknown)(jobs, threads));
+  },
+  /** enlargePipe without the TypeScript checks, to exercise the addon's own. */
+  unvalidatedEnlargePipe(fd: unknown, bytes: unknown): unknown {
+    return callNative((native) => (native.enlargePipe as (f: unknown, b: unknown) => unknown)(fd, bytes));
   },
   /** One Philox4x32-10 block: counter (4 words), key (2 words). */
   philox4x32_10(counter: readonly number[], key: readonly number[]): Uint32Array {

@@ -418,8 +418,9 @@ export interface EncoderLayerFields {
 }
 
 /**
- * The plan buildNasBenchBert returns for `{id, hidden_size, nas_config: {encoder_layers}}` with these fields, the
- * default init and `build` (undefined: the default), made from the memo alone: when the memo holds the context, its
+ * The plan buildNasBenchBert returns for `{id, hidden_size, nas_config: {encoder_layers}}` with these fields, given
+ * `id` as its id option (as the scorer does), the default init and `build` (undefined: the default), made from the
+ * memo alone: when the memo holds the context, its
  * embeddings and every layer, the very same shared objects; undefined otherwise, and whenever the input would need
  * a check the memo cannot vouch for. Nothing is built or memoised here: the caller then builds the input as usual.
  * For streams of sampled lines, whose layers are nearly all memoised after the first few thousand.

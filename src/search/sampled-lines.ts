@@ -132,7 +132,8 @@ export class SampledLineScan implements EncoderLayerFields {
   layerCount = 0;
   /**
    * LAYER_FIELDS numbers per layer (byte offsets, and integers below 2^53). A plain array, not a Float64Array: its
-   * small integers read back as small integers, which the objects parseSampledLine builds store unboxed.
+   * small integers read back as small integers, which the objects parseSampledLine builds store unboxed (one
+   * integer past 2^31 turns it into doubles for good: slower from then on, never wrong).
    */
   layers: number[] = new Array<number>(16 * LAYER_FIELDS).fill(0);
 

@@ -170,6 +170,15 @@ describe('sampledLineParser', () => {
     builtFromJson(zeroWidth.replace('"feed_forward_dimension":0', '"feed_forward_dimension":512'), {});
     expect(builtFromJson(zeroWidth, {}).error).toMatch(/feed_forward_dimension/);
     expect(read(parser, zeroWidth)).toStrictEqual(JSON.parse(zeroWidth));
+    // lpzero builds every line at hidden 256, so its memo cannot vouch for the hidden size the line gives.
+    const lpzero = sampledLineParser({ build: 'lpzero' });
+    builtFromJson(lines[0], { build: 'lpzero' });
+    expect(isModelPlan(read(lpzero, lines[0]))).toBe(true);
+    for (const hidden of ['0', '2000000', '-256']) {
+      const line = lines[0].replace(/"hidden_size":\d+/, `"hidden_size":${hidden}`);
+      expect(builtFromJson(line, { build: 'lpzero' }).error).toMatch(/hidden_size/);
+      expect(isModelPlan(read(lpzero, line))).toBe(false);
+    }
   });
 
   it('falls back to objects when the memo is dropped under it', () => {
