@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -19,13 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "lines/sampled_lines.h"
 #include "spectrum/kernels.h"
 #include "spectrum/philox.h"
 #include "spectrum/spectrum.h"
 
 namespace {
 
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 constexpr double kMaxDimension = 2147483647.0;
 constexpr int kMaxThreads = 1024;
 
@@ -260,6 +262,7 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
                              InstanceMethod("defaultThreads", &ZeroLMAddon::DefaultThreads),
                              InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
                              InstanceMethod("enlargePipe", &ZeroLMAddon::EnlargePipe),
+                             InstanceMethod("scanSampledLines", &ZeroLMAddon::ScanSampledLines),
                              InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
                          });
     // At environment teardown (a worker thread terminated or exiting) stop running batches, so that Node's wait
@@ -344,6 +347,32 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
       }
 #endif
       return Napi::Number::New(info.Env(), capacity);
+    });
+  }
+
+  // scanSampledLines(bytes: Uint8Array) -> { lines: Int32Array, hidden: Float64Array, layers: Float64Array }: every
+  // line of the buffer read as native/lines/sampled_lines.h describes. Synchronous: a buffer is a chunk of input
+  // (about a megabyte at most), read at memory speed.
+  Napi::Value ScanSampledLines(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        fail("E_ARGUMENT", "scanSampledLines: bytes must be a Uint8Array");
+      Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+      if (bytes.ElementLength() >= (size_t{1} << 31)) fail("E_ARGUMENT", "scanSampledLines: bytes must be shorter than 2^31");
+      zerolm::SampledLinesScan scan;
+      zerolm::scan_sampled_lines(bytes.Data(), bytes.ElementLength(), scan);
+      Napi::Env env = info.Env();
+      Napi::Int32Array lines = Napi::Int32Array::New(env, scan.lines.size());
+      if (!scan.lines.empty()) std::memcpy(lines.Data(), scan.lines.data(), scan.lines.size() * sizeof(int32_t));
+      Napi::Float64Array hidden = Napi::Float64Array::New(env, scan.hidden.size());
+      if (!scan.hidden.empty()) std::memcpy(hidden.Data(), scan.hidden.data(), scan.hidden.size() * sizeof(double));
+      Napi::Float64Array layers = Napi::Float64Array::New(env, scan.layers.size());
+      if (!scan.layers.empty()) std::memcpy(layers.Data(), scan.layers.data(), scan.layers.size() * sizeof(double));
+      Napi::Object result = Napi::Object::New(env);
+      result.Set("lines", lines);
+      result.Set("hidden", hidden);
+      result.Set("layers", layers);
+      return result;
     });
   }
 

@@ -37,7 +37,14 @@ export interface ReadOptions {
 }
 
 /** Parses the JSONL line on bytes [start, end) of `bytes`, or returns undefined to leave it to JSON.parse. */
-export type LineParser = (bytes: Buffer, start: number, end: number) => unknown;
+export interface LineParser {
+  (bytes: Buffer, start: number, end: number): unknown;
+  /**
+   * Called with each buffer before its lines are asked for, in increasing order of their start (a chunk of the
+   * stream, or a line that spanned chunks, joined): a parser may read the whole buffer at once.
+   */
+  startBuffer?(bytes: Buffer): void;
+}
 
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
@@ -257,6 +264,8 @@ class JsonLineRecords {
 
 /** What JsonLineSplitter finds, line by line, in input order. */
 interface LineVisitor {
+  /** A buffer whose lines come next (in order): each chunk split, and each line joined from several. */
+  buffer?(bytes: Buffer): void;
   /**
    * A whole line on bytes [start, end) (its newline excluded). `inChunk`: the bytes are the chunk being split, and
    * `end` is the line's newline in it; otherwise the line spanned chunks (or ended the stream without a newline)
@@ -281,6 +290,7 @@ class JsonLineSplitter {
   constructor(private readonly maxLine: number) {}
 
   split(chunk: Buffer, visitor: LineVisitor): void {
+    let announced = false;
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
@@ -289,7 +299,12 @@ class JsonLineSplitter {
       if (this.pieces.length === 0 && !this.overlong) {
         // The common case: the whole line is inside this chunk.
         if (newline - start > this.maxLine) visitor.tooLong();
-        else visitor.line(chunk, start, newline, true);
+        else {
+          // Announced once its first line comes, after the line that ended in it (which has a buffer of its own).
+          if (!announced) visitor.buffer?.(chunk);
+          announced = true;
+          visitor.line(chunk, start, newline, true);
+        }
       } else {
         this.pieces.push(chunk.subarray(start, newline));
         this.pieceBytes += newline - start;
@@ -319,6 +334,7 @@ class JsonLineSplitter {
     if (this.overlong || this.pieceBytes > this.maxLine) visitor.tooLong();
     else {
       const whole = Buffer.concat(this.pieces, this.pieceBytes);
+      visitor.buffer?.(whole);
       visitor.line(whole, 0, whole.length, false);
     }
     this.overlong = false;
@@ -332,6 +348,9 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
   const splitter = new JsonLineSplitter(maxLine);
   let batch: InputRecord[] = [];
   const visitor: LineVisitor = {
+    buffer(bytes) {
+      lineParser?.startBuffer?.(bytes);
+    },
     line(bytes, start, end) {
       lines.lineNumber = splitter.lineNumber;
       const record = lines.record(bytes, start, end);
@@ -487,6 +506,7 @@ const NEWLINE_BYTE = Buffer.from([NEWLINE]);
 export function recordsOfLineUnit(unit: LineUnit, source: string, lineParser?: LineParser): InputRecord[] {
   const bytes = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength);
   const lines = new JsonLineRecords(source, Infinity, lineParser, unit.linesBefore, unit.inputsBefore);
+  lineParser?.startBuffer?.(bytes);
   const records: InputRecord[] = [];
   let start = 0;
   while (start < bytes.length) {

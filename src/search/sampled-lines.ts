@@ -11,67 +11,15 @@
  *
  * No whitespace, no escapes, no other keys or key order. For every line of that form the object returned is the one
  * JSON.parse returns (same keys in the same order, same values, fresh objects), which the tests check.
+ *
+ * The bytes are read by the addon (native/lines/, scanSampledLines in src/native.ts), a whole buffer of lines per
+ * call; here the fields it found become objects or plans. Without the addon (not built: analytic scoring needs
+ * none) every line is left to JSON.parse: the same records, slower.
  */
 
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, QUOTE, ZERO } from '../ascii';
+import type { LineParser } from '../arch/input';
 import { memoisedNasBenchBertPlan, type EncoderLayerFields } from '../arch/nas-bench-bert';
-import { Piece } from '../proxy/serialize';
-
-/** Literals to find in a line: their bytes as words, compared four bytes at a time. */
-const ROOT_START = new Piece('{"id":"');
-const HIDDEN_KEY = new Piece('","hidden_size":');
-const LAYERS_KEY = new Piece(',"nas_config":{"encoder_layers":[');
-const TYPE_KEY = new Piece('{"operation_type":"');
-const PARAMETER_KEY = new Piece('","operation_parameter":');
-const HEADS_KEY = new Piece(',"num_operation_heads":');
-const WIDTH_KEY = new Piece(',"feed_forward_dimension":');
-const COUNT_KEY = new Piece(',"num_feed_forward":');
-
-/** Digits in an accepted integer: every such integer is below 2^53, so the sum below is exact. */
-const MAX_DIGITS = 15;
-
-/** Whether `literal` sits at `position` of the bytes `view` shows (and ends by `end`). */
-function at(view: DataView, position: number, literal: Piece, end: number): boolean {
-  const length = literal.length;
-  if (position + length > end) return false;
-  const words = literal.words;
-  const last = words.length - 1;
-  for (let i = 0; i < last; i++) if (view.getInt32(position + 4 * i, true) !== words[i]) return false;
-  return view.getInt32(position + length - 4, true) === words[last];
-}
-
-/** The bytes last read, and a view of them (one per chunk of input, not one per line). */
-let viewed: Buffer | undefined;
-let view: DataView = new DataView(new ArrayBuffer(0));
-
-/** The integer read by the last successful `integerEnd`. */
-let integerValue = 0;
-
-/** Where the integer starting at `position` ends (its value in integerValue), or -1 if none in the accepted form. */
-function integerEnd(bytes: Uint8Array, position: number, end: number): number {
-  let value = 0;
-  let p = position;
-  while (p < end) {
-    const digit = bytes[p] - ZERO;
-    if (digit < 0 || digit > 9) break;
-    value = value * 10 + digit;
-    p++;
-  }
-  const digits = p - position;
-  if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && bytes[position] === ZERO)) return -1;
-  integerValue = value;
-  return p;
-}
-
-/** Where the plain string content starting at `position` ends (at its closing quote), or -1. */
-function plainEnd(bytes: Uint8Array, position: number, end: number): number {
-  for (let p = position; p < end; p++) {
-    const byte = bytes[p];
-    if (byte === QUOTE) return p;
-    if (byte === BACKSLASH || byte < 0x20 || byte > 0x7e) return -1;
-  }
-  return -1;
-}
+import { SAMPLED_LAYER_FIELDS, SAMPLED_LINE_FIELDS, scanSampledLines, type SampledLinesScan } from '../native';
 
 type Latin1Slicer = { latin1Slice(start: number, end: number): string };
 
@@ -107,7 +55,14 @@ function plainText(bytes: Buffer, start: number, stop: number): string {
   return decodeAscii(bytes, start, stop);
 }
 
-/** Fields of one layer in SampledLineScan.layers, LAYER_FIELDS numbers a layer. */
+/** Per-line fields of a SampledLinesScan: see scanSampledLines. */
+const LINE_START = 0;
+const LINE_END = 1;
+const LINE_FIRST_LAYER = 2;
+const LINE_LAYER_COUNT = 3;
+const LINE_ID_START = 4;
+const LINE_ID_END = 5;
+/** Per-layer fields. */
 const TYPE_START = 0;
 const TYPE_END = 1;
 /** Where a quoted parameter's text starts, or -1 when the parameter is an integer (then PARAMETER_VALUE holds it). */
@@ -117,133 +72,143 @@ const PARAMETER_VALUE = 4;
 const HEADS = 5;
 const WIDTH = 6;
 const COUNT = 7;
-const LAYER_FIELDS = 8;
 
 /**
- * Where the parts of a line in the canonical form sit, and its integers: what scanSampledLine fills. Names stay
- * bytes (ranges of the scanned buffer) until a caller wants them as strings.
+ * One canonical line of a scanned buffer, as the fields the builder reads: a cursor over the addon's arrays (it
+ * copies nothing), moved from line to line.
  */
-export class SampledLineScan implements EncoderLayerFields {
-  /** The bytes scanned last. */
+class SampledLine implements EncoderLayerFields {
   bytes: Buffer = Buffer.alloc(0);
-  idStart = 0;
-  idEnd = 0;
-  hiddenSize = 0;
+  scan: SampledLinesScan | undefined;
+  /** Where the line's entry starts in scan.lines, and its first layer's in scan.layers. */
+  private lineOffset = 0;
+  private layerOffset = 0;
   layerCount = 0;
-  /**
-   * LAYER_FIELDS numbers per layer (byte offsets, and integers below 2^53). A plain array, not a Float64Array: its
-   * small integers read back as small integers, which the objects parseSampledLine builds store unboxed (one
-   * integer past 2^31 turns it into doubles for good: slower from then on, never wrong).
-   */
-  layers: number[] = new Array<number>(16 * LAYER_FIELDS).fill(0);
+
+  /** Points at line `line` of `scan` (of `bytes`); false when that line is not in the canonical form. */
+  point(bytes: Buffer, scan: SampledLinesScan, line: number): boolean {
+    const o = line * SAMPLED_LINE_FIELDS;
+    const firstLayer = scan.lines[o + LINE_FIRST_LAYER];
+    if (firstLayer < 0) return false;
+    this.bytes = bytes;
+    this.scan = scan;
+    this.lineOffset = o;
+    this.layerOffset = firstLayer * SAMPLED_LAYER_FIELDS;
+    this.layerCount = scan.lines[o + LINE_LAYER_COUNT];
+    return true;
+  }
+
+  private get lines(): Int32Array {
+    return (this.scan as SampledLinesScan).lines;
+  }
+
+  private field(layer: number, field: number): number {
+    return (this.scan as SampledLinesScan).layers[this.layerOffset + layer * SAMPLED_LAYER_FIELDS + field];
+  }
+
+  id(): string {
+    return decodeAscii(this.bytes, this.lines[this.lineOffset + LINE_ID_START], this.lines[this.lineOffset + LINE_ID_END]);
+  }
+
+  hiddenSize(): number {
+    return (this.scan as SampledLinesScan).hidden[this.lineOffset / SAMPLED_LINE_FIELDS];
+  }
 
   /** The layer's operation_type, as the string JSON.parse gives. */
   type(layer: number): string {
-    const o = layer * LAYER_FIELDS;
-    return plainText(this.bytes, this.layers[o + TYPE_START], this.layers[o + TYPE_END]);
+    return plainText(this.bytes, this.field(layer, TYPE_START), this.field(layer, TYPE_END));
   }
 
   /** The layer's operation_parameter, as the string or number JSON.parse gives. */
   parameter(layer: number): string | number {
-    const o = layer * LAYER_FIELDS;
-    const start = this.layers[o + PARAMETER_START];
-    return start < 0 ? this.layers[o + PARAMETER_VALUE] : plainText(this.bytes, start, this.layers[o + PARAMETER_END]);
+    const start = this.field(layer, PARAMETER_START);
+    return start < 0 ? this.field(layer, PARAMETER_VALUE) : plainText(this.bytes, start, this.field(layer, PARAMETER_END));
   }
 
   heads(layer: number): number {
-    return this.layers[layer * LAYER_FIELDS + HEADS];
+    return this.field(layer, HEADS);
   }
 
   width(layer: number): number {
-    return this.layers[layer * LAYER_FIELDS + WIDTH];
+    return this.field(layer, WIDTH);
   }
 
   count(layer: number): number {
-    return this.layers[layer * LAYER_FIELDS + COUNT];
+    return this.field(layer, COUNT);
   }
 
-  /** Room for one more layer's fields. */
-  grow(): void {
-    if ((this.layerCount + 1) * LAYER_FIELDS <= this.layers.length) return;
-    this.layers = this.layers.concat(new Array<number>(this.layers.length).fill(0));
+  /** The object JSON.parse gives for the line. */
+  architecture(): unknown {
+    const count = this.layerCount;
+    const layers = new Array<unknown>(count);
+    for (let i = 0; i < count; i++) {
+      layers[i] = { operation_type: this.type(i), operation_parameter: this.parameter(i), num_operation_heads: this.heads(i), feed_forward_dimension: this.width(i), num_feed_forward: this.count(i) };
+    }
+    return { id: this.id(), hidden_size: this.hiddenSize(), nas_config: { encoder_layers: layers } };
+  }
+}
+
+/** Whether the addon can be used here (undefined until first tried). */
+let addonAvailable: boolean | undefined;
+
+/** The addon's scan of `bytes`, or undefined without the addon (then nothing is scanned in this process again). */
+function scanned(bytes: Uint8Array): SampledLinesScan | undefined {
+  if (addonAvailable === false || bytes.length >= 2 ** 31) return undefined;
+  try {
+    const scan = scanSampledLines(bytes);
+    addonAvailable = true;
+    return scan;
+  } catch (cause) {
+    if (addonAvailable === true) throw cause; // the addon failed on input it accepted before: not a missing addon
+    addonAvailable = false;
+    return undefined;
   }
 }
 
 /**
- * Scans bytes [start, end) for a sampled nas-bench-bert line in the form above and fills `scan` with what it found;
- * false (scan then holds nothing meaningful) when the line is not in that form.
+ * Lines read by one reader: the scan of the buffer announced last (startBuffer), handed out line by line in the
+ * order lines are asked for; a line it does not hold (no buffer announced, or a range that is not one of its
+ * lines) is scanned alone.
  */
-export function scanSampledLine(bytes: Buffer, start: number, end: number, scan: SampledLineScan): boolean {
-  if (start < 0 || end > bytes.length) return false;
-  if (bytes !== viewed) {
-    viewed = bytes;
-    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+class LineScans {
+  private bytes: Buffer | undefined;
+  private scan: SampledLinesScan | undefined;
+  /** The line of `scan` asked for next. */
+  private next = 0;
+  readonly line = new SampledLine();
+
+  start(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.scan = scanned(bytes);
+    this.next = 0;
   }
-  scan.bytes = bytes;
-  let p = start;
-  if (!at(view, p, ROOT_START, end)) return false;
-  p += ROOT_START.length;
-  let close = plainEnd(bytes, p, end);
-  if (close < 0) return false;
-  scan.idStart = p;
-  scan.idEnd = close;
-  if (!at(view, close, HIDDEN_KEY, end)) return false;
-  p = integerEnd(bytes, close + HIDDEN_KEY.length, end);
-  if (p < 0) return false;
-  scan.hiddenSize = integerValue;
-  if (!at(view, p, LAYERS_KEY, end)) return false;
-  p += LAYERS_KEY.length;
-  scan.layerCount = 0;
-  for (;;) {
-    scan.grow();
-    const fields = scan.layers;
-    const o = scan.layerCount * LAYER_FIELDS;
-    if (!at(view, p, TYPE_KEY, end)) return false;
-    p += TYPE_KEY.length;
-    close = plainEnd(bytes, p, end);
-    if (close < 0) return false;
-    fields[o + TYPE_START] = p;
-    fields[o + TYPE_END] = close;
-    if (!at(view, close, PARAMETER_KEY, end)) return false;
-    p = close + PARAMETER_KEY.length;
-    if (p < end && bytes[p] === QUOTE) {
-      close = plainEnd(bytes, p + 1, end);
-      if (close < 0) return false;
-      fields[o + PARAMETER_START] = p + 1;
-      fields[o + PARAMETER_END] = close;
-      p = close + 1;
-    } else {
-      p = integerEnd(bytes, p, end);
-      if (p < 0) return false;
-      fields[o + PARAMETER_START] = -1;
-      fields[o + PARAMETER_VALUE] = integerValue;
+
+  /** Points `line` at the line on bytes [start, end); false when it is not in the canonical form (or unread). */
+  find(bytes: Buffer, start: number, end: number): boolean {
+    if (start < 0 || end > bytes.length || start > end) return false;
+    const scan = this.scan;
+    if (scan !== undefined && bytes === this.bytes) {
+      const lines = scan.lines;
+      const count = lines.length / SAMPLED_LINE_FIELDS;
+      let line = this.next;
+      while (line < count && lines[line * SAMPLED_LINE_FIELDS + LINE_START] < start) line++;
+      this.next = line;
+      if (line < count && lines[line * SAMPLED_LINE_FIELDS + LINE_START] === start && lines[line * SAMPLED_LINE_FIELDS + LINE_END] === end) {
+        return this.line.point(bytes, scan, line);
+      }
     }
-    if (!at(view, p, HEADS_KEY, end)) return false;
-    p = integerEnd(bytes, p + HEADS_KEY.length, end);
-    if (p < 0) return false;
-    fields[o + HEADS] = integerValue;
-    if (!at(view, p, WIDTH_KEY, end)) return false;
-    p = integerEnd(bytes, p + WIDTH_KEY.length, end);
-    if (p < 0) return false;
-    fields[o + WIDTH] = integerValue;
-    if (!at(view, p, COUNT_KEY, end)) return false;
-    p = integerEnd(bytes, p + COUNT_KEY.length, end);
-    if (p < 0 || p >= end || bytes[p] !== CLOSE_BRACE) return false;
-    fields[o + COUNT] = integerValue;
-    scan.layerCount++;
-    p++;
-    if (p >= end || bytes[p] !== COMMA) break;
-    p++;
+    const alone = scanned(bytes.subarray(start, end));
+    if (alone === undefined || alone.lines.length !== SAMPLED_LINE_FIELDS) return false;
+    // Offsets of a scan of the line alone count from the line's start: read it in a buffer of its own.
+    return this.line.point(bytes.subarray(start, end), alone, 0);
   }
-  return p + 3 === end && bytes[p] === CLOSE_BRACKET && bytes[p + 1] === CLOSE_BRACE && bytes[p + 2] === CLOSE_BRACE;
 }
 
-/** The scan the parsers below fill (one line at a time: nothing here is re-entrant). */
-const lineScan = new SampledLineScan();
+const plainScans = new LineScans();
 
 /** The architecture on bytes [start, end) of a sampled nas-bench-bert line, or undefined if not in the form above. */
 export function parseSampledLine(bytes: Buffer, start: number, end: number): unknown {
-  return scanSampledLine(bytes, start, end, lineScan) ? architectureOfScan(lineScan) : undefined;
+  return plainScans.find(bytes, start, end) ? plainScans.line.architecture() : undefined;
 }
 
 /**
@@ -251,33 +216,18 @@ export function parseSampledLine(bytes: Buffer, start: number, end: number): unk
  * builder has memoised becomes its ModelPlan straight from the scan (no objects parsed, nothing built: the plan the
  * builder would return); any other sampled line becomes its object as parseSampledLine reads it; anything else is
  * left to JSON.parse. The plan is taken only where the scorer would build the line as nas-bench-bert itself (no
- * family given, or that one), since a plan bypasses the family and build options.
+ * family given, or that one), since a plan bypasses the family and build options. Announce each buffer with
+ * startBuffer (the JSONL readers do) and its lines are scanned in one call.
  */
-export function sampledLineParser(options: { family?: string; build?: string }): (bytes: Buffer, start: number, end: number) => unknown {
-  if (options.family !== undefined && options.family !== 'nas-bench-bert') return parseSampledLine;
+export function sampledLineParser(options: { family?: string; build?: string }): LineParser {
+  const planned = options.family === undefined || options.family === 'nas-bench-bert';
   const build = options.build;
-  return (bytes, start, end) => {
-    const scan = lineScan;
-    if (!scanSampledLine(bytes, start, end, scan)) return undefined;
-    return memoisedNasBenchBertPlan(decodeAscii(bytes, scan.idStart, scan.idEnd), scan.hiddenSize, scan, build) ?? architectureOfScan(scan);
+  const scans = new LineScans();
+  const line = scans.line;
+  const parser: LineParser = (bytes, start, end) => {
+    if (!scans.find(bytes, start, end)) return undefined;
+    return (planned && memoisedNasBenchBertPlan(line.id(), line.hiddenSize(), line, build)) || line.architecture();
   };
-}
-
-/** The object JSON.parse gives for a scanned line. */
-function architectureOfScan(scan: SampledLineScan): unknown {
-  const bytes = scan.bytes;
-  const count = scan.layerCount;
-  const fields = scan.layers;
-  const layers = new Array<unknown>(count);
-  for (let i = 0, o = 0; i < count; i++, o += LAYER_FIELDS) {
-    const parameterStart = fields[o + PARAMETER_START];
-    layers[i] = {
-      operation_type: plainText(bytes, fields[o + TYPE_START], fields[o + TYPE_END]),
-      operation_parameter: parameterStart < 0 ? fields[o + PARAMETER_VALUE] : plainText(bytes, parameterStart, fields[o + PARAMETER_END]),
-      num_operation_heads: fields[o + HEADS],
-      feed_forward_dimension: fields[o + WIDTH],
-      num_feed_forward: fields[o + COUNT],
-    };
-  }
-  return { id: decodeAscii(bytes, scan.idStart, scan.idEnd), hidden_size: scan.hiddenSize, nas_config: { encoder_layers: layers } };
+  parser.startBuffer = (bytes) => scans.start(bytes);
+  return parser;
 }

@@ -181,6 +181,34 @@ describe('sampledLineParser', () => {
     }
   });
 
+  it('reads a buffer announced with startBuffer (scanned whole by the addon) as it reads each line alone', () => {
+    const lines = [...sampleSpaceLines('nas-bench-bert', { count: 3000, seed: 23 })];
+    const mixed = lines.map((line, i) => (i % 13 === 4 ? line.replace('"hidden_size":', '"hidden_size": ') : i % 29 === 3 ? '' : line));
+    const bytes = Buffer.from(`${mixed.join('\n')}\n`);
+    const whole = sampledLineParser({});
+    const alone = sampledLineParser({});
+    const readAlone = (start: number, end: number): unknown => alone(Buffer.from(bytes.subarray(start, end)), 0, end - start);
+    for (let pass = 0; pass < 2; pass++) {
+      // First pass with a cold memo (objects), second with a warm one (plans).
+      whole.startBuffer?.(bytes);
+      let start = 0;
+      for (let i = 0; i < mixed.length; i++) {
+        const end = bytes.indexOf(10, start);
+        expect(whole(bytes, start, end)).toStrictEqual(readAlone(start, end));
+        builtFromJson(lines[i], {});
+        start = end + 1;
+      }
+    }
+    // Lines asked for out of the addon's order, or ranges that are not its lines, are scanned here: same answers.
+    whole.startBuffer?.(bytes);
+    const second = bytes.indexOf(10) + 1;
+    const third = bytes.indexOf(10, second) + 1;
+    expect(whole(bytes, second, third - 1)).toStrictEqual(readAlone(second, third - 1));
+    expect(whole(bytes, 0, second - 1)).toStrictEqual(readAlone(0, second - 1));
+    expect(whole(bytes, 1, second - 1)).toBeUndefined();
+    expect(whole(bytes, third, bytes.indexOf(10, third))).toStrictEqual(readAlone(third, bytes.indexOf(10, third)));
+  });
+
   it('falls back to objects when the memo is dropped under it', () => {
     const lines = [...sampleSpaceLines('nas-bench-bert', { count: 400, seed: 9 })];
     const previous = setMemoLimit(50);
