@@ -9,7 +9,6 @@ export const COMMA = 0x2c;
 export const MINUS = 0x2d;
 export const ZERO = 0x30;
 export const BACKSLASH = 0x5c;
-export const CLOSE_BRACKET = 0x5d;
 export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
 

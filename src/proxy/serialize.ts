@@ -31,8 +31,8 @@ export interface LineEncoder<T> {
 }
 
 /**
- * A run of bytes encoded once and copied (or compared) often: as bytes, and as the little-endian 32-bit words that
- * copy or compare it four bytes at a time. Also used by the sampled-line reader (src/search/sampled-lines.ts).
+ * A run of bytes encoded once and copied often: as bytes, and as the little-endian 32-bit words that copy it four
+ * bytes at a time.
  */
 export class Piece {
   readonly length: number;
