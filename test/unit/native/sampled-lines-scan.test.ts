@@ -5,7 +5,7 @@
  */
 import { nativeTestHooks, SAMPLED_LAYER_FIELDS, SAMPLED_LINE_FIELDS, scanSampledLines } from '../../../src/native';
 import { sampleSpaceLines } from '../../../src/search/sample';
-import { seededRandom } from '../../../src/calibrate/random';
+import { DAMAGE_ALPHABET, damagedLines } from '../../helpers/damaged-lines';
 import { zerolmErrorOf } from '../../helpers/zerolm-error';
 
 // The form src/search/sampled-lines.ts documents, over latin1 text (one character per byte).
@@ -61,26 +61,6 @@ function expected(bytes: Buffer): ReadLine[] {
   return result;
 }
 
-function damaged(lines: string[], trials: number, seed: number): string[] {
-  const random = seededRandom(seed);
-  const alphabet = '{}[]",:0123456789-.eE \\abSADCTLWM_x\u00e9\u0000\u007f';
-  const out: string[] = [];
-  for (let trial = 0; trial < trials; trial++) {
-    let text = lines[trial % lines.length];
-    const edits = 1 + Math.floor(random() * 3);
-    for (let e = 0; e < edits; e++) {
-      const at = Math.floor(random() * text.length);
-      const char = alphabet[Math.floor(random() * alphabet.length)];
-      const kind = random();
-      if (kind < 0.4) text = text.slice(0, at) + char + text.slice(at + 1);
-      else if (kind < 0.7) text = text.slice(0, at) + char + text.slice(at);
-      else text = text.slice(0, at) + text.slice(at + 1);
-    }
-    out.push(text);
-  }
-  return out;
-}
-
 describe('scanSampledLines (the addon)', () => {
   const sampled = [...sampleSpaceLines('nas-bench-bert', { count: 2000, seed: 31 })];
 
@@ -105,7 +85,7 @@ describe('scanSampledLines (the addon)', () => {
       sampled[0].replace(/"id":"[^"]*"/, '"id":"a\\"b"'),
       '{"id":"a","hidden_size":128,"nas_config":{"encoder_layers":[]}}',
     ];
-    const lines = [...damaged(sampled, 30000, 7), ...odd];
+    const lines = [...damagedLines(sampled, 30000, 7, { alphabet: `${DAMAGE_ALPHABET}\u0000\u007f` }), ...odd];
     for (const ending of ['\n', '']) {
       const bytes = Buffer.from(lines.join('\n') + ending);
       const read = readByAddon(bytes);

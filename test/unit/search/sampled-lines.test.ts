@@ -1,6 +1,6 @@
 import { parseSampledLine, sampledLineParser } from '../../../src/search/sampled-lines';
 import { sampleSpaceLines } from '../../../src/search/sample';
-import { seededRandom } from '../../../src/calibrate/random';
+import { damagedLines } from '../../helpers/damaged-lines';
 import { buildPlan, clearBuildMemo, type ModelPlan } from '../../../src/arch';
 import { setMemoLimit } from '../../../src/arch/memo';
 import { isModelPlan } from '../../../src/proxy/score';
@@ -78,21 +78,9 @@ describe('parseSampledLine', () => {
   });
 
   it('on randomly damaged lines, returns either nothing or what JSON.parse returns', () => {
-    const random = seededRandom(5);
-    const alphabet = '{}[]",:0123456789-.eE \\abSADCTLWM_x\u00e9';
     const lines = [...sampleSpaceLines('nas-bench-bert', { count: 200, seed: 8 })];
     let recognised = 0;
-    for (let trial = 0; trial < 20000; trial++) {
-      let text = lines[trial % lines.length];
-      const edits = 1 + Math.floor(random() * 3);
-      for (let e = 0; e < edits; e++) {
-        const at = Math.floor(random() * text.length);
-        const char = alphabet[Math.floor(random() * alphabet.length)];
-        const kind = random();
-        if (kind < 0.4) text = text.slice(0, at) + char + text.slice(at + 1); // replace
-        else if (kind < 0.7) text = text.slice(0, at) + char + text.slice(at); // insert
-        else text = text.slice(0, at) + text.slice(at + 1); // delete
-      }
+    for (const text of damagedLines(lines, 20000, 5)) {
       const expected = jsonParse(text);
       const value = parseText(text);
       if (value === undefined) continue;
@@ -226,17 +214,11 @@ describe('sampledLineParser', () => {
   });
 
   it('on randomly damaged lines, gives nothing, what JSON.parse gives, or the plan the builder gives', () => {
-    const random = seededRandom(15);
-    const alphabet = '{}[]",:0123456789-.eE \\abSADCTLWM_x';
     const lines = [...sampleSpaceLines('nas-bench-bert', { count: 200, seed: 8 })];
     for (const line of lines) builtFromJson(line, {});
     const parser = sampledLineParser({});
     let planned = 0;
-    for (let trial = 0; trial < 20000; trial++) {
-      let text = lines[trial % lines.length];
-      const at = Math.floor(random() * text.length);
-      const char = alphabet[Math.floor(random() * alphabet.length)];
-      text = random() < 0.5 ? text.slice(0, at) + char + text.slice(at + 1) : text.slice(0, at) + char + text.slice(at);
+    for (const text of damagedLines(lines, 20000, 15, { maxEdits: 1 })) {
       const value = read(parser, text);
       if (value === undefined) continue;
       if (isModelPlan(value)) {
