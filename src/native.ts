@@ -545,8 +545,8 @@ export function enlargePipe(fd: number, bytes: number): number {
  * Every line of a buffer of JSONL (split at newlines; a last piece without one is a line too), read as the lines
  * `zerolm sample nas-bench-bert` writes (src/search/sampled-lines.ts documents the form; native/lines/ reads it).
  * Per line, LINE_FIELDS numbers in `lines`: start, end (its newline or the buffer's end), index of its first layer in
- * `layers` (in layers; -1 when the line is not in that form), layer count, id start, id end (byte offsets). Per line
- * its hidden size in `hidden`, and per layer LAYER_FIELDS numbers in `layers`: type start, type end, parameter start
+ * `layers` (in layers; -1 when the line is not in that form, and then the rest are 0), layer count, id start, id end
+ * (byte offsets). Per line its hidden size in `hidden` (0 when not in that form), and per layer LAYER_FIELDS numbers in `layers`: type start, type end, parameter start
  * (-1 for an integer parameter), parameter end, the integer parameter, heads, width, count.
  */
 export interface SampledLinesScan {

@@ -132,6 +132,8 @@ void scan_sampled_lines(const uint8_t* bytes, size_t length, SampledLinesScan& s
     } else {
       scan.layers.resize(first * kLayerFields);
       line[kLineLayerCount] = 0;
+      line[kLineIdStart] = 0;
+      line[kLineIdEnd] = 0;
       hidden = 0;
     }
     scan.lines.insert(scan.lines.end(), line, line + kLineFields);

@@ -1,6 +1,6 @@
 // The byte-level reader of the lines `zerolm sample nas-bench-bert` writes, for whole buffers of JSONL at a time.
-// Plain C++17, no N-API. It recognises exactly the canonical form that src/search/sampled-lines.ts documents and
-// reads (scanSampledLine), and fills the same fields; the two are tested against each other line by line.
+// Plain C++17, no N-API. It recognises exactly the canonical form that src/search/sampled-lines.ts documents (tested
+// against a regular expression of that form, and against JSON.parse for what it reads on the lines it accepts).
 #pragma once
 
 #include <cstddef>
@@ -15,12 +15,12 @@ enum SampledLineField : int {
   kLineEnd,          // one past its last byte (its newline, or the end of the buffer)
   kLineFirstLayer,   // index of its first layer in `layers` (in layers), or -1 when the line is not canonical
   kLineLayerCount,
-  kLineIdStart,
+  kLineIdStart,      // the id's first byte (0 when the line is not canonical)
   kLineIdEnd,
   kLineFields,
 };
 
-// Numbers per layer in SampledLinesScan::layers; the same order as the TypeScript scan's.
+// Numbers per layer in SampledLinesScan::layers (the order src/search/sampled-lines.ts reads).
 enum SampledLayerField : int {
   kLayerTypeStart = 0,
   kLayerTypeEnd,

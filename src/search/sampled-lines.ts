@@ -19,6 +19,7 @@
 
 import type { LineParser } from '../arch/input';
 import { memoisedNasBenchBertPlan, type EncoderLayerFields } from '../arch/nas-bench-bert';
+import { ZeroLMError } from '../errors';
 import { SAMPLED_LAYER_FIELDS, SAMPLED_LINE_FIELDS, scanSampledLines, type SampledLinesScan } from '../native';
 
 type Latin1Slicer = { latin1Slice(start: number, end: number): string };
@@ -151,7 +152,10 @@ class SampledLine implements EncoderLayerFields {
 /** Whether the addon can be used here (undefined until first tried). */
 let addonAvailable: boolean | undefined;
 
-/** The addon's scan of `bytes`, or undefined without the addon (then nothing is scanned in this process again). */
+/**
+ * The addon's scan of `bytes`, or undefined without the addon (not built, or stale: then nothing is scanned in this
+ * process again, and lines go to JSON.parse). Any other failure of the addon is thrown: it is a bug to see.
+ */
 function scanned(bytes: Uint8Array): SampledLinesScan | undefined {
   if (addonAvailable === false || bytes.length >= 2 ** 31) return undefined;
   try {
@@ -159,7 +163,7 @@ function scanned(bytes: Uint8Array): SampledLinesScan | undefined {
     addonAvailable = true;
     return scan;
   } catch (cause) {
-    if (addonAvailable === true) throw cause; // the addon failed on input it accepted before: not a missing addon
+    if (!(cause instanceof ZeroLMError && cause.code === 'E_NATIVE_MISSING')) throw cause;
     addonAvailable = false;
     return undefined;
   }
@@ -178,9 +182,12 @@ class LineScans {
   readonly line = new SampledLine();
 
   start(bytes: Buffer): void {
-    this.bytes = bytes;
-    this.scan = scanned(bytes);
+    this.bytes = undefined;
+    this.scan = undefined;
     this.next = 0;
+    const scan = scanned(bytes);
+    this.bytes = bytes;
+    this.scan = scan;
   }
 
   /** Points `line` at the line on bytes [start, end); false when it is not in the canonical form (or unread). */

@@ -4,6 +4,7 @@ import { damagedLines } from '../../helpers/damaged-lines';
 import { buildPlan, clearBuildMemo, type ModelPlan } from '../../../src/arch';
 import { setMemoLimit } from '../../../src/arch/memo';
 import { isModelPlan } from '../../../src/proxy/score';
+import * as native from '../../../src/native';
 
 /** What the reader does with a line: JSON.parse, or nothing when that throws. */
 function jsonParse(text: string): { value?: unknown; threw: boolean } {
@@ -187,7 +188,19 @@ describe('sampledLineParser', () => {
         start = end + 1;
       }
     }
-    // Lines asked for out of the addon's order, or ranges that are not its lines, are scanned here: same answers.
+    // One call of the addon for the whole buffer, none per line.
+    const calls = jest.spyOn(native, 'scanSampledLines');
+    try {
+      whole.startBuffer?.(bytes);
+      let start = 0;
+      for (let i = 0; i < mixed.length; i++, start = bytes.indexOf(10, start) + 1) whole(bytes, start, bytes.indexOf(10, start));
+      expect(calls).toHaveBeenCalledTimes(1);
+      readAlone(0, bytes.indexOf(10));
+      expect(calls).toHaveBeenCalledTimes(2);
+    } finally {
+      calls.mockRestore();
+    }
+    // Lines asked for out of the addon's order, or ranges that are not its lines, are scanned alone: same answers.
     whole.startBuffer?.(bytes);
     const second = bytes.indexOf(10) + 1;
     const third = bytes.indexOf(10, second) + 1;
