@@ -494,53 +494,48 @@ void root_free_end_sweep(RootFreeProblem& q) {
   q.active = false;
 }
 
-// Runs `rows` rows of q's sweep (state in locals, so the chain stays in registers).
+// A sweep's running state copied out of its problem into a local, so that the compiler keeps the dependent chain in
+// registers (the struct's address never escapes), and written back when the rows are done.
+struct SweepState {
+  double* d;
+  double* e;
+  size_t i;
+  size_t m;
+  double c, s, gamma, p, sigma;
+
+  explicit SweepState(const RootFreeProblem& q)
+      : d(q.d), e(q.e), i(q.i), m(q.m), c(q.c), s(q.s), gamma(q.gamma), p(q.p), sigma(q.sigma) {}
+
+  void row() { root_free_row(d, e, i, m, c, s, gamma, p, sigma); }
+
+  // Writes the state back, ending the sweep if its last row is done.
+  void store(RootFreeProblem& q) const {
+    q.i = i;
+    q.c = c;
+    q.s = s;
+    q.gamma = gamma;
+    q.p = p;
+    if (i == q.l) root_free_end_sweep(q);
+  }
+};
+
+// Runs `rows` rows of q's sweep.
 void root_free_rows(RootFreeProblem& q, size_t rows) {
-  double* d = q.d;
-  double* e = q.e;
-  size_t i = q.i;
-  const size_t m = q.m;
-  double c = q.c, s = q.s, gamma = q.gamma, p = q.p;
-  const double sigma = q.sigma;
-  for (size_t k = 0; k < rows; ++k) root_free_row(d, e, i, m, c, s, gamma, p, sigma);
-  q.i = i;
-  q.c = c;
-  q.s = s;
-  q.gamma = gamma;
-  q.p = p;
-  if (i == q.l) root_free_end_sweep(q);
+  SweepState sweep(q);
+  for (size_t k = 0; k < rows; ++k) sweep.row();
+  sweep.store(q);
 }
 
 // `rows` rows of both sweeps, interleaved.
 void root_free_rows_together(RootFreeProblem& a, RootFreeProblem& b, size_t rows) {
-  double* ad = a.d;
-  double* ae = a.e;
-  size_t ai = a.i;
-  const size_t am = a.m;
-  double ac = a.c, as = a.s, agamma = a.gamma, ap = a.p;
-  const double asigma = a.sigma;
-  double* bd = b.d;
-  double* be = b.e;
-  size_t bi = b.i;
-  const size_t bm = b.m;
-  double bc = b.c, bs = b.s, bgamma = b.gamma, bp = b.p;
-  const double bsigma = b.sigma;
+  SweepState first(a);
+  SweepState second(b);
   for (size_t k = 0; k < rows; ++k) {
-    root_free_row(ad, ae, ai, am, ac, as, agamma, ap, asigma);
-    root_free_row(bd, be, bi, bm, bc, bs, bgamma, bp, bsigma);
+    first.row();
+    second.row();
   }
-  a.i = ai;
-  a.c = ac;
-  a.s = as;
-  a.gamma = agamma;
-  a.p = ap;
-  b.i = bi;
-  b.c = bc;
-  b.s = bs;
-  b.gamma = bgamma;
-  b.p = bp;
-  if (a.i == a.l) root_free_end_sweep(a);
-  if (b.i == b.l) root_free_end_sweep(b);
+  first.store(a);
+  second.store(b);
 }
 
 }  // namespace
