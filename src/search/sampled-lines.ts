@@ -81,8 +81,8 @@ const COUNT = 7;
 class SampledLine implements EncoderLayerFields {
   bytes: Buffer = Buffer.alloc(0);
   scan: SampledLinesScan | undefined;
-  /** Where the line's entry starts in scan.lines, and its first layer's in scan.layers. */
-  private lineOffset = 0;
+  /** The line's index in the scan, and where its first layer starts in scan.layers. */
+  private lineIndex = 0;
   private layerOffset = 0;
   layerCount = 0;
 
@@ -93,14 +93,10 @@ class SampledLine implements EncoderLayerFields {
     if (firstLayer < 0) return false;
     this.bytes = bytes;
     this.scan = scan;
-    this.lineOffset = o;
+    this.lineIndex = line;
     this.layerOffset = firstLayer * SAMPLED_LAYER_FIELDS;
     this.layerCount = scan.lines[o + LINE_LAYER_COUNT];
     return true;
-  }
-
-  private get lines(): Int32Array {
-    return (this.scan as SampledLinesScan).lines;
   }
 
   private field(layer: number, field: number): number {
@@ -108,11 +104,13 @@ class SampledLine implements EncoderLayerFields {
   }
 
   id(): string {
-    return decodeAscii(this.bytes, this.lines[this.lineOffset + LINE_ID_START], this.lines[this.lineOffset + LINE_ID_END]);
+    const lines = (this.scan as SampledLinesScan).lines;
+    const o = this.lineIndex * SAMPLED_LINE_FIELDS;
+    return decodeAscii(this.bytes, lines[o + LINE_ID_START], lines[o + LINE_ID_END]);
   }
 
   hiddenSize(): number {
-    return (this.scan as SampledLinesScan).hidden[this.lineOffset / SAMPLED_LINE_FIELDS];
+    return (this.scan as SampledLinesScan).hidden[this.lineIndex];
   }
 
   /** The layer's operation_type, as the string JSON.parse gives. */
@@ -204,10 +202,11 @@ class LineScans {
         return this.line.point(bytes, scan, line);
       }
     }
-    const alone = scanned(bytes.subarray(start, end));
+    // Scanned alone, the line's offsets count from its start: it is read in a buffer of its own.
+    const lineBytes = bytes.subarray(start, end);
+    const alone = scanned(lineBytes);
     if (alone === undefined || alone.lines.length !== SAMPLED_LINE_FIELDS) return false;
-    // Offsets of a scan of the line alone count from the line's start: read it in a buffer of its own.
-    return this.line.point(bytes.subarray(start, end), alone, 0);
+    return this.line.point(lineBytes, alone, 0);
   }
 }
 
