@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { ZeroLMError } from '../errors';
 import { loadBenchmark } from '../eval/benchmarks';
 import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
+import { validateRule } from '../proxy/alpha';
 import { benchmarkPlans } from '../eval/evaluate';
 import { calibrateAlpha, type AlphaStrategy, type Calibration, type CalibrationCriterion } from '.';
 
@@ -35,7 +36,7 @@ export interface CalibrateBenchmarkOptions extends ScoreOptions {
 
 export async function calibrateBenchmark(name: string, options: CalibrateBenchmarkOptions = {}): Promise<CalibrationFile> {
   const benchmark = loadBenchmark(name, options.dataDir);
-  const resolved = resolveScoreOptions({ ...options, alpha: 0.5 });
+  const resolved = resolveScoreOptions({ ...options, alpha: 0.5, rule: options.rule ?? 'weighted-sum' });
   const plans = benchmarkPlans(benchmark, options.build);
   const components = await componentsOfPlans(plans, resolved);
   const calibration = calibrateAlpha(
@@ -45,7 +46,7 @@ export async function calibrateBenchmark(name: string, options: CalibrateBenchma
       labels: benchmark.entries.map((e) => e.label),
       higherIsBetter: benchmark.higherIsBetter,
     },
-    { strategy: options.strategy, criterion: options.criterion, sampleSize: options.sampleSize, seed: options.sampleSeed, alpha: options.alpha },
+    { strategy: options.strategy, rule: resolved.rule, criterion: options.criterion, sampleSize: options.sampleSize, seed: options.sampleSeed, alpha: options.alpha },
   );
   const { sample, ...rest } = calibration;
   return {
@@ -95,6 +96,9 @@ export async function readCalibration(path: string): Promise<CalibrationFile> {
   for (const field of ['measure', 'build', 'mode', 'seedPolicy'] as const) {
     if (typeof value[field] !== 'string') throw new ZeroLMError('E_FORMAT', `${path}: field "${field}" must be a string`, { file: path, field });
   }
+  // Files written before rules existed calibrated ZeroLM's weighted sum.
+  value.rule ??= 'weighted-sum';
+  validateRule(value.rule, `${path}: rule`);
   if (typeof value.perHead !== 'boolean') throw new ZeroLMError('E_FORMAT', `${path}: field "perHead" must be a boolean`, { file: path, field: 'perHead' });
   return value;
 }

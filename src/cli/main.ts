@@ -7,6 +7,7 @@ import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads } from '../capacity/measures';
 import { scoreModes, DEFAULTS, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
+import { combinationRules } from '../proxy/alpha';
 import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord } from '../proxy/many';
 import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
@@ -84,6 +85,7 @@ function list(text: string): string[] {
 }
 
 interface CommonScoreFlags {
+  rule?: string;
   family?: string;
   build?: string;
   measure?: string;
@@ -106,6 +108,7 @@ function scoringFlags(command: Command): Command {
     .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
     .addOption(new Option('--seed-policy <policy>', 'shape: common random numbers per shape; position: independent per matrix').choices([...seedPolicies]))
     .option('--per-head', 'score each attention head slice as its own matrix')
+    .addOption(new Option('--rule <rule>', 'how attention and FFN capacities combine: geometric (sqrt(S_attn*S_ffn), the default without --alpha) or weighted-sum (ZeroLM: alpha*S_attn + (1-alpha)*S_ffn, the default with --alpha)').choices([...combinationRules]))
     .addOption(new Option('--mode <mode>', 'exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
     .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
     .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
@@ -117,6 +120,7 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
     family: flags.family as ScoreOptions['family'],
     build: flags.build,
     measure: flags.measure,
+    rule: flags.rule as ScoreOptions['rule'],
     eta: flags.eta,
     seed: flags.seed,
     seedPolicy: flags.seedPolicy as ScoreOptions['seedPolicy'],
@@ -190,6 +194,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       if (mine !== undefined && mine !== theirs) process.stderr.write(`zerolm score: warning: ${flag} ${mine} overrides the calibration's ${theirs}; its alpha was chosen for ${theirs}\n`);
     }
     options.measure ??= calibration.measure;
+    options.rule ??= calibration.rule;
     options.build ??= calibration.build;
     options.perHead ??= calibration.perHead;
     options.mode ??= calibration.mode as ScoreOptions['mode'];
@@ -265,7 +270,7 @@ export function buildProgram(): Command {
       .description('score architectures from files (JSON, JSONL, YAML) or stdin; one JSON line per architecture on stdout')
       .argument('[files...]', 'input files; "-" or none for stdin'),
   )
-    .option('--alpha <alpha>', `attention/FFN balance (default ${DEFAULTS.alpha})`, finiteNumber('--alpha'))
+    .option('--alpha <alpha>', `weight of the attention capacity (default ${DEFAULTS.alpha}); giving it selects ZeroLM's weighted sum unless --rule says otherwise`, finiteNumber('--alpha'))
     .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`')
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))

@@ -1,5 +1,6 @@
 /**
- * ZeroLM scoring: per-matrix capacities summed per sub-module, score = alpha*S_attn + (1-alpha)*S_ffn.
+ * ZeroLM scoring: per-matrix capacities summed per sub-module, then combined (alpha.ts): by default the geometric
+ * mean sqrt(S_attn * S_ffn) of log-det capacities; with an alpha, ZeroLM's alpha*S_attn + (1-alpha)*S_ffn.
  * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
@@ -10,9 +11,9 @@ import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
-import { combine, validateAlpha } from './alpha';
+import { combine, validateAlpha, validateRule, type CombinationRule } from './alpha';
 
-export { combine, validateAlpha };
+export { combine, validateAlpha, validateRule, type CombinationRule };
 
 /**
  * - exact: seeded weights are generated and analysed;
@@ -23,14 +24,22 @@ export { combine, validateAlpha };
 export type ScoreMode = 'exact' | 'analytic' | 'bidiagonal';
 export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic', 'bidiagonal'];
 
-export const DEFAULTS = {
-  measure: 'mean-sq-sv',
+/**
+ * With no alpha and no calibration, a score is the geometric mean of the attention and FFN log-det capacities
+ * (rule 'geometric', alpha 0.5: equal weights, nothing tuned). Giving an alpha selects ZeroLM's weighted sum
+ * unless a rule is given too.
+ */
+export const DEFAULTS = Object.freeze({
+  measure: 'log-det',
   alpha: 0.5,
+  rule: 'geometric' as CombinationRule,
+  /** The rule an explicitly given alpha selects. */
+  ruleWithAlpha: 'weighted-sum' as CombinationRule,
   seed: 0,
   seedPolicy: 'shape' as SeedPolicy,
   perHead: false,
   mode: 'exact' as ScoreMode,
-};
+});
 
 export interface ScoreOptions {
   family?: FamilyName;
@@ -40,7 +49,10 @@ export interface ScoreOptions {
   measure?: string;
   /** pca-k energy fraction. */
   eta?: number;
+  /** Weight of the attention capacity (default 0.5). Giving one selects rule 'weighted-sum' unless `rule` is given. */
   alpha?: number;
+  /** How S_attn and S_ffn combine: 'geometric' (default without alpha) or 'weighted-sum' (ZeroLM's form). */
+  rule?: CombinationRule;
   seed?: number;
   seedPolicy?: SeedPolicy;
   /** Score every attention head's slice as its own matrix. */
@@ -77,6 +89,7 @@ export interface Score {
   params: number;
   nonEmbeddingParams: number;
   measure: string;
+  rule: CombinationRule;
   alpha: number;
   family: FamilyName;
   build: string;
@@ -95,6 +108,7 @@ export interface ResolvedScoreOptions {
   measure: Measure;
   measureOptions: MeasureOptions;
   alpha: number;
+  rule: CombinationRule;
   seed: number;
   seedPolicy: SeedPolicy;
   perHead: boolean;
@@ -135,6 +149,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     measure,
     measureOptions,
     alpha: validateAlpha(options.alpha ?? DEFAULTS.alpha),
+    rule: options.rule !== undefined ? validateRule(options.rule) : options.alpha !== undefined ? DEFAULTS.ruleWithAlpha : DEFAULTS.rule,
     seed: validateSeed(options.seed ?? DEFAULTS.seed),
     seedPolicy,
     perHead: options.perHead ?? DEFAULTS.perHead,
@@ -285,15 +300,18 @@ function sum(values: readonly number[]): number {
  * A Score, its fields in the documented order. One object literal per case (with or without an id), so that V8
  * allocates each record once instead of growing it field by field (object spreads are slower still).
  */
-export function withAlpha(components: Components, options: Pick<ResolvedScoreOptions, 'alpha' | 'measure' | 'mode' | 'seed' | 'seedPolicy' | 'perHead'>): Score {
+export function withAlpha(components: Components, options: Pick<ResolvedScoreOptions, 'alpha' | 'rule' | 'measure' | 'mode' | 'seed' | 'seedPolicy' | 'perHead'>): Score {
   const { id, attention, ffn, params, nonEmbeddingParams, family, build, layers } = components;
-  const { alpha, mode, seed, seedPolicy, perHead } = options;
-  const score = combine(attention, ffn, alpha);
+  const { alpha, rule, mode, seed, seedPolicy, perHead } = options;
+  const score = combine(attention, ffn, alpha, rule);
+  if (!Number.isFinite(score)) {
+    throw new ZeroLMError('E_NON_FINITE', `the score is ${score} (${rule} of attention ${attention} and ffn ${ffn} with alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'alpha' });
+  }
   const measure = options.measure.name;
   if (id !== undefined) {
-    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
   }
-  return { score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  return { score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
 }
 
 /** Score one architecture (any input a builder accepts, or a ModelPlan). */
