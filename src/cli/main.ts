@@ -178,12 +178,13 @@ async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCa
   return result;
 }
 
-async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; workers?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
+async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; strictCalibration?: boolean; format?: InputFormat; benchmark?: string; batchSize?: number; workers?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
   const options: ScoreOptions = { ...scoreOptionsFrom(flags), cache };
   if (flags.calibration) {
     const { readCalibration } = await import('../calibrate/file');
     const calibration = await readCalibration(flags.calibration);
     options.alpha = calibration.alpha;
+    options.calibration = { file: flags.calibration, space: calibration.space };
     // A calibration is only meaningful for the configuration it was made with: take it, and warn when a flag
     // overrides it.
     for (const [flag, mine, theirs] of [
@@ -195,7 +196,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     }
     options.measure ??= calibration.measure;
     options.rule ??= calibration.rule;
-    options.build ??= calibration.build;
+    if (options.build === undefined) options.familyBuilds = { [calibration.family]: calibration.build };
     options.perHead ??= calibration.perHead;
     options.mode ??= calibration.mode as ScoreOptions['mode'];
     options.seedPolicy ??= calibration.seedPolicy as ScoreOptions['seedPolicy'];
@@ -210,6 +211,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   const serializer = new ScoreSerializer();
   let scored = 0;
   let failed = 0;
+  let calibrationWarned = false;
   let before = 0; // inputs of the sources already read
   const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
     for (const error of errors) reportError(error);
@@ -222,7 +224,8 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     else {
       if (source.file === '-') enlargePipeQuietly(0);
       const opened = await openSource(source.file, { format: flags.format });
-      const workers = flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
+      // A calibration's match is checked on this thread, record by record.
+      const workers = options.calibration ? 0 : flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
       if (!opened.error && opened.format === 'jsonl' && workers > 0) {
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
@@ -243,6 +246,16 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
         if (isScoreError(record)) errors.push(record);
+        else if (record.calibration?.matches === false && !calibrationWarned) {
+          calibrationWarned = true;
+          const where = `${record.source ?? ''}${record.line !== undefined ? `:${record.line}` : ''}${record.id !== undefined ? ` (id ${record.id})` : ''}`;
+          const message = `${where}: outside the space ${record.calibration.file} was fitted on: ${record.calibration.why}`;
+          if (flags.strictCalibration) {
+            await out.flush();
+            throw new ZeroLMError('E_ARGUMENT', `${message}; its alpha does not apply (--strict-calibration)`, { field: 'calibration' });
+          }
+          process.stderr.write(`zerolm score: warning: ${message}; its alpha may not apply here (records say "matches": false; --strict-calibration refuses)\n`);
+        }
         if (out.pushEncoded(serializer, record)) await out.flush();
       }
       report(errors, records.length);
@@ -271,7 +284,8 @@ export function buildProgram(): Command {
       .argument('[files...]', 'input files; "-" or none for stdin'),
   )
     .option('--alpha <alpha>', `weight of the attention capacity (default ${DEFAULTS.alpha}); giving it selects ZeroLM's weighted sum unless --rule says otherwise`, finiteNumber('--alpha'))
-    .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`')
+    .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`; inputs outside the space it was fitted on are marked and warned about once')
+    .option('--strict-calibration', 'with --calibration: stop with exit status 2 at the first input outside the calibration\'s space')
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
@@ -284,28 +298,42 @@ export function buildProgram(): Command {
   scoringFlags(
     program
       .command('calibrate')
-      .description('choose alpha on a labelled sample of a benchmark and save it')
-      .addArgument(describedWhenShown(new Argument('<benchmark>'), () => `embedded benchmark: ${benchmarkNames()}`)),
+      .description('choose alpha on labelled architectures (an embedded benchmark, or your own with --labels) and save it with the space it was fitted on')
+      .addArgument(describedWhenShown(new Argument('[benchmark]'), () => `embedded benchmark: ${benchmarkNames()} (or --labels FILE)`)),
   )
     .requiredOption('--out <file>', 'where to write the calibration JSON')
+    .option('--labels <file>', 'your own labelled architectures: JSONL of {architecture, label, higherIsBetter?, id?}, or CSV with architecture (a config file path) and label columns')
+    .option('--higher-is-better', 'with --labels: a higher label is a better model (accuracy)')
+    .option('--lower-is-better', 'with --labels: a lower label is a better model (perplexity, loss)')
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
     .addOption(
-      describedWhenShown(new Option('--sample-size <k>').argParser(integer('--sample-size', 2)), () => `labelled architectures to calibrate on (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE})`),
+      describedWhenShown(new Option('--sample-size <k>').argParser(integer('--sample-size', 2)), () => `labelled architectures to calibrate on (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE} of a benchmark, all of a labels file)`),
     )
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
-    .action(async (benchmark: string, flags) => {
-      const { calibrateBenchmark, writeCalibration } = await import('../calibrate/file');
-      const calibration = await withCacheFile(flags, (cache) => calibrateBenchmark(benchmark, {
-        ...scoreOptionsFrom(flags),
-        cache,
+    .action(async (benchmark: string | undefined, flags) => {
+      const { calibrateBenchmark, calibrateLabels, writeCalibration } = await import('../calibrate/file');
+      if ((benchmark === undefined) === (flags.labels === undefined)) throw new ZeroLMError('E_ARGUMENT', 'give either a benchmark or --labels FILE (not both)');
+      if (flags.higherIsBetter && flags.lowerIsBetter) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better and --lower-is-better contradict each other');
+      if (benchmark !== undefined && (flags.higherIsBetter || flags.lowerIsBetter)) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better/--lower-is-better apply to --labels only (a benchmark knows its direction)');
+      const common = {
         strategy: flags.strategy as AlphaStrategy,
         criterion: flags.criterion as CalibrationCriterion,
         alpha: flags.alpha,
-        sampleSize: flags.sampleSize ?? evaluateModule().DEFAULT_SAMPLE_SIZE,
         sampleSeed: flags.sampleSeed,
-      }));
+      };
+      const calibration = await withCacheFile(flags, (cache) =>
+        benchmark !== undefined
+          ? calibrateBenchmark(benchmark, { ...scoreOptionsFrom(flags), cache, ...common, sampleSize: flags.sampleSize ?? evaluateModule().DEFAULT_SAMPLE_SIZE })
+          : calibrateLabels(flags.labels, {
+              ...scoreOptionsFrom(flags),
+              cache,
+              ...common,
+              sampleSize: flags.sampleSize ?? Number.MAX_SAFE_INTEGER,
+              higherIsBetter: flags.higherIsBetter ? true : flags.lowerIsBetter ? false : undefined,
+            }),
+      );
       await writeCalibration(flags.out, calibration);
       process.stdout.write(`${JSON.stringify(calibration)}\n`);
     });

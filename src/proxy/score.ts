@@ -4,13 +4,14 @@
  * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
-import { buildPlan } from '../arch';
+import { buildPlan, detectFamily } from '../arch';
 import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
+import { mismatchOf, type SpaceFingerprint } from '../arch/fingerprint';
 import { combine, validateAlpha, validateRule, type CombinationRule } from './alpha';
 
 export { combine, validateAlpha, validateRule, type CombinationRule };
@@ -44,6 +45,8 @@ export const DEFAULTS = Object.freeze({
 export interface ScoreOptions {
   family?: FamilyName;
   build?: string;
+  /** The build for inputs of a given family when `build` is not set (a calibration's build applies to its own family only). */
+  familyBuilds?: Partial<Record<FamilyName, string>>;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
   measure?: string;
@@ -62,6 +65,31 @@ export interface ScoreOptions {
   signal?: AbortSignal;
   cache?: CapacityCache;
   memoryLimitBytes?: number;
+  /**
+   * The calibration file whose alpha is in use, with the space it was fitted on: every record then says whether
+   * its architecture lies in that space (`calibration: {file, matches, why?}`).
+   */
+  calibration?: CalibrationInUse;
+}
+
+export interface CalibrationInUse {
+  file: string;
+  space?: SpaceFingerprint;
+}
+
+/** What a record says about the calibration in use. */
+export interface CalibrationMatch {
+  file: string;
+  matches: boolean;
+  /** Why the architecture lies outside the calibration's space (or that the file has no fingerprint). */
+  why?: string;
+}
+
+/** Whether `plan` lies in the space of the calibration in use. */
+export function calibrationMatch(plan: ModelPlan, calibration: CalibrationInUse): CalibrationMatch {
+  if (calibration.space === undefined) return { file: calibration.file, matches: false, why: 'the calibration file records no space to check against' };
+  const why = mismatchOf(plan, calibration.space);
+  return why === undefined ? { file: calibration.file, matches: true } : { file: calibration.file, matches: false, why };
 }
 
 /** The capacities of one plan before alpha combines them. */
@@ -104,6 +132,7 @@ export interface Score {
 export interface ResolvedScoreOptions {
   family?: FamilyName;
   build?: string;
+  familyBuilds?: Partial<Record<FamilyName, string>>;
   init?: InitScheme;
   measure: Measure;
   measureOptions: MeasureOptions;
@@ -117,6 +146,7 @@ export interface ResolvedScoreOptions {
   signal?: AbortSignal;
   cache: CapacityCache;
   memoryLimitBytes?: number;
+  calibration?: CalibrationInUse;
   /**
    * Capacities of layers already scored with these options, by LayerPlan identity. Builders hand out one shared,
    * immutable LayerPlan per distinct layer, so a stream of candidates from one space mostly hits this memo.
@@ -145,6 +175,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
   return {
     family: options.family,
     build: options.build,
+    familyBuilds: options.familyBuilds,
     init: options.init,
     measure,
     measureOptions,
@@ -158,6 +189,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     signal: options.signal,
     cache: options.cache ?? new CapacityCache(),
     memoryLimitBytes: options.memoryLimitBytes,
+    calibration: options.calibration,
     layerMemo: new WeakMap(),
   };
 }
@@ -319,7 +351,9 @@ export async function score(architecture: unknown, options: ScoreOptions = {}): 
   const resolved = resolveScoreOptions(options);
   const plan = toPlan(architecture, resolved);
   const [components] = await componentsOfPlans([plan], resolved);
-  return withAlpha(components, resolved);
+  const result = withAlpha(components, resolved);
+  if (resolved.calibration) (result as Score & { calibration?: CalibrationMatch }).calibration = calibrationMatch(plan, resolved.calibration);
+  return result;
 }
 
 export function isModelPlan(value: unknown): value is ModelPlan {
@@ -331,7 +365,11 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'>, id?: string): ModelPlan {
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
+  if (options.build === undefined && options.familyBuilds !== undefined) {
+    const family = options.family ?? detectFamily(architecture);
+    return buildPlan(architecture, { family, build: options.familyBuilds[family], id });
+  }
   return buildPlan(architecture, { family: options.family, build: options.build, id });
 }
