@@ -22,6 +22,6 @@ export {
   architectureKey,
   duplicateGroups,
 } from './benchmarks';
-export type { BenchmarkName, BenchmarkEntry, Benchmark, LtsParamsSummary } from './benchmarks';
+export type { BenchmarkName, LtsBenchmarkName, BenchmarkEntry, Benchmark, LtsParamsSummary } from './benchmarks';
 export { loadPeerScores } from './peers';
 export type { PeerScores } from './peers';
