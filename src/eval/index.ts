@@ -24,4 +24,5 @@ export {
 } from './benchmarks';
 export type { BenchmarkName, LtsBenchmarkName, BenchmarkEntry, Benchmark, LtsParamsSummary } from './benchmarks';
 export { loadPeerScores } from './peers';
+export { nscScore, nscScores, nscPsi, NSC_FAMILIES } from './nsc';
 export type { PeerScores } from './peers';
