@@ -18,7 +18,7 @@ import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sam
 import { sampledLineParser } from '../search/sampled-lines';
 import { enlargePipe } from '../native';
 
-const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
+const families = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules'];
 
 /*
  * Modules only some commands use are loaded when first needed: the benchmark loaders (which bring a YAML parser),

@@ -1,7 +1,7 @@
 /**
  * Honest evaluation: calibrate alpha on a random labelled sample, measure rank correlation on the held-out rest,
  * repeat over seeded splits; the label-free score (no labels at all) and the baselines (#params, FLOPs, peer
- * proxies, an NSC-style MP log-det) are measured on the very same held-out architectures, and over all of them.
+ * proxies, NSC as its authors compute it) are measured on the very same held-out architectures, and over all of them.
  */
 import { calibrateAlpha, forRanking, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { sampleSplit, seededRandom } from '../calibrate/random';
@@ -12,6 +12,7 @@ import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOpt
 import { getMeasure, measureReads } from '../capacity/measures';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
+import { nscScores } from './nsc';
 import { loadPeerScores } from './peers';
 import { kendallTauB, kendallWithinParamBand, spearman } from './rank';
 
@@ -161,6 +162,8 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
     throw new ZeroLMError('E_ARGUMENT', `eta applies to pca-k, which is not among the measures evaluated (${measures.map((m) => m ?? DEFAULTS.measure).join(', ')})`, { field: 'eta' });
   }
   const peers = options.baselines === false ? [] : loadPeerScores(benchmark.name, options.dataDir);
+  // NSC reads the architectures as given (its FlexiBERT recipe builds no model), so one vector serves every build.
+  const nsc = options.baselines === false ? undefined : nscScores(benchmark);
 
   const reports: EvalReport[] = [];
   for (const build of builds) {
@@ -171,8 +174,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
       baselines['#params'] = labelFreeOf(params, oriented, params, splits);
       baselines['#params (non-embedding)'] = labelFreeOf(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params, splits);
       baselines['FLOPs'] = labelFreeOf(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params, splits);
-      const nsc = await componentsOfPlans(plans, resolveScoreOptions({ ...options, build, measure: 'log-det', mode: 'analytic', perHead: true, alpha: 0.5, eta: undefined }));
-      baselines['NSC-style MP log-det'] = labelFreeOf(Float64Array.from(nsc, (c) => c.attention + c.ffn), oriented, params, splits);
+      if (nsc !== undefined) baselines.NSC = labelFreeOf(nsc, oriented, params, splits);
       for (const peer of peers) {
         const values = benchmark.entries.map((e) => peer.scores.get(e.id));
         if (values.some((v) => v === undefined || !Number.isFinite(v))) continue; // a peer must cover every architecture to be compared fairly
