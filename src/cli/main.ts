@@ -342,7 +342,7 @@ export function buildProgram(): Command {
     program
       .command('eval')
       .description('calibrate on random samples and report held-out rank correlation against baselines and peer proxies')
-      .addArgument(describedWhenShown(new Argument('<benchmark>'), () => `embedded benchmark: ${benchmarkNames()}`)),
+      .addArgument(describedWhenShown(new Argument('[benchmark]'), () => `embedded benchmark: ${benchmarkNames()} (not with --leave-one-out or --transfer, which use them all)`)),
   )
     .option('--builds <list>', 'comma-separated builds to evaluate', list)
     .option('--measures <list>', 'comma-separated measures, or "all"', list)
@@ -351,8 +351,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
     .addOption(
       describedWhenShown(
-        new Option('--sample-size <k>').argParser(integer('--sample-size', 2)),
-        () => `labelled architectures per calibration sample (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE})`,
+        new Option('--sample-size <k>').argParser(integerList('--sample-size')),
+        () => `labelled architectures per calibration sample (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE}); a list (10,20,50,100) prints a learning curve`,
       ),
     )
     .addOption(describedWhenShown(new Option('--splits <r>').argParser(integer('--splits', 1, 100000)), () => `random calibration/held-out splits (default: ${evaluateModule().DEFAULT_SPLITS})`))
@@ -360,7 +360,30 @@ export function buildProgram(): Command {
     .option('--no-baselines', 'skip #params, FLOPs and peer proxies')
     .option('--json', 'print one JSON object per evaluated configuration instead of tables')
     .option('--plot <file>', 'draw score against ground truth (.svg or .png)')
-    .action(async (benchmark: string, flags) => {
+    .option('--leave-one-out', 'how the label-free default was chosen: each shipped benchmark left out in turn, the rule chosen on the others, reported on it')
+    .option('--transfer', 'alpha calibrated on one shipped benchmark, applied to each other one, beside the label-free default and #params')
+    .action(async (benchmark: string | undefined, flags) => {
+      if (flags.leaveOneOut || flags.transfer) {
+        if (benchmark !== undefined) throw new ZeroLMError('E_ARGUMENT', `--${flags.leaveOneOut ? 'leave-one-out' : 'transfer'} uses every shipped benchmark; give no benchmark`);
+        if (flags.leaveOneOut) {
+          const { leaveOneBenchmarkOut, formatLeaveOneOut } = await import('../eval/leave-one-out');
+          const folds = await leaveOneBenchmarkOut({ ...scoreOptionsFrom(flags) });
+          process.stdout.write(flags.json ? `${JSON.stringify(folds)}\n` : formatLeaveOneOut(folds));
+        }
+        if (flags.transfer) {
+          const { transferTable, formatTransferTable } = await import('../eval/transfer');
+          const rows = await transferTable({ ...scoreOptionsFrom(flags) });
+          process.stdout.write(flags.json ? `${JSON.stringify(rows)}\n` : formatTransferTable(rows));
+        }
+        return;
+      }
+      if (benchmark === undefined) throw new ZeroLMError('E_ARGUMENT', `eval needs a benchmark (${benchmarkNames()}), or --leave-one-out or --transfer`);
+      if (flags.sampleSize !== undefined && flags.sampleSize.length > 1) {
+        const { learningCurve, formatLearningCurve } = await import('../eval/transfer');
+        const points = await learningCurve(benchmark, flags.sampleSize, { ...scoreOptionsFrom(flags), strategy: flags.strategy as AlphaStrategy, criterion: flags.criterion as CalibrationCriterion, splits: flags.splits, splitSeed: flags.splitSeed });
+        process.stdout.write(flags.json ? `${JSON.stringify(points)}\n` : formatLearningCurve(benchmark, flags.measure ?? DEFAULTS.measure, points));
+        return;
+      }
       const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
       const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
@@ -376,7 +399,7 @@ export function buildProgram(): Command {
           strategy: flags.strategy as AlphaStrategy,
           criterion: flags.criterion as CalibrationCriterion,
           alpha: flags.alpha,
-          sampleSize: flags.sampleSize ?? DEFAULT_SAMPLE_SIZE,
+          sampleSize: flags.sampleSize?.[0] ?? DEFAULT_SAMPLE_SIZE,
           splits: flags.splits ?? DEFAULT_SPLITS,
           splitSeed: flags.splitSeed,
           baselines: flags.baselines,

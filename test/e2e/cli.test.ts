@@ -210,3 +210,39 @@ describe('zerolm calibrate, eval', () => {
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
   });
 });
+
+describe('zerolm score --calibration outside its space', () => {
+  it('marks every record, warns once, and --strict-calibration stops with exit 2', () => {
+    const calibration = join(work, 'bert-calibration.json');
+    expect(zerolm(['calibrate', 'nas-bench-bert', '--mode', 'analytic', '--out', calibration]).status).toBe(0);
+    const input = join(work, 'gpt2.jsonl');
+    writeFileSync(input, sampleLines('lts-gpt2', 3, 1));
+    const loose = zerolm(['score', '--calibration', calibration, input]);
+    expect(loose.status).toBe(0);
+    expect(loose.records).toHaveLength(3);
+    for (const record of loose.records) {
+      expect(record.family).toBe('gpt2-flex');
+      expect(record.rule).toBe('weighted-sum');
+      expect(record.calibration).toEqual({ file: calibration, matches: false, why: 'family gpt2-flex, calibrated on nas-bench-bert' });
+    }
+    expect(loose.stderr.match(/warning: .*outside the space/g)).toHaveLength(1);
+    const strict = zerolm(['score', '--calibration', calibration, '--strict-calibration', input]);
+    expect(strict.status).toBe(2);
+    expect(strict.stderr).toMatch(/outside the space .*\(--strict-calibration\)/);
+    const inside = zerolm(['score', '--calibration', calibration, '--strict-calibration'], sampleLines('nas-bench-bert', 3, 2));
+    expect(inside.status).toBe(0);
+    expect(inside.records.every((r: { calibration: { matches: boolean } }) => r.calibration.matches)).toBe(true);
+  });
+
+  it('calibrate --labels needs a direction and writes where it was fitted', () => {
+    const labels = join(work, 'labels.jsonl');
+    writeFileSync(labels, [...sampleSpace('lts-gpt2', { count: 12, seed: 4 })].map((architecture, i) => JSON.stringify({ architecture, label: 30 + i })).join('\n'));
+    const out = join(work, 'own.json');
+    const undirected = zerolm(['calibrate', '--labels', labels, '--mode', 'analytic', '--out', out]);
+    expect(undirected.status).toBe(2);
+    expect(undirected.stderr).toMatch(/--higher-is-better or --lower-is-better/);
+    const fitted = zerolm(['calibrate', '--labels', labels, '--lower-is-better', '--mode', 'analytic', '--out', out]);
+    expect(fitted.status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ benchmark: null, labels, family: 'gpt2-flex', sampleSize: 12 });
+  });
+});
