@@ -8,6 +8,7 @@
 import { calibrateAlpha, forRanking } from '../calibrate';
 import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, DEFAULTS, type ScoreOptions } from '../proxy/score';
+import { CapacityCache } from '../proxy/cache';
 import { listBenchmarks, loadBenchmark } from './benchmarks';
 import { benchmarkPlans, evaluate, type EvaluateOptions, type MeanSd } from './evaluate';
 import { kendallTauB, spearman } from './rank';
@@ -105,9 +106,11 @@ export interface LearningCurvePoint {
 /** Held-out means for each number of labels (each on its own splits, the baselines on the same held-out sets). */
 export async function learningCurve(benchmark: string, sampleSizes: readonly number[], options: Omit<EvaluateOptions, 'sampleSize' | 'measures' | 'builds'> & { measure?: string; build?: string } = {}): Promise<LearningCurvePoint[]> {
   const points: LearningCurvePoint[] = [];
+  // One cache for every point: the capacities are the same, only the splits change.
+  const cache = options.cache ?? new CapacityCache();
   for (const sampleSize of sampleSizes) {
     const { measure, build, ...rest } = options;
-    const [report] = await evaluate(benchmark, { ...rest, sampleSize, measures: measure ? [measure] : undefined, builds: build ? [build] : undefined, baselines: true });
+    const [report] = await evaluate(benchmark, { ...rest, cache, sampleSize, measures: measure ? [measure] : undefined, builds: build ? [build] : undefined, baselines: true });
     const params = report.baselines['#params (non-embedding)'];
     points.push({
       sampleSize,
