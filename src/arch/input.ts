@@ -29,21 +29,6 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Largest whole-document (JSON or YAML) input accepted. */
   maxDocumentBytes?: number;
-  /**
-   * A fast parser for one known JSONL line form, tried on each line's bytes before JSON.parse. It must return
-   * exactly what JSON.parse would for a line it recognises, undefined for any other line, and never throw.
-   */
-  lineParser?: LineParser;
-}
-
-/** Parses the JSONL line on bytes [start, end) of `bytes`, or returns undefined to leave it to JSON.parse. */
-export interface LineParser {
-  (bytes: Buffer, start: number, end: number): unknown;
-  /**
-   * Called with each buffer before its lines are asked for, in increasing order of their start (a chunk of the
-   * stream, or a line that spanned chunks, joined): a parser may read the whole buffer at once.
-   */
-  startBuffer?(bytes: Buffer): void;
 }
 
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -110,7 +95,7 @@ export async function* readOpenedBatches(opened: OpenedSource, options: ReadOpti
     return;
   }
   const { source, format, stream } = opened;
-  if (format === 'jsonl') yield* readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, options.lineParser);
+  if (format === 'jsonl') yield* readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   else yield* readDocument(stream, source, format, options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES);
 }
 
@@ -220,7 +205,6 @@ class JsonLineRecords {
   constructor(
     readonly source: string,
     readonly maxLine: number,
-    private readonly lineParser: LineParser | undefined,
     /** Lines read so far; the caller counts each line before asking for its record. */
     public lineNumber = 0,
     /** Inputs (non-blank lines) so far. */
@@ -230,10 +214,6 @@ class JsonLineRecords {
   /** The record of the whole line on bytes [start, end), or undefined for a blank line. */
   record(bytes: Buffer, start: number, end: number): InputRecord | undefined {
     const { source, lineNumber } = this;
-    if (this.lineParser !== undefined) {
-      const value = this.lineParser(bytes, start, end);
-      if (value !== undefined) return { source, line: lineNumber, index: this.index++, value };
-    }
     let text = bytes.toString('utf8', start, end);
     // Most lines are a bare object; anything else is trimmed (of all Unicode white space, as always) first.
     if (!(end > start && bytes[start] === OPEN_BRACE && bytes[end - 1] === CLOSE_BRACE)) {
@@ -264,8 +244,6 @@ class JsonLineRecords {
 
 /** What JsonLineSplitter finds, line by line, in input order. */
 interface LineVisitor {
-  /** A buffer whose lines come next (in order): each chunk split, and each line joined from several. */
-  buffer?(bytes: Buffer): void;
   /**
    * A whole line on bytes [start, end) (its newline excluded). `inChunk`: the bytes are the chunk being split, and
    * `end` is the line's newline in it; otherwise the line spanned chunks (or ended the stream without a newline)
@@ -290,7 +268,6 @@ class JsonLineSplitter {
   constructor(private readonly maxLine: number) {}
 
   split(chunk: Buffer, visitor: LineVisitor): void {
-    let announced = false;
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
@@ -299,12 +276,7 @@ class JsonLineSplitter {
       if (this.pieces.length === 0 && !this.overlong) {
         // The common case: the whole line is inside this chunk.
         if (newline - start > this.maxLine) visitor.tooLong();
-        else {
-          // Announced once its first line comes, after the line that ended in it (which has a buffer of its own).
-          if (!announced) visitor.buffer?.(chunk);
-          announced = true;
-          visitor.line(chunk, start, newline, true);
-        }
+        else visitor.line(chunk, start, newline, true);
       } else {
         this.pieces.push(chunk.subarray(start, newline));
         this.pieceBytes += newline - start;
@@ -334,7 +306,6 @@ class JsonLineSplitter {
     if (this.overlong || this.pieceBytes > this.maxLine) visitor.tooLong();
     else {
       const whole = Buffer.concat(this.pieces, this.pieceBytes);
-      visitor.buffer?.(whole);
       visitor.line(whole, 0, whole.length, false);
     }
     this.overlong = false;
@@ -343,14 +314,11 @@ class JsonLineSplitter {
   }
 }
 
-async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
-  const lines = new JsonLineRecords(source, maxLine, lineParser);
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord[]> {
+  const lines = new JsonLineRecords(source, maxLine);
   const splitter = new JsonLineSplitter(maxLine);
   let batch: InputRecord[] = [];
   const visitor: LineVisitor = {
-    buffer(bytes) {
-      lineParser?.startBuffer?.(bytes);
-    },
     line(bytes, start, end) {
       lines.lineNumber = splitter.lineNumber;
       const record = lines.record(bytes, start, end);
@@ -418,7 +386,7 @@ export class JsonLineCutter implements LineVisitor {
     const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.unitTarget = options.unitBytes ?? DEFAULT_UNIT_BYTES;
     this.splitter = new JsonLineSplitter(maxLine);
-    this.records = new JsonLineRecords(source, maxLine, undefined);
+    this.records = new JsonLineRecords(source, maxLine);
   }
 
   /** Items completed by this chunk. */
@@ -503,10 +471,9 @@ export class JsonLineCutter implements LineVisitor {
 const NEWLINE_BYTE = Buffer.from([NEWLINE]);
 
 /** The records of a unit cut by JsonLineCutter, numbered where the unit sits in `source`. */
-export function recordsOfLineUnit(unit: LineUnit, source: string, lineParser?: LineParser): InputRecord[] {
+export function recordsOfLineUnit(unit: LineUnit, source: string): InputRecord[] {
   const bytes = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength);
-  const lines = new JsonLineRecords(source, Infinity, lineParser, unit.linesBefore, unit.inputsBefore);
-  lineParser?.startBuffer?.(bytes);
+  const lines = new JsonLineRecords(source, Infinity, unit.linesBefore, unit.inputsBefore);
   const records: InputRecord[] = [];
   let start = 0;
   while (start < bytes.length) {

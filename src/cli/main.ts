@@ -15,8 +15,6 @@ import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
-import { sampledLineParser } from '../search/sampled-lines';
-import { enlargePipe } from '../native';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules'];
 
@@ -131,22 +129,6 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
   };
 }
 
-/** Pipe capacity asked for between `zerolm sample` and `zerolm score` (the default limit for unprivileged processes). */
-const PIPE_BYTES = 1 << 20;
-
-/**
- * Makes the pipe on fd hold a megabyte where the OS allows (Linux): the two ends of `sample | score` then hand over
- * a megabyte per wake-up instead of 64 KiB (measured: ~10% off the wall time of 1e6 lines on two cores). Best
- * effort: without the addon (analytic scoring needs none) or with a pipe that cannot grow, the pipe works as it is.
- */
-function enlargePipeQuietly(fd: number): void {
-  try {
-    enlargePipe(fd, PIPE_BYTES);
-  } catch {
-    // the default pipe: slower, never wrong
-  }
-}
-
 /** One source of `zerolm score`'s inputs: an embedded benchmark's records, or a file (or stdin) to read. */
 type ScoreSource = { records: InputRecord[]; file?: undefined } | { file: string; records?: undefined };
 
@@ -222,7 +204,6 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     let batches: AsyncIterable<InputRecord[]> | Iterable<InputRecord[]>;
     if (source.records) batches = [source.records];
     else {
-      if (source.file === '-') enlargePipeQuietly(0);
       const opened = await openSource(source.file, { format: flags.format });
       // A calibration's match is checked on this thread, record by record.
       const workers = options.calibration ? 0 : flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
@@ -237,8 +218,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         before += done;
         continue;
       }
-      // The sampler's own lines are read without JSON.parse (any other line still goes through it).
-      batches = readOpenedBatches(opened, { lineParser: sampledLineParser(resolved) });
+      batches = readOpenedBatches(opened);
     }
     let done = 0;
     for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {
@@ -443,7 +423,6 @@ export function buildProgram(): Command {
       if (flags.vocab) decoder.vocab = flags.vocab;
       const out = new LineWriter();
       const lines = sampleLineEncoder(space, { count: flags.count, seed: flags.seed, decoder });
-      enlargePipeQuietly(1);
       while (lines.next()) if (out.pushEncoded(lines, undefined)) await out.flush();
       await out.flush();
     });

@@ -102,9 +102,9 @@ describe('zerolm score', () => {
 describe('zerolm sample | zerolm score through a shell pipe', () => {
   const run = (args: string): string => `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} ${args}`;
 
-  it('scores every line as from a file: the pipe the two ends enlarge changes nothing but speed', () => {
-    // A real pipe (spawnSync's own stdio is a socket pair, which enlargePipe leaves alone), 30,000 lines: far more
-    // than a default 64 KiB pipe holds, so both ends block and wake many times.
+  it('scores every line as from a file', () => {
+    // A real pipe (spawnSync's own stdio is a socket pair), 30,000 lines: far more than a 64 KiB pipe holds, so both
+    // ends block and wake many times.
     const file = join(work, 'piped-input.jsonl');
     writeFileSync(file, sampleLines('nas-bench-bert', 30000, 12));
     const piped = spawnSync('bash', ['-c', `set -o pipefail; ${run('sample nas-bench-bert --count 30000 --seed 12')} | ${run('score --mode analytic')}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -116,7 +116,7 @@ describe('zerolm sample | zerolm score through a shell pipe', () => {
     expect(piped.stdout).toBe(fromFile.stdout);
   });
 
-  it('works without the addon too (analytic mode needs none): the same lines, read by JSON.parse', () => {
+  it('works without the addon too (analytic mode needs none): the same lines', () => {
     const pipeline = `set -o pipefail; ${run('sample nas-bench-bert --count 3000 --seed 5')} | ${run('score --mode analytic')}`;
     const withAddon = spawnSync('bash', ['-c', pipeline], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
     const without = spawnSync('bash', ['-c', pipeline], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ZEROLM_NATIVE_PATH: join(work, 'no-such-addon.node') } });
