@@ -1,0 +1,105 @@
+/**
+ * Budgets of a search and what a candidate costs. Parameters and non-embedding parameters are exact integers (the
+ * compiled tables' sums); FLOPs are the compiled tables' forward FLOPs of one sequence at the space's sequence
+ * length (src/arch/flops.ts: 2 * T * rows * cols per matrix, plus 4 * T^2 * d for attention scores and values).
+ */
+import { ZeroLMError } from '../errors';
+import type { CompiledSpace } from '../space';
+
+export interface Budgets {
+  maxParams?: number;
+  maxNonEmbeddingParams?: number;
+  maxFlops?: number;
+  minParams?: number;
+}
+
+const budgetNames = ['maxParams', 'maxNonEmbeddingParams', 'maxFlops', 'minParams'] as const;
+
+export function checkBudgets(budgets: Budgets): Budgets {
+  for (const name of budgetNames) {
+    const value = budgets[name];
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))) {
+      throw new ZeroLMError('E_ARGUMENT', `budget ${name} must be a non-negative finite number, got ${String(value)}`, { field: name });
+    }
+  }
+  return budgets;
+}
+
+/** How far a candidate is outside its budgets, as a sum of relative excesses (0 when it meets them all). */
+export function violation(budgets: Budgets, params: number, nonEmbeddingParams: number, flops: number): number {
+  let excess = 0;
+  if (budgets.maxParams !== undefined && params > budgets.maxParams) excess += (params - budgets.maxParams) / Math.max(1, budgets.maxParams);
+  if (budgets.maxNonEmbeddingParams !== undefined && nonEmbeddingParams > budgets.maxNonEmbeddingParams) {
+    excess += (nonEmbeddingParams - budgets.maxNonEmbeddingParams) / Math.max(1, budgets.maxNonEmbeddingParams);
+  }
+  if (budgets.maxFlops !== undefined && flops > budgets.maxFlops) excess += (flops - budgets.maxFlops) / Math.max(1, budgets.maxFlops);
+  if (budgets.minParams !== undefined && params < budgets.minParams) excess += (budgets.minParams - params) / Math.max(1, budgets.minParams);
+  return excess;
+}
+
+/** Budget slack of a candidate: how much of each given budget is left (negative would mean infeasible). */
+export function slackOf(budgets: Budgets, params: number, nonEmbeddingParams: number, flops: number): Record<string, number> {
+  const slack: Record<string, number> = {};
+  if (budgets.maxParams !== undefined) slack.maxParams = budgets.maxParams - params;
+  if (budgets.maxNonEmbeddingParams !== undefined) slack.maxNonEmbeddingParams = budgets.maxNonEmbeddingParams - nonEmbeddingParams;
+  if (budgets.maxFlops !== undefined) slack.maxFlops = budgets.maxFlops - flops;
+  if (budgets.minParams !== undefined) slack.minParams = params - budgets.minParams;
+  return slack;
+}
+
+/** The smallest (and largest) params, non-embedding params and FLOPs any candidate of the space has, each alone. */
+export function costExtremes(space: CompiledSpace): { minParams: number; maxParams: number; minNonEmbeddingParams: number; minFlops: number } {
+  const { tables, depths } = space;
+  const { kinds, embeddingCombinations } = tables;
+  let minParams = Infinity;
+  let maxParams = -Infinity;
+  let minNonEmbeddingParams = Infinity;
+  let minFlops = Infinity;
+  for (let c = 0; c < tables.contexts; c++) {
+    const n = depths[c % depths.length];
+    let lowP = Infinity;
+    let highP = -Infinity;
+    let lowF = Infinity;
+    for (let k = 0; k < kinds; k++) {
+      const p = tables.params[c * kinds + k];
+      if (Number.isNaN(tables.attention[c * kinds + k]) || Number.isNaN(p)) continue;
+      lowP = Math.min(lowP, p);
+      highP = Math.max(highP, p);
+      lowF = Math.min(lowF, tables.flops[c * kinds + k]);
+    }
+    if (lowP === Infinity) continue;
+    for (let e = 0; e < embeddingCombinations; e++) {
+      const base = tables.base[c * embeddingCombinations + e];
+      if (Number.isNaN(base)) continue;
+      minParams = Math.min(minParams, base + n * lowP);
+      maxParams = Math.max(maxParams, base + n * highP);
+      minNonEmbeddingParams = Math.min(minNonEmbeddingParams, base - tables.embedding[c * embeddingCombinations + e] + n * lowP);
+      minFlops = Math.min(minFlops, n * lowF);
+    }
+  }
+  return { minParams, maxParams, minNonEmbeddingParams, minFlops };
+}
+
+/** Refuses a budget no candidate can meet, naming the smallest (or, for minParams, largest) feasible value. */
+export function checkFeasible(space: CompiledSpace, budgets: Budgets): void {
+  const extremes = costExtremes(space);
+  const refuse = (name: string, value: number, bound: string, feasible: number): never => {
+    throw new ZeroLMError('E_ARGUMENT', `no candidate of the space meets ${name} ${value}: the ${bound} feasible value is ${feasible}`, { field: `budget.${name}` });
+  };
+  if (budgets.maxParams !== undefined && budgets.maxParams < extremes.minParams) refuse('maxParams', budgets.maxParams, 'smallest', extremes.minParams);
+  if (budgets.maxNonEmbeddingParams !== undefined && budgets.maxNonEmbeddingParams < extremes.minNonEmbeddingParams) {
+    refuse('maxNonEmbeddingParams', budgets.maxNonEmbeddingParams, 'smallest', extremes.minNonEmbeddingParams);
+  }
+  if (budgets.maxFlops !== undefined && budgets.maxFlops < extremes.minFlops) refuse('maxFlops', budgets.maxFlops, 'smallest', extremes.minFlops);
+  if (budgets.minParams !== undefined && budgets.minParams > extremes.maxParams) refuse('minParams', budgets.minParams, 'largest', extremes.maxParams);
+}
+
+/** The error when each budget alone can be met but not all of them together. */
+export function jointlyInfeasible(space: CompiledSpace, budgets: Budgets): ZeroLMError {
+  const extremes = costExtremes(space);
+  return new ZeroLMError(
+    'E_ARGUMENT',
+    `no candidate of the space meets all the budgets together (${JSON.stringify(budgets)}); alone, the smallest feasible maxParams is ${extremes.minParams}, maxNonEmbeddingParams ${extremes.minNonEmbeddingParams}, maxFlops ${extremes.minFlops}`,
+    { field: 'budget' },
+  );
+}

@@ -1,0 +1,304 @@
+/**
+ * Exact search over a compiled space. A context (one layer-shaping global choice and one depth) fixes everything
+ * but the layers' kinds and the embedding globals; its layers are interchangeable (compiling checks that a layer's
+ * values do not depend on its position), so a candidate is a multiset of n kinds and the problem is a
+ * multiple-choice knapsack: n slots, each one kind, with the parameter (and non-embedding, FLOPs) budgets as
+ * capacities.
+ *
+ * - weighted-sum rule: the score alpha * sum a + (1 - alpha) * sum f adds up over layers; the dynamic programme keeps,
+ *   per exact parameter sum, the best sum (and the FLOPs when a FLOPs budget is given, as a second coordinate).
+ * - geometric rule (S_attn^alpha * S_ffn^(1 - alpha), 0 <= alpha <= 1, capacities >= 0): the score does not add up,
+ *   but it increases with both sums, which do; per exact parameter sum the programme keeps the Pareto set of
+ *   (sum a, sum f[, -FLOPs]) and takes the best product at the end. Nothing is bucketed inexactly: parameter counts
+ *   are integers and are keyed exactly.
+ *
+ * Pruning keeps it exact: a partial state is dropped only when an upper bound on every completion is below the best
+ * complete candidate found so far. The bound of r more layers with R parameters left is r times the upper concave
+ * envelope of the kinds' (params, value) points at R / r (the LP relaxation), per coordinate; contexts are visited
+ * in order of their bound, and a context whose bound is below the incumbent is skipped whole.
+ */
+import { ZeroLMError } from '../errors';
+import { combine } from '../proxy/alpha';
+import type { CompiledSpace } from '../space';
+import type { Budgets } from './budget';
+
+export interface Candidate {
+  globals: number[];
+  depth: number;
+  layers: number[];
+}
+
+export interface ExactOutcome {
+  /** The best candidate of each of the best contexts, best first (at most `top`); the first is the optimum. */
+  picks: Candidate[];
+  contexts: number;
+  contextsSkipped: number;
+  states: number;
+}
+
+/** Why exact search does not apply to this space and objective, or undefined when it does. */
+export function exactDoesNotApply(space: CompiledSpace, objectives: readonly string[]): string | undefined {
+  if (objectives.length > 1) return `several objectives (${objectives.join(', ')}): the Pareto set is searched by evolution (NSGA-II)`;
+  if (space.rule === 'geometric') {
+    if (space.alpha < 0 || space.alpha > 1) return `the geometric rule with alpha ${space.alpha} outside [0, 1] does not increase with both capacities`;
+    const { attention, ffn } = space.tables;
+    for (let e = 0; e < attention.length; e++) {
+      if (attention[e] < 0 || ffn[e] < 0) return 'a layer has a negative capacity under this measure: the geometric score of summed capacities is not monotone';
+    }
+  }
+  return undefined;
+}
+
+/** Upper concave envelope of (x, y) points, made non-decreasing: the best average y at average x at most X. */
+function envelope(xs: ArrayLike<number>, ys: ArrayLike<number>): (x: number) => number {
+  const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a] - xs[b] || ys[b] - ys[a]);
+  const hx: number[] = [];
+  const hy: number[] = [];
+  for (const i of order) {
+    const x = xs[i];
+    const y = ys[i];
+    if (hx.length > 0 && hx[hx.length - 1] === x) continue; // same x, lower y (sorted)
+    while (hx.length >= 2) {
+      const n = hx.length;
+      // Drop the middle point when it lies on or below the chord.
+      if ((hy[n - 1] - hy[n - 2]) * (x - hx[n - 2]) <= (y - hy[n - 2]) * (hx[n - 1] - hx[n - 2])) {
+        hx.pop();
+        hy.pop();
+      } else break;
+    }
+    hx.push(x);
+    hy.push(y);
+  }
+  let top = 0;
+  for (let i = 1; i < hy.length; i++) if (hy[i] > hy[top]) top = i;
+  hx.length = top + 1;
+  hy.length = top + 1;
+  return (x: number): number => {
+    if (!(x >= hx[0])) return -Infinity;
+    if (x >= hx[hx.length - 1]) return hy[hy.length - 1];
+    let low = 0;
+    let high = hx.length - 1;
+    while (high - low > 1) {
+      const mid = (low + high) >> 1;
+      if (hx[mid] <= x) low = mid;
+      else high = mid;
+    }
+    const t = (x - hx[low]) / (hx[high] - hx[low]);
+    // Rounding must not make the bound smaller than the true envelope: take the larger end's share generously.
+    return Math.max(hy[low] + t * (hy[high] - hy[low]), hy[low]);
+  };
+}
+
+function digitsOf(index: number, sizes: readonly number[]): number[] {
+  const out = new Array<number>(sizes.length);
+  for (let f = sizes.length - 1; f >= 0; f--) {
+    out[f] = index % sizes[f];
+    index = Math.floor(index / sizes[f]);
+  }
+  return out;
+}
+
+/** Yields after each context (contexts done, contexts in all); returns the outcome. */
+export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, signal?: AbortSignal): Generator<{ done: number; total: number }, ExactOutcome> {
+  const { tables, depths, alpha, rule } = space;
+  const { kinds, embeddingCombinations } = tables;
+  const layerGlobalCount = Object.keys(space.definition.globals ?? {}).length;
+  const layerSizes = space.globalSizes.slice(0, layerGlobalCount);
+  const embeddingSizes = space.globalSizes.slice(layerGlobalCount);
+  const weighted = rule === 'weighted-sum';
+  const objective = (v0: number, v1: number): number => (weighted ? v0 : combine(v0, v1, alpha, 'geometric'));
+  const maxFlops = budgets.maxFlops;
+  const withFlops = maxFlops !== undefined;
+  const tolerance = (value: number): number => value - 1e-9 * Math.max(1, Math.abs(value));
+
+  interface Prepared {
+    context: number;
+    n: number;
+    lo: number[];
+    hi: number[];
+    embeddings: number[];
+    items: { p: Float64Array; fl: Float64Array; v0: Float64Array; v1: Float64Array; kind: Uint32Array };
+    env0: (x: number) => number;
+    env1: (x: number) => number;
+    minP: number;
+    maxP: number;
+    minFl: number;
+    hiMax: number;
+    loMin: number;
+    bound: number;
+  }
+
+  const prepared: Prepared[] = [];
+  for (let c = 0; c < tables.contexts; c++) {
+    const n = depths[c % depths.length];
+    const lo: number[] = [];
+    const hi: number[] = [];
+    const embeddings: number[] = [];
+    for (let e = 0; e < embeddingCombinations; e++) {
+      const base = tables.base[c * embeddingCombinations + e];
+      if (Number.isNaN(base)) continue;
+      let high = Infinity;
+      if (budgets.maxParams !== undefined) high = Math.min(high, budgets.maxParams - base);
+      if (budgets.maxNonEmbeddingParams !== undefined) high = Math.min(high, budgets.maxNonEmbeddingParams - (base - tables.embedding[c * embeddingCombinations + e]));
+      const low = budgets.minParams !== undefined ? budgets.minParams - base : -Infinity;
+      if (high < low) continue;
+      lo.push(low);
+      hi.push(high);
+      embeddings.push(e);
+    }
+    if (embeddings.length === 0) continue;
+    // Kinds with the same params and FLOPs: only those not dominated in value matter.
+    const groups = new Map<string, number[]>();
+    for (let k = 0; k < kinds; k++) {
+      const x = c * kinds + k;
+      if (Number.isNaN(tables.attention[x]) || Number.isNaN(tables.params[x])) continue;
+      const key = `${tables.params[x]}/${withFlops ? tables.flops[x] : 0}`;
+      const v0 = weighted ? alpha * tables.attention[x] + (1 - alpha) * tables.ffn[x] : tables.attention[x];
+      const v1 = weighted ? 0 : tables.ffn[x];
+      const group = groups.get(key) ?? [];
+      if (group.some((j) => {
+        const y = c * kinds + j;
+        const w0 = weighted ? alpha * tables.attention[y] + (1 - alpha) * tables.ffn[y] : tables.attention[y];
+        const w1 = weighted ? 0 : tables.ffn[y];
+        return w0 >= v0 && w1 >= v1;
+      })) continue;
+      groups.set(key, [...group.filter((j) => {
+        const y = c * kinds + j;
+        const w0 = weighted ? alpha * tables.attention[y] + (1 - alpha) * tables.ffn[y] : tables.attention[y];
+        const w1 = weighted ? 0 : tables.ffn[y];
+        return !(v0 >= w0 && v1 >= w1);
+      }), k]);
+    }
+    const chosen = [...groups.values()].flat().sort((a, b) => a - b);
+    if (chosen.length === 0) continue;
+    const items = {
+      p: Float64Array.from(chosen, (k) => tables.params[c * kinds + k]),
+      fl: Float64Array.from(chosen, (k) => tables.flops[c * kinds + k]),
+      v0: Float64Array.from(chosen, (k) => (weighted ? alpha * tables.attention[c * kinds + k] + (1 - alpha) * tables.ffn[c * kinds + k] : tables.attention[c * kinds + k])),
+      v1: Float64Array.from(chosen, (k) => (weighted ? 0 : tables.ffn[c * kinds + k])),
+      kind: Uint32Array.from(chosen),
+    };
+    const minP = Math.min(...items.p);
+    const maxP = Math.max(...items.p);
+    const minFl = Math.min(...items.fl);
+    const hiMax = Math.max(...hi);
+    const loMin = Math.min(...lo);
+    if (minP * n > hiMax || maxP * n < loMin || (withFlops && minFl * n > (maxFlops as number))) continue;
+    const env0 = envelope(items.p, items.v0);
+    const env1 = envelope(items.p, items.v1);
+    const bound = objective(n * env0(hiMax / n), n * env1(hiMax / n));
+    prepared.push({ context: c, n, lo, hi, embeddings, items, env0, env1, minP, maxP, minFl, hiMax, loMin, bound });
+  }
+  prepared.sort((a, b) => b.bound - a.bound || a.context - b.context);
+
+  // The best complete candidate of each solved context.
+  const found: Array<{ value: number; candidate: Candidate }> = [];
+  const threshold = (): number => (found.length < top ? -Infinity : tolerance(found[top - 1].value));
+  let states = 0;
+  let skipped = 0;
+  for (let index = 0; index < prepared.length; index++) {
+    if (signal?.aborted) break;
+    yield { done: index, total: prepared.length };
+    const ctx = prepared[index];
+    if (ctx.bound < threshold()) {
+      skipped++;
+      continue;
+    }
+    const solved = solveContext(ctx);
+    if (solved !== undefined) {
+      found.push(solved);
+      found.sort((a, b) => b.value - a.value);
+      if (found.length > top) found.length = top;
+    }
+  }
+  return { picks: found.map((f) => f.candidate), contexts: prepared.length, contextsSkipped: skipped, states };
+
+  function solveContext(ctx: Prepared): { value: number; candidate: Candidate } | undefined {
+    const { n, items, env0, env1, minP, maxP, minFl, hiMax, loMin, lo, hi, embeddings } = ctx;
+    const count = items.p.length;
+    // All states of all layers, side by side; parent and item give the path back.
+    const P: number[] = [0];
+    const FL: number[] = [0];
+    const V0: number[] = [0];
+    const V1: number[] = [0];
+    const parent: number[] = [-1];
+    const item: number[] = [-1];
+    const dead: boolean[] = [false];
+    let layer: number[] = [0];
+    let best = -Infinity;
+    let bestState = -1;
+    let bestItem = -1;
+    let bestE = -1;
+    const cut = (): number => Math.max(threshold(), tolerance(best));
+    for (let j = 0; j < n; j++) {
+      const r = n - j - 1;
+      const buckets = new Map<number, number[]>();
+      const next: number[] = [];
+      for (const s of layer) {
+        if (dead[s]) continue;
+        const p0 = P[s];
+        const f0 = FL[s];
+        const a0 = V0[s];
+        const b0 = V1[s];
+        for (let t = 0; t < count; t++) {
+          const p = p0 + items.p[t];
+          if (p + r * minP > hiMax || p + r * maxP < loMin) continue;
+          const fl = f0 + items.fl[t];
+          if (withFlops && fl + r * minFl > (maxFlops as number)) continue;
+          const v0 = a0 + items.v0[t];
+          const v1 = b0 + items.v1[t];
+          if (r === 0) {
+            let e = -1;
+            for (let x = 0; x < lo.length; x++) {
+              if (lo[x] <= p && p <= hi[x] && (e < 0 || tables.base[ctx.context * embeddingCombinations + embeddings[x]] < tables.base[ctx.context * embeddingCombinations + embeddings[e]])) e = x;
+            }
+            if (e < 0) continue;
+            const value = objective(v0, v1);
+            if (value > best) {
+              best = value;
+              bestState = s;
+              bestItem = t;
+              bestE = embeddings[e];
+            }
+            continue;
+          }
+          const left = (hiMax - p) / r;
+          const bound = objective(v0 + r * env0(left), v1 + r * env1(left));
+          if (!(bound >= cut())) continue;
+          let bucket = buckets.get(p);
+          if (bucket === undefined) buckets.set(p, (bucket = []));
+          let dominated = false;
+          for (const u of bucket) {
+            if (dead[u]) continue;
+            if (V0[u] >= v0 && V1[u] >= v1 && (!withFlops || FL[u] <= fl)) {
+              dominated = true;
+              break;
+            }
+          }
+          if (dominated) continue;
+          for (const u of bucket) if (!dead[u] && v0 >= V0[u] && v1 >= V1[u] && (!withFlops || fl <= FL[u])) dead[u] = true;
+          const id = P.length;
+          P.push(p);
+          FL.push(fl);
+          V0.push(v0);
+          V1.push(v1);
+          parent.push(s);
+          item.push(t);
+          dead.push(false);
+          bucket.push(id);
+          next.push(id);
+        }
+      }
+      states += next.length;
+      if (P.length > 20_000_000) throw new ZeroLMError('E_MEMORY_LIMIT', `exact search kept more than 2e7 partial states in context ${ctx.context}; use --algorithm evolution`, { field: 'algorithm' });
+      layer = next;
+    }
+    if (bestState < 0) return undefined;
+    const layers: number[] = [items.kind[bestItem]];
+    for (let s = bestState; s > 0; s = parent[s]) layers.push(items.kind[item[s]]);
+    layers.sort((a, b) => a - b);
+    const g = Math.floor(ctx.context / depths.length);
+    const globals = [...digitsOf(g, layerSizes), ...digitsOf(bestE, embeddingSizes)];
+    return { value: best, candidate: { globals, depth: ctx.context % depths.length, layers } };
+  }
+}

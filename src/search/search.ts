@@ -1,0 +1,178 @@
+/**
+ * `search(space, options)`: the best architectures of a compiled space under budgets. An async generator of
+ * improving results (the last one has `done: true`); between batches it gives the event loop a turn, so an
+ * AbortSignal (Ctrl-C in the CLI) stops it with the best found so far as its last result.
+ */
+import { ZeroLMError } from '../errors';
+import { seededRandom } from '../calibrate/random';
+import type { CompiledSpace, SpaceCandidates } from '../space';
+import { checkBudgets, checkFeasible, jointlyInfeasible, slackOf, type Budgets } from './budget';
+import { exactDoesNotApply, solveExact, type Candidate } from './exact';
+import { nsga2, objectiveNames, randomSearch, regularizedEvolution, type Evaluated, type Objective, type Progress } from './evolution';
+
+export type SearchAlgorithm = 'exact' | 'evolution' | 'random';
+export const searchAlgorithms: readonly SearchAlgorithm[] = ['exact', 'evolution', 'random'];
+
+export const SEARCH_DEFAULTS = Object.freeze({ evaluations: 20000, population: 100, top: 1, seed: 0 });
+
+export interface SearchOptions {
+  budgets?: Budgets;
+  /** Default: exact where it applies, evolution otherwise (the result says why). */
+  algorithm?: SearchAlgorithm;
+  /** ['score'] (default) or several, e.g. ['score', 'params']: then the result is the Pareto set. */
+  objectives?: readonly Objective[];
+  top?: number;
+  evaluations?: number;
+  population?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { algorithm: SearchAlgorithm; evaluations?: number; contexts?: number; contextsDone?: number; best?: number }) => void;
+}
+
+export interface SearchPick {
+  candidate: Candidate;
+  score: number;
+  attention: number;
+  ffn: number;
+  params: number;
+  nonEmbeddingParams: number;
+  flops: number;
+  /** How much of each given budget is left. */
+  slack: Record<string, number>;
+}
+
+export interface SearchResult {
+  algorithm: SearchAlgorithm;
+  /** True when the first pick is proven the best of the space under the budgets (exact search, run to the end). */
+  optimal: boolean;
+  /** Why exact search was not used, when it was not asked for or could not apply. */
+  exactness?: string;
+  objectives: Objective[];
+  /** With several objectives: the Pareto set (each pick non-dominated among all candidates evaluated). */
+  pareto: boolean;
+  evaluations: number;
+  done: boolean;
+  aborted: boolean;
+  picks: SearchPick[];
+}
+
+function checkCount(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new ZeroLMError('E_ARGUMENT', `${name} must be an integer >= ${min}, got ${String(value)}`, { field: name });
+  return v;
+}
+
+/** A candidate as one typed row (for the space's score and architectureOf). */
+export function candidateRows(space: CompiledSpace, candidates: readonly Candidate[]): SpaceCandidates {
+  const globalCount = space.globalFields.length;
+  const rows: SpaceCandidates = { count: candidates.length, globals: new Uint32Array(candidates.length * globalCount), depth: new Uint32Array(candidates.length), layers: new Uint32Array(candidates.length * space.maxDepth) };
+  candidates.forEach((c, i) => {
+    rows.globals.set(c.globals, i * globalCount);
+    rows.depth[i] = c.depth;
+    rows.layers.set(c.layers, i * space.maxDepth);
+  });
+  return rows;
+}
+
+function picksOf(space: CompiledSpace, budgets: Budgets, candidates: readonly Candidate[]): SearchPick[] {
+  if (candidates.length === 0) return [];
+  const out = space.score(candidateRows(space, candidates));
+  return candidates.map((candidate, i) => ({
+    candidate,
+    score: out.score[i],
+    attention: out.attention[i],
+    ffn: out.ffn[i],
+    params: out.params[i],
+    nonEmbeddingParams: out.nonEmbeddingParams[i],
+    flops: out.flops[i],
+    slack: slackOf(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i]),
+  }));
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function* search(space: CompiledSpace, options: SearchOptions = {}): AsyncGenerator<SearchResult, void, undefined> {
+  const budgets = checkBudgets({ ...options.budgets });
+  const objectives = [...(options.objectives ?? ['score'])] as Objective[];
+  for (const o of objectives) if (!objectiveNames.includes(o)) throw new ZeroLMError('E_ARGUMENT', `unknown objective "${o}"; known: ${objectiveNames.join(', ')}`, { field: 'objectives' });
+  if (objectives[0] !== 'score' || new Set(objectives).size !== objectives.length) throw new ZeroLMError('E_ARGUMENT', `objectives must start with "score" and not repeat, got ${objectives.join(',')}`, { field: 'objectives' });
+  if (options.algorithm !== undefined && !searchAlgorithms.includes(options.algorithm)) throw new ZeroLMError('E_ARGUMENT', `algorithm must be one of ${searchAlgorithms.join(', ')}, got ${JSON.stringify(options.algorithm)}`, { field: 'algorithm' });
+  const top = checkCount('top', options.top, SEARCH_DEFAULTS.top, 1);
+  const evaluations = checkCount('evaluations', options.evaluations, SEARCH_DEFAULTS.evaluations, 1);
+  const population = checkCount('population', options.population, SEARCH_DEFAULTS.population, 2);
+  const seed = checkCount('seed', options.seed, SEARCH_DEFAULTS.seed, 0);
+  checkFeasible(space, budgets);
+
+  const notExact = exactDoesNotApply(space, objectives);
+  if (options.algorithm === 'exact' && notExact !== undefined) throw new ZeroLMError('E_UNSUPPORTED', `exact search does not apply: ${notExact}`, { field: 'algorithm' });
+  const algorithm: SearchAlgorithm = options.algorithm ?? (notExact === undefined ? 'exact' : 'evolution');
+  const exactness = algorithm === 'exact' ? undefined : notExact ?? `algorithm ${algorithm} was asked for`;
+  const pareto = objectives.length > 1;
+  const result = (picks: SearchPick[], evaluated: number, done: boolean, optimal: boolean): SearchResult => ({
+    algorithm,
+    optimal,
+    ...(exactness !== undefined ? { exactness } : {}),
+    objectives,
+    pareto,
+    evaluations: evaluated,
+    done,
+    aborted: options.signal?.aborted === true,
+    picks,
+  });
+
+  if (algorithm === 'exact') {
+    const run = solveExact(space, budgets, top, options.signal);
+    let last = Date.now();
+    for (;;) {
+      const step = run.next();
+      if (step.done) {
+        const outcome = step.value;
+        if (outcome.picks.length === 0 && !options.signal?.aborted) throw jointlyInfeasible(space, budgets);
+        yield result(picksOf(space, budgets, outcome.picks), outcome.states, true, !options.signal?.aborted);
+        return;
+      }
+      options.onProgress?.({ algorithm, contexts: step.value.total, contextsDone: step.value.done });
+      if (Date.now() - last > 50) {
+        last = Date.now();
+        await turn();
+      }
+    }
+  }
+
+  const population_ = { budgets, objectives, evaluations, population, top, random: seededRandom(seed), signal: options.signal };
+  const run = algorithm === 'random' ? randomSearch(space, population_) : pareto ? nsga2(space, population_) : regularizedEvolution(space, population_);
+  let bestScore = -Infinity;
+  let last = Date.now();
+  let final: Progress | undefined;
+  for (;;) {
+    const step = run.next();
+    if (step.done) {
+      final = step.value;
+      break;
+    }
+    const progress = step.value;
+    const head = progress.best[0]?.values.score ?? -Infinity;
+    options.onProgress?.({ algorithm, evaluations: progress.evaluations, best: head });
+    if (Date.now() - last > 50) {
+      last = Date.now();
+      if (head > bestScore && !pareto) {
+        bestScore = head;
+        yield result(picksOfEvaluated(space, budgets, progress.best), progress.evaluations, false, false);
+      }
+      await turn();
+    }
+  }
+  if (final.best.length === 0 && !options.signal?.aborted) throw jointlyInfeasible(space, budgets);
+  yield result(picksOfEvaluated(space, budgets, final.best), final.evaluations, true, false);
+}
+
+function picksOfEvaluated(space: CompiledSpace, budgets: Budgets, best: readonly Evaluated[]): SearchPick[] {
+  return best.map((e) => ({ candidate: e.candidate, ...e.values, slack: slackOf(budgets, e.values.params, e.values.nonEmbeddingParams, e.values.flops) }));
+}
+
+/** Runs a search to the end and returns its last result. */
+export async function searchBest(space: CompiledSpace, options: SearchOptions = {}): Promise<SearchResult> {
+  let last: SearchResult | undefined;
+  for await (const result of search(space, options)) last = result;
+  return last as SearchResult;
+}
