@@ -143,16 +143,26 @@ function makeMutator(space: CompiledSpace, random: () => number): Mutator {
         } else {
           const n = depths[rows.depth[i]];
           const slot = i * maxDepth + pick(n);
-          if (random() < 0.2) {
+          const move = random();
+          if (move < 0.1) {
             rows.layers[slot] = rows.layers[i * maxDepth + pick(n)]; // copy a sibling layer
+          } else if (move < 0.2) {
+            // Make every layer like one of them: uniform models are often good, and far apart in layer-by-layer steps.
+            rows.layers.fill(rows.layers[slot], i * maxDepth, i * maxDepth + maxDepth);
           } else {
             const f = pick(layerSizes.length);
-            const kind = rows.layers[slot];
-            const digit = Math.floor(kind / strides[f]) % layerSizes[f];
-            // A neighbouring value half the time (ordered choices), any value otherwise.
-            let next = random() < 0.5 ? digit + (random() < 0.5 ? -1 : 1) : pick(layerSizes[f]);
-            next = Math.min(layerSizes[f] - 1, Math.max(0, next));
-            rows.layers[slot] = kind + (next - digit) * strides[f];
+            const size = layerSizes[f];
+            const applyTo = random() < 0.2 ? n : 1; // the same change on every layer, sometimes
+            // A step of log-uniform length (choices are ordered: near values are alike), any value a quarter of the time.
+            const step = Math.max(1, Math.round(Math.exp(random() * Math.log(size)))) * (random() < 0.5 ? -1 : 1);
+            const anywhere = random() < 0.25 ? pick(size) : -1;
+            for (let a = 0; a < applyTo; a++) {
+              const at = applyTo === 1 ? slot : i * maxDepth + a;
+              const kind = rows.layers[at];
+              const digit = Math.floor(kind / strides[f]) % size;
+              const next = anywhere >= 0 ? anywhere : Math.min(size - 1, Math.max(0, digit + step));
+              rows.layers[at] = kind + (next - digit) * strides[f];
+            }
           }
         }
       } while (random() < 0.5);
@@ -182,12 +192,15 @@ function excessOf(out: SpaceScores, i: number, budgets: Budgets): number {
   return violation(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i]);
 }
 
+/** How many independent populations regularized evolution runs, one after the other. */
+export const RESTARTS = 10;
+
 /** Regularized evolution for the score; returns the best `top` distinct feasible candidates and the evaluations. */
 export function* regularizedEvolution(space: CompiledSpace, options: PopulationSearchOptions): Generator<Progress, Progress> {
   const globalCount = space.globalFields.length;
   const { maxDepth, depths } = space;
   const { budgets, population, random } = options;
-  const tournament = Math.max(2, Math.round(population / 4));
+  const tournament = Math.max(2, Math.round(population / 20));
   const batchSize = Math.max(1, Math.min(64, population));
   const mutator = makeMutator(space, random);
   const members = new Genomes(population, globalCount, maxDepth);
@@ -200,7 +213,7 @@ export function* regularizedEvolution(space: CompiledSpace, options: PopulationS
   const record = (i: number): void => {
     const fitness = fitnessOf(batch.out, i);
     const excess = excessOf(batch.out, i, budgets);
-    if (excess === 0 && fitness >= topList.floor()) {
+    if (excess === 0 && (fitness > topList.floor() || (fitness === topList.floor() && topList.entries.length < options.top))) {
       topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
     }
     // The child joins; once the population is full, the oldest leaves.
@@ -219,8 +232,16 @@ export function* regularizedEvolution(space: CompiledSpace, options: PopulationS
     return best;
   };
 
+  // Independent restarts share the budget of evaluations: one population can settle on one global choice and
+  // depth whose neighbours are all over budget or worse; a fresh population may settle elsewhere.
+  const restarts = Math.max(1, Math.min(RESTARTS, Math.floor(options.evaluations / (population * 20))));
+  const perRestart = Math.ceil(options.evaluations / restarts);
   while (evaluations < options.evaluations && !options.signal?.aborted) {
-    const count = Math.min(batchSize, options.evaluations - evaluations);
+    const count = Math.min(batchSize, options.evaluations - evaluations, perRestart - (evaluations % perRestart));
+    if (evaluations % perRestart === 0) {
+      filled = 0;
+      oldest = 0;
+    }
     batch.rows.count = count;
     const seeding = filled < population;
     for (let i = 0; i < count; i++) {
@@ -256,7 +277,7 @@ export function* randomSearch(space: CompiledSpace, options: PopulationSearchOpt
     for (let i = 0; i < count; i++) {
       if (excessOf(batch.out, i, options.budgets) !== 0) continue;
       if (archive) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
-      else if (fitnessOf(batch.out, i) >= topList.floor()) {
+      else if (fitnessOf(batch.out, i) > topList.floor()) {
         topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
       }
     }

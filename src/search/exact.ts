@@ -213,6 +213,64 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
   }
   return { picks: found.map((f) => f.candidate), contexts: prepared.length, contextsSkipped: skipped, states };
 
+  /**
+   * A good feasible value of a context by local search: the best uniform choice, then single-layer replacements while
+   * they improve. Only a threshold: the programme still proves (or finds better than) it.
+   */
+  function incumbent(ctx: Prepared): number {
+    const { n, items, lo, hi } = ctx;
+    const count = items.p.length;
+    const feasible = (p: number, fl: number): boolean => {
+      if (withFlops && fl > (maxFlops as number)) return false;
+      for (let x = 0; x < lo.length; x++) if (lo[x] <= p && p <= hi[x]) return true;
+      return false;
+    };
+    let start = -1;
+    let startValue = -Infinity;
+    for (let t = 0; t < count; t++) {
+      if (!feasible(n * items.p[t], n * items.fl[t])) continue;
+      const value = objective(n * items.v0[t], n * items.v1[t]);
+      if (value > startValue) {
+        startValue = value;
+        start = t;
+      }
+    }
+    if (start < 0) return -Infinity;
+    const chosen = new Array<number>(n).fill(start);
+    let p = n * items.p[start];
+    let fl = n * items.fl[start];
+    let v0 = n * items.v0[start];
+    let v1 = n * items.v1[start];
+    let value = startValue;
+    for (let pass = 0; pass < 8; pass++) {
+      let improved = false;
+      for (let slot = 0; slot < n; slot++) {
+        const u = chosen[slot];
+        let bestT = -1;
+        for (let t = 0; t < count; t++) {
+          const np = p - items.p[u] + items.p[t];
+          const nfl = fl - items.fl[u] + items.fl[t];
+          if (!feasible(np, nfl)) continue;
+          const candidate = objective(v0 - items.v0[u] + items.v0[t], v1 - items.v1[u] + items.v1[t]);
+          if (candidate > value) {
+            value = candidate;
+            bestT = t;
+          }
+        }
+        if (bestT >= 0) {
+          p += items.p[bestT] - items.p[u];
+          fl += items.fl[bestT] - items.fl[u];
+          v0 += items.v0[bestT] - items.v0[u];
+          v1 += items.v1[bestT] - items.v1[u];
+          chosen[slot] = bestT;
+          improved = true;
+        }
+      }
+      if (!improved) break;
+    }
+    return value;
+  }
+
   function solveContext(ctx: Prepared): { value: number; candidate: Candidate } | undefined {
     const { n, items, env0, env1, minP, maxP, minFl, hiMax, loMin, lo, hi, embeddings } = ctx;
     const count = items.p.length;
@@ -229,6 +287,8 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
     let bestState = -1;
     let bestItem = -1;
     let bestE = -1;
+    // A feasible incumbent before the programme, for its bound to prune from the first layer on.
+    best = tolerance(incumbent(ctx));
     const cut = (): number => Math.max(threshold(), tolerance(best));
     for (let j = 0; j < n; j++) {
       const r = n - j - 1;

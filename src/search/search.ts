@@ -13,7 +13,7 @@ import { nsga2, objectiveNames, randomSearch, regularizedEvolution, type Evaluat
 export type SearchAlgorithm = 'exact' | 'evolution' | 'random';
 export const searchAlgorithms: readonly SearchAlgorithm[] = ['exact', 'evolution', 'random'];
 
-export const SEARCH_DEFAULTS = Object.freeze({ evaluations: 20000, population: 100, top: 1, seed: 0 });
+export const SEARCH_DEFAULTS = Object.freeze({ evaluations: 200000, population: 100, top: 1, seed: 0 });
 
 export interface SearchOptions {
   budgets?: Budgets;
