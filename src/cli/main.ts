@@ -15,6 +15,7 @@ import { LineWriter, ProgressLine } from './output';
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
+import { registerSearchCommand } from './search';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules'];
 
@@ -426,6 +427,8 @@ export function buildProgram(): Command {
       while (lines.next()) if (out.pushEncoded(lines, undefined)) await out.flush();
       await out.flush();
     });
+
+  registerSearchCommand(program, scoringFlags, scoreOptionsFrom);
 
   program
     .command('info')

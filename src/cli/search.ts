@@ -1,0 +1,196 @@
+/**
+ * `zerolm search`: the best architectures of a space under budgets, as JSONL best first (src/search/ does the work).
+ * Flags are read as text and checked here, so that a malformed one is a ZeroLMError (exit status 2), and a budget no
+ * candidate meets exits 1 naming the smallest feasible value.
+ */
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { ZeroLMError } from '../errors';
+import type { ScoreOptions } from '../proxy/score';
+import { score } from '../proxy/score';
+import { builtinSpaceNames, compileSpace, type CompiledSpace } from '../space';
+import { candidateRows, search, searchAlgorithms, SEARCH_DEFAULTS, type Budgets, type Objective, type SearchAlgorithm, type SearchResult } from '../search';
+import { objectiveNames } from '../search/evolution';
+import { hfConfigOf } from '../search/emit';
+
+interface SearchFlags {
+  spaceFile?: string;
+  maxParams?: string;
+  maxNonEmbeddingParams?: string;
+  maxFlops?: string;
+  minParams?: string;
+  seqLen?: string;
+  algorithm?: string;
+  objectives?: string;
+  top?: string;
+  evaluations?: string;
+  population?: string;
+  searchSeed?: string;
+  emitHf?: string;
+  alpha?: string;
+  calibration?: string;
+  progress?: boolean;
+}
+
+function count(flag: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(value) || value < min) throw new ZeroLMError('E_ARGUMENT', `${flag} must be an integer >= ${min}, got "${text}"`, { field: flag });
+  return value;
+}
+
+/** A budget: an integer, or a number with a k/M/G suffix (12M = 12,000,000). */
+function budget(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([kKMG]?)\s*$/.exec(text);
+  const scale = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>;
+  const value = match ? Number(match[1]) * scale[match[2]] : NaN;
+  if (!Number.isFinite(value) || value < 0) throw new ZeroLMError('E_ARGUMENT', `${flag} must be a non-negative number (suffix k, M or G allowed), got "${text}"`, { field: flag });
+  return value;
+}
+
+export function registerSearchCommand(program: Command, scoringFlags: (command: Command) => Command, scoreOptionsFrom: (flags: never) => ScoreOptions): void {
+  scoringFlags(
+    program
+      .command('search')
+      .description('the best architectures of a search space under parameter/FLOP budgets: exact where the score adds up over layers, evolution otherwise; JSONL best first')
+      .argument('[space]', `built-in space: ${builtinSpaceNames.join(', ')} (or --space-file)`),
+  )
+    .option('--space-file <file>', 'a space described in JSON (schema: README, "Search"; src/space/definition.ts)')
+    .option('--max-params <n>', 'at most this many parameters (k/M/G suffix allowed)')
+    .option('--max-non-embedding-params <n>', 'at most this many non-embedding parameters')
+    .option('--max-flops <n>', 'at most this many forward FLOPs of one sequence of --seq-len tokens')
+    .option('--min-params <n>', 'at least this many parameters')
+    .option('--seq-len <t>', 'sequence length of the FLOPs (default 1024)')
+    .addOption(new Option('--algorithm <name>', 'exact (default where it applies), evolution, random').choices([...searchAlgorithms]))
+    .option('--objectives <list>', `score, or score and more of ${objectiveNames.slice(1).join(', ')} (comma-separated): the Pareto set`)
+    .option('--top <k>', 'how many architectures to print (one objective; exact: the best of the K best contexts)')
+    .option('--evaluations <n>', `evolution/random: candidates to evaluate (default ${SEARCH_DEFAULTS.evaluations})`)
+    .option('--population <p>', `evolution: population size (default ${SEARCH_DEFAULTS.population})`)
+    .option('--search-seed <s>', 'evolution/random: seed of the search (--seed is the weights\')')
+    .option('--emit-hf <dir>', 'write one config.json per chosen architecture under DIR/rank-N/')
+    .option('--alpha <alpha>', 'weight of the attention capacity (selects the weighted-sum rule unless --rule says otherwise)')
+    .option('--calibration <file>', 'take alpha (and its measure/build/mode) from a calibration file')
+    .option('--no-progress', 'never draw progress on stderr')
+    .action(async (spaceName: string | undefined, flags: SearchFlags) => {
+      process.exitCode = await runSearch(spaceName, flags, scoreOptionsFrom(flags as never));
+    });
+}
+
+async function runSearch(spaceName: string | undefined, flags: SearchFlags, base: ScoreOptions): Promise<number> {
+  if ((spaceName === undefined) === (flags.spaceFile === undefined)) throw new ZeroLMError('E_ARGUMENT', `give a built-in space (${builtinSpaceNames.join(', ')}) or --space-file FILE (not both)`, { field: 'space' });
+  const options: ScoreOptions = { ...base };
+  if (flags.calibration) {
+    const { readCalibration } = await import('../calibrate/file');
+    const calibration = await readCalibration(flags.calibration);
+    options.alpha = calibration.alpha;
+    options.measure ??= calibration.measure;
+    options.rule ??= calibration.rule;
+    options.build ??= calibration.build;
+    options.perHead ??= calibration.perHead;
+    options.mode ??= calibration.mode as ScoreOptions['mode'];
+  }
+  if (flags.alpha !== undefined) {
+    const alpha = Number(flags.alpha);
+    if (flags.alpha.trim() === '' || !Number.isFinite(alpha)) throw new ZeroLMError('E_ARGUMENT', `--alpha must be a finite number, got "${flags.alpha}"`, { field: '--alpha' });
+    options.alpha = alpha;
+  }
+  const budgets: Budgets = {
+    maxParams: budget('--max-params', flags.maxParams),
+    maxNonEmbeddingParams: budget('--max-non-embedding-params', flags.maxNonEmbeddingParams),
+    maxFlops: budget('--max-flops', flags.maxFlops),
+    minParams: budget('--min-params', flags.minParams),
+  };
+  const objectives = (flags.objectives ?? 'score').split(',').map((s) => s.trim()) as Objective[];
+  for (const o of objectives) if (!objectiveNames.includes(o)) throw new ZeroLMError('E_ARGUMENT', `--objectives: unknown objective "${o}"; known: ${objectiveNames.join(', ')}`, { field: '--objectives' });
+  const sequenceLength = count('--seq-len', flags.seqLen, 1) ?? 1024;
+  let spaceInput: unknown = spaceName;
+  if (flags.spaceFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.spaceFile, 'utf8');
+    } catch (cause) {
+      throw new ZeroLMError('E_IO', `${flags.spaceFile}: cannot read the space file (${(cause as Error).message})`, { file: flags.spaceFile });
+    }
+    try {
+      spaceInput = JSON.parse(text);
+    } catch (cause) {
+      throw new ZeroLMError('E_PARSE', `${flags.spaceFile}: not JSON (${(cause as Error).message})`, { file: flags.spaceFile });
+    }
+  }
+  const progressShown = flags.progress !== false && Boolean(process.stderr.isTTY);
+  if (progressShown) process.stderr.write('compiling the space...');
+  const space = await compileSpace(spaceInput, { ...options, sequenceLength });
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  let last: SearchResult | undefined;
+  try {
+    for await (const result of search(space, {
+      budgets,
+      objectives,
+      algorithm: flags.algorithm as SearchAlgorithm | undefined,
+      top: count('--top', flags.top, 1),
+      evaluations: count('--evaluations', flags.evaluations, 1),
+      population: count('--population', flags.population, 2),
+      seed: count('--search-seed', flags.searchSeed, 0),
+      signal: controller.signal,
+      onProgress: progressShown
+        ? (p) => process.stderr.write(`\r${p.algorithm}: ${p.evaluations !== undefined ? `${p.evaluations} evaluated` : `${p.contextsDone}/${p.contexts} contexts`}${p.best !== undefined && Number.isFinite(p.best) ? `, best ${p.best.toFixed(4)}` : ''}\u001b[K`)
+        : undefined,
+    })) {
+      last = result;
+    }
+  } catch (cause) {
+    if (progressShown) process.stderr.write('\r\u001b[K');
+    if (cause instanceof ZeroLMError && cause.location?.field?.startsWith('budget')) {
+      process.stderr.write(`zerolm search: ${cause.code}: ${cause.message}\n`);
+      return 1;
+    }
+    throw cause;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+  if (progressShown) process.stderr.write('\r\u001b[K');
+  if (last === undefined) return 1;
+  await writeRecords(space, last, budgets, options, sequenceLength, flags.emitHf);
+  if (last.aborted) process.stderr.write('zerolm search: interrupted; the best found so far is written\n');
+  return 0;
+}
+
+async function writeRecords(space: CompiledSpace, result: SearchResult, budgets: Budgets, options: ScoreOptions, sequenceLength: number, emitDir: string | undefined): Promise<void> {
+  const rows = candidateRows(space, result.picks.map((p) => p.candidate));
+  const lines: string[] = [];
+  for (let i = 0; i < result.picks.length; i++) {
+    const pick = result.picks[i];
+    const id = `${result.algorithm}-${i + 1}`;
+    const architecture = space.architectureOf(rows, i);
+    // The usual score record, from the object path: what `zerolm score` prints for this architecture.
+    const scored = await score(architecture, { ...options, family: space.definition.family, build: space.definition.build ?? options.build });
+    const record: Record<string, unknown> = {
+      rank: i + 1,
+      id,
+      ...scored,
+      params: pick.params,
+      nonEmbeddingParams: pick.nonEmbeddingParams,
+      flops: pick.flops,
+      sequenceLength,
+      algorithm: result.algorithm,
+      optimal: result.optimal && i === 0,
+      ...(result.exactness !== undefined ? { exactness: result.exactness } : {}),
+      ...(result.pareto ? { pareto: true } : {}),
+      evaluations: result.evaluations,
+      budgets: Object.fromEntries(Object.entries(budgets).filter(([, v]) => v !== undefined)),
+      slack: pick.slack,
+      architecture,
+    };
+    lines.push(JSON.stringify(record));
+    if (emitDir !== undefined) {
+      const dir = join(emitDir, `rank-${i + 1}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfigOf(space.definition.family, architecture), null, 2)}\n`);
+    }
+  }
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+}
