@@ -1,0 +1,54 @@
+/** zerolm search driven as a user drives it (the compiled CLI in a real process). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const cli = join(root, 'dist/cli/main.js');
+const work = mkdtempSync(join(tmpdir(), 'zerolm-search-'));
+
+function zerolm(args: string[], input?: string) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const lines = result.stdout.split('\n').filter(Boolean);
+  return { status: result.status, stderr: result.stderr, records: lines.map((l) => JSON.parse(l)) };
+}
+
+describe('zerolm search', () => {
+  it('prints the best architectures best first; their architecture re-scores to the same score and params', () => {
+    const found = zerolm(['search', 'nas-bench-bert', '--max-params', '8000000', '--top', '3', '--emit-hf', join(work, 'hf')]);
+    expect(found.stderr).toBe('');
+    expect(found.status).toBe(0);
+    expect(found.records).toHaveLength(3);
+    expect(found.records.map((r) => r.rank)).toEqual([1, 2, 3]);
+    expect(found.records[0]).toMatchObject({ optimal: true, algorithm: 'exact' });
+    for (let i = 1; i < 3; i++) expect(found.records[i].score).toBeLessThanOrEqual(found.records[i - 1].score);
+    for (const r of found.records) expect(r.params).toBeLessThanOrEqual(8000000);
+    const again = zerolm(['score'], found.records.map((r) => `${JSON.stringify(r.architecture)}\n`).join(''));
+    expect(again.status).toBe(0);
+    again.records.forEach((r, i) => {
+      expect(r.score).toBe(found.records[i].score);
+      expect(r.params).toBe(found.records[i].params);
+    });
+    // The emitted config is the benchmark's own JSON: its architecture re-scores to the same params.
+    const emitted = JSON.parse(readFileSync(join(work, 'hf', 'rank-1', 'config.json'), 'utf8'));
+    const fromConfig = zerolm(['score'], `${JSON.stringify(emitted.hparams.model_hparam_overrides)}\n`);
+    expect(fromConfig.records[0].params).toBe(found.records[0].params);
+  });
+
+  it('with two objectives prints a Pareto set', () => {
+    const front = zerolm(['search', 'nas-bench-bert', '--objectives', 'score,params', '--evaluations', '4000', '--mode', 'analytic']);
+    expect(front.status).toBe(0);
+    expect(front.records.length).toBeGreaterThan(1);
+    expect(front.records.every((r) => r.pareto === true)).toBe(true);
+  });
+
+  it('an infeasible budget exits 1 naming the smallest feasible value; a malformed flag exits 2', () => {
+    const infeasible = zerolm(['search', 'nas-bench-bert', '--max-params', '1000']);
+    expect(infeasible.status).toBe(1);
+    expect(infeasible.stderr).toMatch(/smallest feasible value is \d+/);
+    const malformed = zerolm(['search', 'nas-bench-bert', '--max-params', 'lots']);
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr).toMatch(/--max-params must be/);
+  });
+});

@@ -1,0 +1,145 @@
+import { compileSpace, type CompiledSpace, type SpaceCandidates, type SpaceDefinition } from '../../../src/space';
+import { searchBest, costExtremes, type Budgets } from '../../../src/search';
+import { ZeroLMError } from '../../../src/errors';
+
+const smallLts: SpaceDefinition = {
+  family: 'gpt2-flex',
+  fixed: { n_token: 1000, cutoffs: [500, 1000], tie_weight: true, tie_projs: [false, true], adaptive: true, weight_init_std: 0.02, tgt_len: 64 },
+  globals: { d_model: [32, 64] },
+  embeddingGlobals: { d_embed: [32, 64], div_val: [1, 2] },
+  depths: [1, 2, 3],
+  layerChoices: { n_head: [2, 4], d_inner: [64, 96, 128] },
+};
+
+const smallDecoder: SpaceDefinition = {
+  family: 'hf',
+  fixed: { model_type: 'llama', vocab_size: 100, tie_word_embeddings: false, initializer_range: 0.02 },
+  globals: { hidden_size: [32, 64] },
+  depths: [1, 2, 3],
+  layerChoices: { num_attention_heads: [2, 4], num_key_value_heads: [1, 2], intermediate_size: [64, 96, 128] },
+};
+
+/** Every candidate of a small space, as rows (each layer multiset in every order: duplicates do not matter). */
+function everyCandidate(space: CompiledSpace): SpaceCandidates {
+  const globalCount = space.globalFields.length;
+  const rows: Array<{ globals: number[]; depth: number; layers: number[] }> = [];
+  const globalCombos = space.globalSizes.reduce((a, b) => a * b, 1);
+  for (let g = 0; g < globalCombos; g++) {
+    const globals: number[] = [];
+    let rest = g;
+    for (let f = globalCount - 1; f >= 0; f--) {
+      globals[f] = rest % space.globalSizes[f];
+      rest = Math.floor(rest / space.globalSizes[f]);
+    }
+    space.depths.forEach((n, depth) => {
+      const total = space.tables.kinds ** n;
+      for (let x = 0; x < total; x++) {
+        const layers: number[] = [];
+        let r = x;
+        for (let j = 0; j < n; j++) {
+          layers.push(r % space.tables.kinds);
+          r = Math.floor(r / space.tables.kinds);
+        }
+        rows.push({ globals, depth, layers });
+      }
+    });
+  }
+  const out: SpaceCandidates = { count: rows.length, globals: new Uint32Array(rows.length * globalCount), depth: new Uint32Array(rows.length), layers: new Uint32Array(rows.length * space.maxDepth) };
+  rows.forEach((row, i) => {
+    out.globals.set(row.globals, i * globalCount);
+    out.depth[i] = row.depth;
+    out.layers.set(row.layers, i * space.maxDepth);
+  });
+  return out;
+}
+
+function bruteForceBest(space: CompiledSpace, budgets: Budgets): number {
+  const scores = space.score(everyCandidate(space));
+  let best = -Infinity;
+  for (let i = 0; i < scores.score.length; i++) {
+    if (!Number.isFinite(scores.score[i])) continue;
+    if (budgets.maxParams !== undefined && scores.params[i] > budgets.maxParams) continue;
+    if (budgets.maxNonEmbeddingParams !== undefined && scores.nonEmbeddingParams[i] > budgets.maxNonEmbeddingParams) continue;
+    if (budgets.maxFlops !== undefined && scores.flops[i] > budgets.maxFlops) continue;
+    if (budgets.minParams !== undefined && scores.params[i] < budgets.minParams) continue;
+    best = Math.max(best, scores.score[i]);
+  }
+  return best;
+}
+
+function quantile(values: Float64Array, q: number): number {
+  const sorted = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted[Math.floor(q * (sorted.length - 1))];
+}
+
+describe('exact search equals brute force on small spaces', () => {
+  it.each([
+    ['gpt2-flex, geometric (default rule)', smallLts, { mode: 'analytic' as const }],
+    ['gpt2-flex, weighted sum alpha 0.3', smallLts, { mode: 'analytic' as const, alpha: 0.3 }],
+    ['hf, geometric, exact weights', smallDecoder, { mode: 'exact' as const, seed: 4 }],
+    ['hf, weighted sum alpha 0.8', smallDecoder, { mode: 'analytic' as const, alpha: 0.8 }],
+  ])('%s', async (_name, definition, options) => {
+    const space = await compileSpace(definition, options);
+    const all = space.score(everyCandidate(space));
+    const budgetsList: Budgets[] = [];
+    for (const q of [0.05, 0.3, 0.6, 0.95]) {
+      budgetsList.push({ maxParams: quantile(all.params, q) });
+      budgetsList.push({ maxNonEmbeddingParams: quantile(all.nonEmbeddingParams, q), maxFlops: quantile(all.flops, Math.min(1, q + 0.2)) });
+      budgetsList.push({ maxParams: quantile(all.params, Math.min(1, q + 0.3)), minParams: quantile(all.params, q) });
+    }
+    for (const budgets of budgetsList) {
+      const expected = bruteForceBest(space, budgets);
+      if (expected === -Infinity) continue;
+      const result = await searchBest(space, { budgets });
+      expect(result.algorithm).toBe('exact');
+      expect(result.optimal).toBe(true);
+      expect(result.picks[0].score).toBeCloseTo(expected, 9);
+      for (const [name, left] of Object.entries(result.picks[0].slack)) expect([name, left >= 0]).toEqual([name, true]);
+    }
+  });
+});
+
+describe('evolution against exact', () => {
+  it.each([['nas-bench-bert'], ['lts-gpt2']])('%s: within 1%% of the exact optimum at three budgets (seeded, default evaluations)', async (name) => {
+    const space = await compileSpace(name, { mode: 'analytic' });
+    const { minParams, maxParams } = costExtremes(space);
+    for (const fraction of [0.1, 0.3, 0.6]) {
+      const budgets = { maxParams: Math.round(minParams + fraction * (maxParams - minParams)) };
+      const exact = await searchBest(space, { budgets });
+      const evolved = await searchBest(space, { budgets, algorithm: 'evolution', seed: 1 });
+      expect(evolved.picks[0].params).toBeLessThanOrEqual(budgets.maxParams);
+      expect(evolved.picks[0].score).toBeGreaterThanOrEqual(0.99 * exact.picks[0].score);
+      expect(evolved.picks[0].score).toBeLessThanOrEqual(exact.picks[0].score * (1 + 1e-12));
+    }
+  });
+
+  it('is deterministic for a seed; several objectives give a Pareto set', async () => {
+    const space = await compileSpace('nas-bench-bert', { mode: 'analytic' });
+    const a = await searchBest(space, { algorithm: 'evolution', seed: 5, evaluations: 3000, top: 3 });
+    const b = await searchBest(space, { algorithm: 'evolution', seed: 5, evaluations: 3000, top: 3 });
+    expect(a.picks).toEqual(b.picks);
+    const front = await searchBest(space, { objectives: ['score', 'params'], evaluations: 5000 });
+    expect(front.pareto).toBe(true);
+    expect(front.exactness).toMatch(/several objectives/);
+    for (const p of front.picks) {
+      for (const q of front.picks) {
+        const dominates = q.score >= p.score && q.params <= p.params && (q.score > p.score || q.params < p.params);
+        expect(dominates).toBe(false);
+      }
+    }
+  });
+});
+
+describe('budgets', () => {
+  it('a budget no candidate meets names the smallest feasible value', async () => {
+    const space = await compileSpace('nas-bench-bert', { mode: 'analytic' });
+    const { minParams } = costExtremes(space);
+    const all = space.score(space.randomCandidates(5000, Math.random));
+    expect(Math.min(...Array.from(all.params))).toBeGreaterThanOrEqual(minParams);
+    const error = await searchBest(space, { budgets: { maxParams: minParams - 1 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ZeroLMError);
+    expect((error as ZeroLMError).message).toContain(`smallest feasible value is ${minParams}`);
+    const atTheEdge = await searchBest(space, { budgets: { maxParams: minParams } });
+    expect(atTheEdge.picks[0].params).toBe(minParams);
+  });
+});
