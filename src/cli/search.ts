@@ -76,6 +76,19 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
     .action(async (spaceName: string | undefined, flags: SearchFlags) => {
       process.exitCode = await runSearch(spaceName, flags, scoreOptionsFrom(flags as never));
     });
+
+  scoringFlags(
+    program
+      .command('eval-search')
+      .description('how good the pick under a parameter budget is, on a benchmark\'s labels: regret, true rank and top-5 hits of the proxy\'s pick against #params, NSC and random')
+      .argument('<benchmark>', 'nas-bench-bert, lts-gpt2-wt103, lts-txl-wt103'),
+  )
+    .option('--json', 'print the report as one JSON object')
+    .action(async (benchmark: string, flags: { json?: boolean }) => {
+      const { evalSearch, formatSearchEval } = await import('../eval/search-eval');
+      const report = await evalSearch(benchmark, scoreOptionsFrom(flags as never));
+      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatSearchEval(report));
+    });
 }
 
 async function runSearch(spaceName: string | undefined, flags: SearchFlags, base: ScoreOptions): Promise<number> {
