@@ -13,6 +13,8 @@ import { builtinSpaceNames, compileSpace, type CompiledSpace } from '../space';
 import { candidateRows, search, searchAlgorithms, SEARCH_DEFAULTS, type Budgets, type Objective, type SearchAlgorithm, type SearchResult } from '../search';
 import { objectiveNames } from '../search/evolution';
 import { hfConfigOf } from '../search/emit';
+import { kvCacheBytes, rooflineLatencyMs } from '../search/budget';
+import { buildPlan } from '../arch';
 
 interface SearchFlags {
   spaceFile?: string;
@@ -31,6 +33,9 @@ interface SearchFlags {
   alpha?: string;
   calibration?: string;
   progress?: boolean;
+  bytesPerValue?: string;
+  peakTflops?: string;
+  bandwidthGbs?: string;
 }
 
 function count(flag: string, text: string | undefined, min: number): number | undefined {
@@ -72,6 +77,9 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
     .option('--emit-hf <dir>', 'write one config.json per chosen architecture under DIR/rank-N/')
     .option('--alpha <alpha>', 'weight of the attention capacity (selects the weighted-sum rule unless --rule says otherwise)')
     .option('--calibration <file>', 'take alpha (and its measure/build/mode) from a calibration file')
+    .option('--bytes-per-value <b>', 'bytes per weight and cached value for kvBytes and latencyMs (default 2: 16-bit)')
+    .option('--peak-tflops <f>', 'with --bandwidth-gbs: report a roofline latencyMs per architecture')
+    .option('--bandwidth-gbs <f>', 'memory bandwidth in GB/s for latencyMs')
     .option('--no-progress', 'never draw progress on stderr')
     .action(async (spaceName: string | undefined, flags: SearchFlags) => {
       process.exitCode = await runSearch(spaceName, flags, scoreOptionsFrom(flags as never));
@@ -167,12 +175,28 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
   }
   if (progressShown) process.stderr.write('\r\u001b[K');
   if (last === undefined) return 1;
-  await writeRecords(space, last, budgets, options, sequenceLength, flags.emitHf);
+  const positive = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text.trim() === '' || !(value > 0) || !Number.isFinite(value)) throw new ZeroLMError('E_ARGUMENT', `${flag} must be a positive number, got "${text}"`, { field: flag });
+    return value;
+  };
+  const hardware = { bytesPerValue: positive('--bytes-per-value', flags.bytesPerValue) ?? 2, peakTflops: positive('--peak-tflops', flags.peakTflops), bandwidthGBs: positive('--bandwidth-gbs', flags.bandwidthGbs) };
+  if ((hardware.peakTflops === undefined) !== (hardware.bandwidthGBs === undefined)) throw new ZeroLMError('E_ARGUMENT', 'latency needs both --peak-tflops and --bandwidth-gbs', { field: '--peak-tflops' });
+  await writeRecords(space, last, budgets, options, sequenceLength, flags.emitHf, hardware);
   if (last.aborted) process.stderr.write('zerolm search: interrupted; the best found so far is written\n');
   return 0;
 }
 
-async function writeRecords(space: CompiledSpace, result: SearchResult, budgets: Budgets, options: ScoreOptions, sequenceLength: number, emitDir: string | undefined): Promise<void> {
+async function writeRecords(
+  space: CompiledSpace,
+  result: SearchResult,
+  budgets: Budgets,
+  options: ScoreOptions,
+  sequenceLength: number,
+  emitDir: string | undefined,
+  hardware: { bytesPerValue: number; peakTflops?: number; bandwidthGBs?: number },
+): Promise<void> {
   const rows = candidateRows(space, result.picks.map((p) => p.candidate));
   const lines: string[] = [];
   for (let i = 0; i < result.picks.length; i++) {
@@ -181,6 +205,14 @@ async function writeRecords(space: CompiledSpace, result: SearchResult, budgets:
     const architecture = space.architectureOf(rows, i);
     // The usual score record, from the object path: what `zerolm score` prints for this architecture.
     const scored = await score(architecture, { ...options, family: space.definition.family, build: space.definition.build ?? options.build });
+    // Decoders keep a KV cache; an encoder (nas-bench-bert) does not.
+    const decoder = space.definition.family !== 'nas-bench-bert';
+    const plan = buildPlan(architecture, { family: space.definition.family, build: space.definition.build ?? options.build });
+    const kvBytes = decoder ? kvCacheBytes(plan, sequenceLength, hardware.bytesPerValue) : 0;
+    const costs: Record<string, number> = decoder ? { kvBytes } : {};
+    if (hardware.peakTflops !== undefined && hardware.bandwidthGBs !== undefined) {
+      costs.latencyMs = rooflineLatencyMs(pick.flops, pick.params * hardware.bytesPerValue + kvBytes, hardware.peakTflops, hardware.bandwidthGBs);
+    }
     const record: Record<string, unknown> = {
       rank: i + 1,
       id,
@@ -189,6 +221,7 @@ async function writeRecords(space: CompiledSpace, result: SearchResult, budgets:
       nonEmbeddingParams: pick.nonEmbeddingParams,
       flops: pick.flops,
       sequenceLength,
+      ...costs,
       algorithm: result.algorithm,
       optimal: result.optimal && i === 0,
       ...(result.exactness !== undefined ? { exactness: result.exactness } : {}),

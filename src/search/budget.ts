@@ -103,3 +103,26 @@ export function jointlyInfeasible(space: CompiledSpace, budgets: Budgets): ZeroL
     { field: 'budget' },
   );
 }
+
+/**
+ * KV-cache bytes of one sequence of T tokens: every attention layer keeps its keys and values, T x (key width +
+ * value width) numbers, i.e. 2 * layers * kv_heads * head_dim * T * bytesPerValue for uniform layers (the widths
+ * are the rows of each layer's key and value projections, so grouped-query attention counts its kv heads only).
+ * Formula as in Pope et al. 2022, "Efficiently Scaling Transformer Inference", section 2.
+ */
+export function kvCacheBytes(plan: { layers: ReadonlyArray<{ attention: ReadonlyArray<{ name: string; rows: number }> }> }, sequenceLength: number, bytesPerValue: number): number {
+  let width = 0;
+  for (const layer of plan.layers) {
+    for (const matrix of layer.attention) if (/\.(key|value)$/.test(matrix.name)) width += matrix.rows;
+  }
+  return width * sequenceLength * bytesPerValue;
+}
+
+/**
+ * Analytic roofline latency (Williams, Waterman, Patterson 2009, "Roofline"): a forward pass takes at least its
+ * FLOPs at peak compute and at least its bytes moved (weights once, plus the KV cache) at peak memory bandwidth;
+ * the estimate is the larger, in milliseconds.
+ */
+export function rooflineLatencyMs(flops: number, bytesMoved: number, peakTflops: number, bandwidthGBs: number): number {
+  return 1000 * Math.max(flops / (peakTflops * 1e12), bytesMoved / (bandwidthGBs * 1e9));
+}

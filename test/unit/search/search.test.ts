@@ -143,3 +143,16 @@ describe('budgets', () => {
     expect(atTheEdge.picks[0].params).toBe(minParams);
   });
 });
+
+describe('cost models', () => {
+  it('KV-cache bytes: 2 * kv_heads * head_dim * T * bytes per layer (grouped-query attention counts its kv heads); roofline latency is the larger bound', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildPlan } = require('../../../src/arch');
+    const { kvCacheBytes, rooflineLatencyMs } = require('../../../src/search/budget');
+    const plan = buildPlan({ model_type: 'llama', vocab_size: 100, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: [4, 8], num_key_value_heads: [2, 1], intermediate_size: 128 }, { family: 'hf' });
+    // Layer 0: 2 kv heads of 64/4 = 16; layer 1: 1 kv head of 64/8 = 8.
+    expect(kvCacheBytes(plan, 1024, 2)).toBe((2 * 2 * 16 + 2 * 1 * 8) * 1024 * 2);
+    expect(rooflineLatencyMs(2e12, 1e9, 1, 1000)).toBe(2000); // compute-bound: 2e12 FLOPs at 1 TFLOP/s
+    expect(rooflineLatencyMs(1e9, 4e9, 1, 1)).toBe(4000); // memory-bound: 4 GB at 1 GB/s
+  });
+});
