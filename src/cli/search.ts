@@ -22,6 +22,8 @@ interface SearchFlags {
   maxNonEmbeddingParams?: string;
   maxFlops?: string;
   minParams?: string;
+  maxKvBytes?: string;
+  maxLatencyMs?: string;
   seqLen?: string;
   algorithm?: string;
   objectives?: string;
@@ -67,6 +69,8 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
     .option('--max-non-embedding-params <n>', 'at most this many non-embedding parameters')
     .option('--max-flops <n>', 'at most this many forward FLOPs of one sequence of --seq-len tokens')
     .option('--min-params <n>', 'at least this many parameters')
+    .option('--max-kv-bytes <n>', 'at most this many KV-cache bytes for one sequence of --seq-len tokens (decoders)')
+    .option('--max-latency-ms <f>', 'at most this roofline latency of one forward pass (needs --peak-tflops and --bandwidth-gbs)')
     .option('--seq-len <t>', 'sequence length of the FLOPs (default 1024)')
     .addOption(new Option('--algorithm <name>', 'exact (default where it applies), evolution, random').choices([...searchAlgorithms]))
     .option('--objectives <list>', `score, or score and more of ${objectiveNames.slice(1).join(', ')} (comma-separated): the Pareto set`)
@@ -122,7 +126,18 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
     maxNonEmbeddingParams: budget('--max-non-embedding-params', flags.maxNonEmbeddingParams),
     maxFlops: budget('--max-flops', flags.maxFlops),
     minParams: budget('--min-params', flags.minParams),
+    maxKvBytes: budget('--max-kv-bytes', flags.maxKvBytes),
+    maxLatencyMs: budget('--max-latency-ms', flags.maxLatencyMs),
   };
+  const positive = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text.trim() === '' || !(value > 0) || !Number.isFinite(value)) throw new ZeroLMError('E_ARGUMENT', `${flag} must be a positive number, got "${text}"`, { field: flag });
+    return value;
+  };
+  const hardware = { bytesPerValue: positive('--bytes-per-value', flags.bytesPerValue) ?? 2, peakTflops: positive('--peak-tflops', flags.peakTflops), bandwidthGBs: positive('--bandwidth-gbs', flags.bandwidthGbs) };
+  if ((hardware.peakTflops === undefined) !== (hardware.bandwidthGBs === undefined)) throw new ZeroLMError('E_ARGUMENT', 'latency needs both --peak-tflops and --bandwidth-gbs', { field: '--peak-tflops' });
+  if (budgets.maxLatencyMs !== undefined && hardware.peakTflops === undefined) throw new ZeroLMError('E_ARGUMENT', '--max-latency-ms needs --peak-tflops and --bandwidth-gbs', { field: '--max-latency-ms' });
   const objectives = (flags.objectives ?? 'score').split(',').map((s) => s.trim()) as Objective[];
   for (const o of objectives) if (!objectiveNames.includes(o)) throw new ZeroLMError('E_ARGUMENT', `--objectives: unknown objective "${o}"; known: ${objectiveNames.join(', ')}`, { field: '--objectives' });
   const sequenceLength = count('--seq-len', flags.seqLen, 1) ?? 1024;
@@ -156,6 +171,7 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
       evaluations: count('--evaluations', flags.evaluations, 1),
       population: count('--population', flags.population, 2),
       seed: count('--search-seed', flags.searchSeed, 0),
+      hardware: { ...hardware, sequenceLength },
       signal: controller.signal,
       onProgress: progressShown
         ? (p) => process.stderr.write(`\r${p.algorithm}: ${p.evaluations !== undefined ? `${p.evaluations} evaluated` : `${p.contextsDone}/${p.contexts} contexts`}${p.best !== undefined && Number.isFinite(p.best) ? `, best ${p.best.toFixed(4)}` : ''}\u001b[K`)
@@ -175,14 +191,6 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
   }
   if (progressShown) process.stderr.write('\r\u001b[K');
   if (last === undefined) return 1;
-  const positive = (flag: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (text.trim() === '' || !(value > 0) || !Number.isFinite(value)) throw new ZeroLMError('E_ARGUMENT', `${flag} must be a positive number, got "${text}"`, { field: flag });
-    return value;
-  };
-  const hardware = { bytesPerValue: positive('--bytes-per-value', flags.bytesPerValue) ?? 2, peakTflops: positive('--peak-tflops', flags.peakTflops), bandwidthGBs: positive('--bandwidth-gbs', flags.bandwidthGbs) };
-  if ((hardware.peakTflops === undefined) !== (hardware.bandwidthGBs === undefined)) throw new ZeroLMError('E_ARGUMENT', 'latency needs both --peak-tflops and --bandwidth-gbs', { field: '--peak-tflops' });
   await writeRecords(space, last, budgets, options, sequenceLength, flags.emitHf, hardware);
   if (last.aborted) process.stderr.write('zerolm search: interrupted; the best found so far is written\n');
   return 0;

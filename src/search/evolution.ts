@@ -10,7 +10,7 @@
  * by how far they are outside the budgets.
  */
 import type { CompiledSpace, SpaceCandidates, SpaceScores } from '../space';
-import { violation, type Budgets } from './budget';
+import { violation, type Budgets, type Hardware } from './budget';
 import type { Candidate } from './exact';
 
 export type Objective = 'score' | 'params' | 'flops' | 'nonEmbeddingParams';
@@ -35,6 +35,9 @@ export interface PopulationSearchOptions {
   top: number;
   random: () => number;
   signal?: AbortSignal;
+  /** Per (context, kind) KV bytes of a layer and the hardware, when a KV or latency budget is given. */
+  kv?: Float64Array;
+  hardware?: Hardware;
 }
 
 /** A batch of candidates as typed rows, with their scores. */
@@ -187,9 +190,21 @@ function fitnessOf(out: SpaceScores, i: number): number {
   return Number.isFinite(s) ? s : -Infinity;
 }
 
-function excessOf(out: SpaceScores, i: number, budgets: Budgets): number {
+/** The KV bytes of candidate row i (the sum of its layers' table entries). */
+export function kvOfRow(space: CompiledSpace, kv: Float64Array, rows: SpaceCandidates, i: number): number {
+  const globalCount = space.globalFields.length;
+  const context = space.contextOf(rows.globals.subarray(i * globalCount, (i + 1) * globalCount), rows.depth[i]);
+  const n = space.depths[rows.depth[i]];
+  let bytes = 0;
+  for (let j = 0; j < n; j++) bytes += kv[context * space.tables.kinds + rows.layers[i * space.maxDepth + j]];
+  return bytes;
+}
+
+function excessOf(out: SpaceScores, i: number, budgets: Budgets, options: PopulationSearchOptions, rows: SpaceCandidates, space: CompiledSpace): number {
   if (!Number.isFinite(out.score[i]) || !Number.isFinite(out.params[i])) return Infinity;
-  return violation(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i]);
+  const kv = options.kv !== undefined ? kvOfRow(space, options.kv, rows, i) : 0;
+  if (!Number.isFinite(kv)) return Infinity;
+  return violation(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i], kv, options.hardware);
 }
 
 /** How many independent populations regularized evolution runs, one after the other. */
@@ -212,7 +227,7 @@ export function* regularizedEvolution(space: CompiledSpace, options: PopulationS
 
   const record = (i: number): void => {
     const fitness = fitnessOf(batch.out, i);
-    const excess = excessOf(batch.out, i, budgets);
+    const excess = excessOf(batch.out, i, budgets, options, batch.rows, space);
     if (excess === 0 && (fitness > topList.floor() || (fitness === topList.floor() && topList.entries.length < options.top))) {
       topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
     }
@@ -275,7 +290,7 @@ export function* randomSearch(space: CompiledSpace, options: PopulationSearchOpt
     for (let i = 0; i < count; i++) mutator.randomize(batch.rows, i);
     space.score(batch.rows, batch.out);
     for (let i = 0; i < count; i++) {
-      if (excessOf(batch.out, i, options.budgets) !== 0) continue;
+      if (excessOf(batch.out, i, options.budgets, options, batch.rows, space) !== 0) continue;
       if (archive) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
       else if (fitnessOf(batch.out, i) > topList.floor()) {
         topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
@@ -406,7 +421,7 @@ export function* nsga2(space: CompiledSpace, options: PopulationSearchOptions): 
     for (let i = 0; i < count; i++) {
       const slot = parents + i;
       copyRow(batch.rows, i, pool, slot, globalCount, maxDepth);
-      pool.excess[slot] = excessOf(batch.out, i, budgets);
+      pool.excess[slot] = excessOf(batch.out, i, budgets, options, batch.rows, space);
       cost[slot] = Number.isFinite(batch.out.score[i]) ? costs(valuesOf(batch.out, i), objectives) : objectives.map(() => Infinity);
       if (pool.excess[slot] === 0) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
     }

@@ -99,7 +99,13 @@ function digitsOf(index: number, sizes: readonly number[]): number[] {
 }
 
 /** Yields after each context (contexts done, contexts in all); returns the outcome. */
-export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, signal?: AbortSignal): Generator<{ done: number; total: number }, ExactOutcome> {
+export function* solveExact(
+  space: CompiledSpace,
+  budgets: Budgets,
+  top = 1,
+  signal?: AbortSignal,
+  memory?: { kv: Float64Array; bytesPerValue: number; maxKvBytes?: number; maxBytesMoved?: number; maxFlops?: number; fits?: (params: number, flops: number, kv: number) => boolean },
+): Generator<{ done: number; total: number }, ExactOutcome> {
   const { tables, depths, alpha, rule } = space;
   const { kinds, embeddingCombinations } = tables;
   const layerGlobalCount = Object.keys(space.definition.globals ?? {}).length;
@@ -107,7 +113,15 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
   const embeddingSizes = space.globalSizes.slice(layerGlobalCount);
   const weighted = rule === 'weighted-sum';
   const objective = (v0: number, v1: number): number => (weighted ? v0 : combine(v0, v1, alpha, 'geometric'));
-  const maxFlops = budgets.maxFlops;
+  const maxFlops = memory?.maxFlops ?? budgets.maxFlops;
+  // KV bytes are a third additive resource when a KV or latency budget is given; bytes moved = b x params + KV.
+  const maxKv = memory?.maxKvBytes;
+  const maxMoved = memory?.maxBytesMoved;
+  const withKv = memory !== undefined && (maxKv !== undefined || maxMoved !== undefined);
+  const bytesPerValue = memory?.bytesPerValue ?? 0;
+  // The exact check of a complete candidate (the latency formula, the FLOPs budget as given), where limits were widened.
+  const fits = memory?.fits ?? ((): boolean => true);
+  const kvOf = (x: number): number => (withKv ? (memory as { kv: Float64Array }).kv[x] : 0);
   const withFlops = maxFlops !== undefined;
   const tolerance = (value: number): number => value - 1e-9 * Math.max(1, Math.abs(value));
 
@@ -117,7 +131,10 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
     lo: number[];
     hi: number[];
     embeddings: number[];
-    items: { p: Float64Array; fl: Float64Array; v0: Float64Array; v1: Float64Array; kind: Uint32Array };
+    items: { p: Float64Array; fl: Float64Array; kv: Float64Array; v0: Float64Array; v1: Float64Array; kind: Uint32Array };
+    minKv: number;
+    /** Per listed embedding combination: the most bytes moved the layers may add (b x layer params + KV). */
+    movedLeft: number[];
     env0: (x: number) => number;
     env1: (x: number) => number;
     minP: number;
@@ -134,6 +151,7 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
     const lo: number[] = [];
     const hi: number[] = [];
     const embeddings: number[] = [];
+    const movedLeft: number[] = [];
     for (let e = 0; e < embeddingCombinations; e++) {
       const base = tables.base[c * embeddingCombinations + e];
       if (Number.isNaN(base)) continue;
@@ -145,14 +163,15 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
       lo.push(low);
       hi.push(high);
       embeddings.push(e);
+      movedLeft.push(maxMoved === undefined ? Infinity : maxMoved - bytesPerValue * base);
     }
     if (embeddings.length === 0) continue;
     // Kinds with the same params and FLOPs: only those not dominated in value matter.
     const groups = new Map<string, number[]>();
     for (let k = 0; k < kinds; k++) {
       const x = c * kinds + k;
-      if (Number.isNaN(tables.attention[x]) || Number.isNaN(tables.params[x])) continue;
-      const key = `${tables.params[x]}/${withFlops ? tables.flops[x] : 0}`;
+      if (Number.isNaN(tables.attention[x]) || Number.isNaN(tables.params[x]) || Number.isNaN(kvOf(x))) continue;
+      const key = `${tables.params[x]}/${withFlops ? tables.flops[x] : 0}/${kvOf(x)}`;
       const v0 = weighted ? alpha * tables.attention[x] + (1 - alpha) * tables.ffn[x] : tables.attention[x];
       const v1 = weighted ? 0 : tables.ffn[x];
       const group = groups.get(key) ?? [];
@@ -174,6 +193,7 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
     const items = {
       p: Float64Array.from(chosen, (k) => tables.params[c * kinds + k]),
       fl: Float64Array.from(chosen, (k) => tables.flops[c * kinds + k]),
+      kv: Float64Array.from(chosen, (k) => kvOf(c * kinds + k)),
       v0: Float64Array.from(chosen, (k) => (weighted ? alpha * tables.attention[c * kinds + k] + (1 - alpha) * tables.ffn[c * kinds + k] : tables.attention[c * kinds + k])),
       v1: Float64Array.from(chosen, (k) => (weighted ? 0 : tables.ffn[c * kinds + k])),
       kind: Uint32Array.from(chosen),
@@ -181,13 +201,15 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
     const minP = Math.min(...items.p);
     const maxP = Math.max(...items.p);
     const minFl = Math.min(...items.fl);
+    const minKv = Math.min(...items.kv);
     const hiMax = Math.max(...hi);
     const loMin = Math.min(...lo);
     if (minP * n > hiMax || maxP * n < loMin || (withFlops && minFl * n > (maxFlops as number))) continue;
+    if (withKv && ((maxKv !== undefined && minKv * n > maxKv) || n * (bytesPerValue * minP + minKv) > Math.max(...movedLeft))) continue;
     const env0 = envelope(items.p, items.v0);
     const env1 = envelope(items.p, items.v1);
     const bound = objective(n * env0(hiMax / n), n * env1(hiMax / n));
-    prepared.push({ context: c, n, lo, hi, embeddings, items, env0, env1, minP, maxP, minFl, hiMax, loMin, bound });
+    prepared.push({ context: c, n, lo, hi, embeddings, items, minKv, movedLeft, env0, env1, minP, maxP, minFl, hiMax, loMin, bound });
   }
   prepared.sort((a, b) => b.bound - a.bound || a.context - b.context);
 
@@ -218,17 +240,20 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
    * they improve. Only a threshold: the programme still proves (or finds better than) it.
    */
   function incumbent(ctx: Prepared): number {
-    const { n, items, lo, hi } = ctx;
+    const { n, items, lo, hi, movedLeft } = ctx;
     const count = items.p.length;
-    const feasible = (p: number, fl: number): boolean => {
+    const feasible = (p: number, fl: number, kv: number): boolean => {
       if (withFlops && fl > (maxFlops as number)) return false;
-      for (let x = 0; x < lo.length; x++) if (lo[x] <= p && p <= hi[x]) return true;
+      if (maxKv !== undefined && kv > maxKv) return false;
+      for (let x = 0; x < lo.length; x++) {
+        if (lo[x] <= p && p <= hi[x] && bytesPerValue * p + kv <= movedLeft[x] && fits(tables.base[ctx.context * embeddingCombinations + ctx.embeddings[x]] + p, fl, kv)) return true;
+      }
       return false;
     };
     let start = -1;
     let startValue = -Infinity;
     for (let t = 0; t < count; t++) {
-      if (!feasible(n * items.p[t], n * items.fl[t])) continue;
+      if (!feasible(n * items.p[t], n * items.fl[t], n * items.kv[t])) continue;
       const value = objective(n * items.v0[t], n * items.v1[t]);
       if (value > startValue) {
         startValue = value;
@@ -239,6 +264,7 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
     const chosen = new Array<number>(n).fill(start);
     let p = n * items.p[start];
     let fl = n * items.fl[start];
+    let kv = n * items.kv[start];
     let v0 = n * items.v0[start];
     let v1 = n * items.v1[start];
     let value = startValue;
@@ -250,7 +276,8 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
         for (let t = 0; t < count; t++) {
           const np = p - items.p[u] + items.p[t];
           const nfl = fl - items.fl[u] + items.fl[t];
-          if (!feasible(np, nfl)) continue;
+          const nkv = kv - items.kv[u] + items.kv[t];
+          if (!feasible(np, nfl, nkv)) continue;
           const candidate = objective(v0 - items.v0[u] + items.v0[t], v1 - items.v1[u] + items.v1[t]);
           if (candidate > value) {
             value = candidate;
@@ -260,6 +287,7 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
         if (bestT >= 0) {
           p += items.p[bestT] - items.p[u];
           fl += items.fl[bestT] - items.fl[u];
+          kv += items.kv[bestT] - items.kv[u];
           v0 += items.v0[bestT] - items.v0[u];
           v1 += items.v1[bestT] - items.v1[u];
           chosen[slot] = bestT;
@@ -272,11 +300,13 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
   }
 
   function solveContext(ctx: Prepared): { value: number; candidate: Candidate } | undefined {
-    const { n, items, env0, env1, minP, maxP, minFl, hiMax, loMin, lo, hi, embeddings } = ctx;
+    const { n, items, env0, env1, minP, maxP, minFl, minKv, movedLeft, hiMax, loMin, lo, hi, embeddings } = ctx;
+    const movedMax = Math.max(...movedLeft);
     const count = items.p.length;
     // All states of all layers, side by side; parent and item give the path back.
     const P: number[] = [0];
     const FL: number[] = [0];
+    const KV: number[] = [0];
     const V0: number[] = [0];
     const V1: number[] = [0];
     const parent: number[] = [-1];
@@ -305,12 +335,14 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
           if (p + r * minP > hiMax || p + r * maxP < loMin) continue;
           const fl = f0 + items.fl[t];
           if (withFlops && fl + r * minFl > (maxFlops as number)) continue;
+          const kv = KV[s] + items.kv[t];
+          if (withKv && ((maxKv !== undefined && kv + r * minKv > maxKv) || bytesPerValue * p + kv + r * (bytesPerValue * minP + minKv) > movedMax)) continue;
           const v0 = a0 + items.v0[t];
           const v1 = b0 + items.v1[t];
           if (r === 0) {
             let e = -1;
             for (let x = 0; x < lo.length; x++) {
-              if (lo[x] <= p && p <= hi[x] && (e < 0 || tables.base[ctx.context * embeddingCombinations + embeddings[x]] < tables.base[ctx.context * embeddingCombinations + embeddings[e]])) e = x;
+              if (lo[x] <= p && p <= hi[x] && bytesPerValue * p + kv <= movedLeft[x] && fits(tables.base[ctx.context * embeddingCombinations + embeddings[x]] + p, fl, kv) && (e < 0 || tables.base[ctx.context * embeddingCombinations + embeddings[x]] < tables.base[ctx.context * embeddingCombinations + embeddings[e]])) e = x;
             }
             if (e < 0) continue;
             const value = objective(v0, v1);
@@ -330,16 +362,17 @@ export function* solveExact(space: CompiledSpace, budgets: Budgets, top = 1, sig
           let dominated = false;
           for (const u of bucket) {
             if (dead[u]) continue;
-            if (V0[u] >= v0 && V1[u] >= v1 && (!withFlops || FL[u] <= fl)) {
+            if (V0[u] >= v0 && V1[u] >= v1 && (!withFlops || FL[u] <= fl) && (!withKv || KV[u] <= kv)) {
               dominated = true;
               break;
             }
           }
           if (dominated) continue;
-          for (const u of bucket) if (!dead[u] && v0 >= V0[u] && v1 >= V1[u] && (!withFlops || fl <= FL[u])) dead[u] = true;
+          for (const u of bucket) if (!dead[u] && v0 >= V0[u] && v1 >= V1[u] && (!withFlops || fl <= FL[u]) && (!withKv || kv <= KV[u])) dead[u] = true;
           const id = P.length;
           P.push(p);
           FL.push(fl);
+          KV.push(kv);
           V0.push(v0);
           V1.push(v1);
           parent.push(s);

@@ -6,9 +6,9 @@
 import { ZeroLMError } from '../errors';
 import { seededRandom } from '../calibrate/random';
 import type { CompiledSpace, SpaceCandidates } from '../space';
-import { checkBudgets, checkFeasible, jointlyInfeasible, slackOf, type Budgets } from './budget';
+import { violation, checkBudgets, checkFeasible, effectiveLimits, jointlyInfeasible, kvTable, slackOf, type Budgets, type Hardware } from './budget';
 import { exactDoesNotApply, solveExact, type Candidate } from './exact';
-import { nsga2, objectiveNames, randomSearch, regularizedEvolution, type Evaluated, type Objective, type Progress } from './evolution';
+import { kvOfRow, nsga2, objectiveNames, randomSearch, regularizedEvolution, type Objective, type Progress } from './evolution';
 
 export type SearchAlgorithm = 'exact' | 'evolution' | 'random';
 export const searchAlgorithms: readonly SearchAlgorithm[] = ['exact', 'evolution', 'random'];
@@ -25,6 +25,8 @@ export interface SearchOptions {
   evaluations?: number;
   population?: number;
   seed?: number;
+  /** For KV-cache and latency budgets: the space's sequence length, bytes per value, peak TFLOP/s, GB/s. */
+  hardware?: Hardware;
   signal?: AbortSignal;
   onProgress?: (progress: { algorithm: SearchAlgorithm; evaluations?: number; contexts?: number; contextsDone?: number; best?: number }) => void;
 }
@@ -74,9 +76,10 @@ export function candidateRows(space: CompiledSpace, candidates: readonly Candida
   return rows;
 }
 
-function picksOf(space: CompiledSpace, budgets: Budgets, candidates: readonly Candidate[]): SearchPick[] {
+function picksOf(space: CompiledSpace, budgets: Budgets, candidates: readonly Candidate[], kv?: Float64Array, hardware?: Hardware): SearchPick[] {
   if (candidates.length === 0) return [];
-  const out = space.score(candidateRows(space, candidates));
+  const rows = candidateRows(space, candidates);
+  const out = space.score(rows);
   return candidates.map((candidate, i) => ({
     candidate,
     score: out.score[i],
@@ -85,7 +88,7 @@ function picksOf(space: CompiledSpace, budgets: Budgets, candidates: readonly Ca
     params: out.params[i],
     nonEmbeddingParams: out.nonEmbeddingParams[i],
     flops: out.flops[i],
-    slack: slackOf(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i]),
+    slack: slackOf(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i], kv === undefined ? 0 : kvOfRow(space, kv, rows, i), hardware),
   }));
 }
 
@@ -102,6 +105,10 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
   const population = checkCount('population', options.population, SEARCH_DEFAULTS.population, 2);
   const seed = checkCount('seed', options.seed, SEARCH_DEFAULTS.seed, 0);
   checkFeasible(space, budgets);
+  const memoryBudget = budgets.maxKvBytes !== undefined || budgets.maxLatencyMs !== undefined;
+  if (memoryBudget && options.hardware === undefined) throw new ZeroLMError('E_ARGUMENT', 'KV-cache and latency budgets need options.hardware (sequence length, bytes per value, peak, bandwidth)', { field: 'hardware' });
+  const limits = effectiveLimits(budgets, options.hardware);
+  const kv = memoryBudget ? kvTable(space, options.hardware as Hardware) : undefined;
 
   const notExact = exactDoesNotApply(space, objectives);
   if (options.algorithm === 'exact' && notExact !== undefined) throw new ZeroLMError('E_UNSUPPORTED', `exact search does not apply: ${notExact}`, { field: 'algorithm' });
@@ -121,14 +128,24 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
   });
 
   if (algorithm === 'exact') {
-    const run = solveExact(space, budgets, top, options.signal);
+    const hardware = options.hardware;
+    const memory =
+      kv !== undefined && hardware !== undefined
+        ? {
+            kv,
+            bytesPerValue: hardware.bytesPerValue,
+            ...limits,
+            fits: (params: number, flops: number, kvBytes: number): boolean => violation(budgets, params, 0, flops, kvBytes, hardware) === 0,
+          }
+        : undefined;
+    const run = solveExact(space, budgets, top, options.signal, memory);
     let last = Date.now();
     for (;;) {
       const step = run.next();
       if (step.done) {
         const outcome = step.value;
         if (outcome.picks.length === 0 && !options.signal?.aborted) throw jointlyInfeasible(space, budgets);
-        yield result(picksOf(space, budgets, outcome.picks), outcome.states, true, !options.signal?.aborted);
+        yield result(picksOf(space, budgets, outcome.picks, kv, options.hardware), outcome.states, true, !options.signal?.aborted);
         return;
       }
       options.onProgress?.({ algorithm, contexts: step.value.total, contextsDone: step.value.done });
@@ -139,7 +156,7 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
     }
   }
 
-  const population_ = { budgets, objectives, evaluations, population, top, random: seededRandom(seed), signal: options.signal };
+  const population_ = { budgets, objectives, evaluations, population, top, random: seededRandom(seed), signal: options.signal, kv, hardware: options.hardware };
   const run = algorithm === 'random' ? randomSearch(space, population_) : pareto ? nsga2(space, population_) : regularizedEvolution(space, population_);
   let bestScore = -Infinity;
   let last = Date.now();
@@ -157,17 +174,13 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
       last = Date.now();
       if (head > bestScore && !pareto) {
         bestScore = head;
-        yield result(picksOfEvaluated(space, budgets, progress.best), progress.evaluations, false, false);
+        yield result(picksOf(space, budgets, progress.best.map((e) => e.candidate), kv, options.hardware), progress.evaluations, false, false);
       }
       await turn();
     }
   }
   if (final.best.length === 0 && !options.signal?.aborted) throw jointlyInfeasible(space, budgets);
-  yield result(picksOfEvaluated(space, budgets, final.best), final.evaluations, true, false);
-}
-
-function picksOfEvaluated(space: CompiledSpace, budgets: Budgets, best: readonly Evaluated[]): SearchPick[] {
-  return best.map((e) => ({ candidate: e.candidate, ...e.values, slack: slackOf(budgets, e.values.params, e.values.nonEmbeddingParams, e.values.flops) }));
+  yield result(picksOf(space, budgets, final.best.map((e) => e.candidate), kv, options.hardware), final.evaluations, true, false);
 }
 
 /** Runs a search to the end and returns its last result. */

@@ -156,3 +156,35 @@ describe('cost models', () => {
     expect(rooflineLatencyMs(1e9, 4e9, 1, 1)).toBe(4000); // memory-bound: 4 GB at 1 GB/s
   });
 });
+
+describe('KV-cache and latency budgets', () => {
+  it('exact equals brute force (KV bytes and roofline latency from each architecture built on its own)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildPlan } = require('../../../src/arch');
+    const { kvCacheBytes, rooflineLatencyMs } = require('../../../src/search/budget');
+    const hardware = { sequenceLength: 64, bytesPerValue: 2, peakTflops: 1e-6, bandwidthGBs: 1e-3 };
+    const space = await compileSpace(smallDecoder, { mode: 'analytic', sequenceLength: 64 });
+    const rows = everyCandidate(space);
+    const all = space.score(rows);
+    const kv = Float64Array.from({ length: rows.count }, (_, i) => kvCacheBytes(buildPlan(space.architectureOf(rows, i), { family: 'hf' }), 64, 2));
+    const latency = Float64Array.from({ length: rows.count }, (_, i) => rooflineLatencyMs(all.flops[i], all.params[i] * 2 + kv[i], hardware.peakTflops, hardware.bandwidthGBs));
+    for (const q of [0.1, 0.4, 0.8]) {
+      for (const budgets of [{ maxKvBytes: quantile(kv, q) }, { maxLatencyMs: quantile(latency, q) }, { maxKvBytes: quantile(kv, q), maxParams: quantile(all.params, 0.5) }] as Budgets[]) {
+        let expected = -Infinity;
+        for (let i = 0; i < rows.count; i++) {
+          if (budgets.maxKvBytes !== undefined && kv[i] > budgets.maxKvBytes) continue;
+          if (budgets.maxLatencyMs !== undefined && latency[i] > budgets.maxLatencyMs) continue;
+          if (budgets.maxParams !== undefined && all.params[i] > budgets.maxParams) continue;
+          expected = Math.max(expected, all.score[i]);
+        }
+        if (expected === -Infinity) continue;
+        const result = await searchBest(space, { budgets, hardware });
+        expect(result.optimal).toBe(true);
+        expect(result.picks[0].score).toBeCloseTo(expected, 9);
+        for (const [name, left] of Object.entries(result.picks[0].slack)) expect([name, left >= -1e-9]).toEqual([name, true]);
+        const evolved = await searchBest(space, { budgets, hardware, algorithm: 'evolution', evaluations: 20000, seed: 2 });
+        for (const [name, left] of Object.entries(evolved.picks[0].slack)) expect([name, left >= -1e-9]).toEqual([name, true]);
+      }
+    }
+  });
+});
