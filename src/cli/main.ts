@@ -95,12 +95,13 @@ interface CommonScoreFlags {
   mode?: string;
   init?: string;
   cache?: string;
+  strictConfig?: boolean;
 }
 
 function scoringFlags(command: Command): Command {
   return command
     .addOption(new Option('--family <family>', 'architecture family (detected when unambiguous)').choices(families))
-    .option('--build <build>', 'family build: nas-bench-bert as-trained|as-specified|lpzero')
+    .option('--build <build>', 'family build: nas-bench-bert as-trained|as-specified|lpzero; hf default|active-experts (MoE: score every expert, or the top-k one token uses)')
     .option('--measure <measure>', `capacity measure: ${measureNames.join(', ')}`)
     .option('--eta <fraction>', 'energy fraction for pca-k', finiteNumber('--eta'))
     .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
@@ -109,7 +110,8 @@ function scoringFlags(command: Command): Command {
     .addOption(new Option('--mode <mode>', 'exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
     .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
     .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
-    .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)');
+    .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)')
+    .option('--strict-config', 'refuse a Hugging Face config whose architecture-changing keys the builder would ignore (default: warn)');
 }
 
 function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
@@ -124,6 +126,7 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
     threads: flags.threads,
     mode: flags.mode as ScoreOptions['mode'],
     init: flags.init === undefined ? undefined : parseInit(flags.init),
+    ...(flags.strictConfig ? { strictConfig: true } : {}),
   };
 }
 
@@ -206,6 +209,15 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   let scored = 0;
   let failed = 0;
   let before = 0; // inputs of the sources already read
+  const warned = new Set<string>();
+  const warn = (warnings: readonly string[] | undefined): void => {
+    if (warnings === undefined) return;
+    for (const warning of warnings) {
+      if (warned.has(warning)) continue;
+      warned.add(warning);
+      process.stderr.write(`zerolm score: warning: ${warning}\n`);
+    }
+  };
   const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
     for (const error of errors) reportError(error);
     failed += errors.length;
@@ -223,6 +235,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         let done = 0;
         for await (const scores of scoreJsonLines(opened.stream, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
+          warn(scores.warnings);
           done += scores.count;
           if (out.pushBytes(scores.jsonl)) await out.flush();
         }
@@ -238,6 +251,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
         if (isScoreError(record)) errors.push(record);
+        else warn(record.warnings);
         if (out.pushEncoded(serializer, record)) await out.flush();
       }
       report(errors, records.length);

@@ -37,6 +37,8 @@ export interface ScoreOptions {
   build?: string;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
+  /** hf configs: refuse (E_UNSUPPORTED) architecture-changing keys the builder would ignore, instead of warning. */
+  strictConfig?: boolean;
   measure?: string;
   /** pca-k energy fraction. */
   eta?: number;
@@ -62,6 +64,10 @@ export interface Components {
   family: FamilyName;
   build: string;
   layers: readonly LayerScore[];
+  /** Mixture of experts only: the plan's params.active. */
+  activeParams?: number;
+  /** The plan's warnings, when it has any. */
+  warnings?: readonly string[];
 }
 
 export interface LayerScore {
@@ -85,6 +91,10 @@ export interface Score {
   seedPolicy: SeedPolicy;
   perHead: boolean;
   layers: readonly LayerScore[];
+  /** Mixture-of-experts models only: the parameters one token uses (params counts every expert). */
+  activeParams?: number;
+  /** Only when the builder had something to say (e.g. config keys it ignored). */
+  warnings?: readonly string[];
 }
 
 /** Options after validation, with defaults filled in. */
@@ -92,6 +102,7 @@ export interface ResolvedScoreOptions {
   family?: FamilyName;
   build?: string;
   init?: InitScheme;
+  strictConfig?: boolean;
   measure: Measure;
   measureOptions: MeasureOptions;
   alpha: number;
@@ -132,6 +143,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     family: options.family,
     build: options.build,
     init: options.init,
+    strictConfig: options.strictConfig,
     measure,
     measureOptions,
     alpha: validateAlpha(options.alpha ?? DEFAULTS.alpha),
@@ -270,7 +282,10 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       attention += layer.attention;
       ffn += layer.ffn;
     }
-    return { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+    const components: Components = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+    if (plan.params.active !== undefined) components.activeParams = plan.params.active;
+    if (plan.warnings !== undefined) components.warnings = plan.warnings;
+    return components;
   });
 }
 
@@ -290,10 +305,14 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
   const { alpha, mode, seed, seedPolicy, perHead } = options;
   const score = combine(attention, ffn, alpha);
   const measure = options.measure.name;
-  if (id !== undefined) {
-    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
-  }
-  return { score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  const record: Score =
+    id !== undefined
+      ? { id, score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers }
+      : { score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  // Appended after the documented fields, and only where they apply, so every other record keeps its exact shape.
+  if (components.activeParams !== undefined) record.activeParams = components.activeParams;
+  if (components.warnings !== undefined) record.warnings = components.warnings;
+  return record;
 }
 
 /** Score one architecture (any input a builder accepts, or a ModelPlan). */
@@ -313,7 +332,7 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'>, id?: string): ModelPlan {
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'>, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
-  return buildPlan(architecture, { family: options.family, build: options.build, id });
+  return buildPlan(architecture, { family: options.family, build: options.build, id, ...(options.strictConfig ? { strictConfig: true } : {}) });
 }
