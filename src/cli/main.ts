@@ -286,7 +286,15 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
     .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default here: ${defaultScoreWorkers(Infinity)} for a file, ${defaultScoreWorkers()} for a pipe)`, integer('--workers', 0, 64))
     .option('--no-progress', 'never draw a progress bar')
+    .option('--weights <path>', 'score one Hugging Face config on real weights: a .safetensors file, or a folder with model.safetensors or model.safetensors.index.json and its shards')
+    .option('--per-matrix', 'with --weights: add every matrix\'s capacity to the record (matrices)')
+    .option('--prune <file>', 'with --weights: JSON {"layers":[...],"heads":{"LAYER":[...]},"channels":{"LAYER":[...]}} of parts to drop')
     .action(async (files: string[], flags) => {
+      if (flags.weights !== undefined || flags.perMatrix || flags.prune !== undefined) {
+        const { runScoreWeights } = await import('./weights');
+        process.exitCode = await runScoreWeights(files, { ...flags, options: scoreOptionsFrom(flags) });
+        return;
+      }
       process.exitCode = await withCacheFile(flags, (cache) => runScore(files, flags, cache));
     });
 

@@ -11,6 +11,7 @@ import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
 import { combine, validateAlpha } from './alpha';
+import type { WeightsScore, WeightsScoreOptions } from './real-weights';
 
 export { combine, validateAlpha };
 
@@ -315,8 +316,17 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
   return record;
 }
 
-/** Score one architecture (any input a builder accepts, or a ModelPlan). */
-export async function score(architecture: unknown, options: ScoreOptions = {}): Promise<Score> {
+/**
+ * Score one architecture (any input a builder accepts, or a ModelPlan). With `weights` (a safetensors checkpoint), a
+ * Hugging Face config is scored on its real weights instead: see scoreWeights (src/proxy/real-weights.ts).
+ */
+export async function score(architecture: unknown, options: WeightsScoreOptions): Promise<WeightsScore>;
+export async function score(architecture: unknown, options?: ScoreOptions): Promise<Score>;
+export async function score(architecture: unknown, options: ScoreOptions | WeightsScoreOptions = {}): Promise<Score> {
+  if ((options as { weights?: unknown }).weights !== undefined) {
+    const { scoreWeights } = await import('./real-weights');
+    return scoreWeights(architecture, options as WeightsScoreOptions);
+  }
   const resolved = resolveScoreOptions(options);
   const plan = toPlan(architecture, resolved);
   const [components] = await componentsOfPlans([plan], resolved);

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeSafetensors } from '../helpers/safetensors';
 
 const root = resolve(__dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
@@ -35,5 +36,52 @@ describe('zerolm score: hf config warnings', () => {
     expect(result.status).toBe(1);
     expect(result.records).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'E_UNSUPPORTED' }) })]);
     expect(result.stderr).toMatch(/E_UNSUPPORTED: .*num_local_experts/);
+  });
+});
+
+describe('zerolm score --weights', () => {
+  const config = { model_type: 'llama', vocab_size: 16, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 12 };
+  const configFile = join(work, 'config.json');
+  const weights = join(work, 'model.safetensors');
+  const pruneFile = join(work, 'prune.json');
+  const shapes: Array<[string, number, number]> = [['self_attn.q_proj', 8, 8], ['self_attn.k_proj', 4, 8], ['self_attn.v_proj', 4, 8], ['self_attn.o_proj', 8, 8], ['mlp.gate_proj', 12, 8], ['mlp.up_proj', 12, 8], ['mlp.down_proj', 8, 12]];
+  writeFileSync(configFile, JSON.stringify(config));
+  // Every matrix 0.5 * a partial identity: each singular value is 0.5, so mean-sq-sv is 0.25 per matrix.
+  writeSafetensors(
+    weights,
+    [0, 1].flatMap((layer) =>
+      shapes.map(([local, rows, cols]) => ({
+        name: `model.layers.${layer}.${local}.weight`,
+        shape: [rows, cols],
+        values: Float32Array.from({ length: rows * cols }, (_, k) => (Math.floor(k / cols) === k % cols ? 0.5 : 0)),
+        dtype: 'BF16' as const,
+      })),
+    ),
+  );
+  writeFileSync(pruneFile, JSON.stringify({ layers: [1] }));
+
+  it('scores the real weights: one record with per-matrix capacities', () => {
+    const result = zerolm(['score', configFile, '--weights', weights, '--per-matrix']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const [record] = result.records;
+    expect(record).toMatchObject({ attention: 8 * 0.25, ffn: 6 * 0.25, weights, source: configFile, mode: 'exact' });
+    expect(record.matrices).toHaveLength(14);
+    expect(record.matrices[0]).toEqual({ layer: 0, block: 'attention', name: 'layers.0.attention.query', tensor: 'model.layers.0.self_attn.q_proj.weight', rows: 8, cols: 8, capacity: 0.25 });
+  });
+
+  it('--prune drops what the file names; analytic mode is refused (exit 2); a missing tensor is an error record (exit 1)', () => {
+    const pruned = zerolm(['score', configFile, '--weights', weights, '--prune', pruneFile]);
+    expect(pruned.status).toBe(0);
+    expect(pruned.records[0]).toMatchObject({ attention: 4 * 0.25, ffn: 3 * 0.25, pruned: { layers: 1, heads: 0, channels: 0 } });
+    const analytic = zerolm(['score', configFile, '--weights', weights, '--mode', 'analytic']);
+    expect(analytic.status).toBe(2);
+    expect(analytic.stderr).toMatch(/mode 'analytic' is refused for real weights/);
+    const bigger = join(work, 'config3.json');
+    writeFileSync(bigger, JSON.stringify({ ...config, num_hidden_layers: 3 }));
+    const missing = zerolm(['score', bigger, '--weights', weights]);
+    expect(missing.status).toBe(1);
+    expect(missing.records[0].error).toMatchObject({ code: 'E_FORMAT', message: expect.stringContaining('missing tensor "model.layers.2.self_attn.q_proj.weight"') });
+    expect(missing.stderr).toMatch(/E_FORMAT/);
   });
 });
