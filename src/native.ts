@@ -536,6 +536,8 @@ export function convertTensor(
   dtype: TensorDtype,
   shape: readonly [number, number],
   select: { rows?: Uint32Array; cols?: Uint32Array } = {},
+  /** Where to write (reused memory converts several times faster than a fresh array); its length must match. */
+  out?: Float32Array,
 ): Float32Array {
   if (!types.isUint8Array(source)) fail('E_ARGUMENT', 'convertTensor source', `must be a Uint8Array, got ${describe(source)}`);
   if (!TENSOR_DTYPES.includes(dtype)) fail('E_UNSUPPORTED', 'convertTensor dtype', `must be one of ${TENSOR_DTYPES.join(', ')}, got ${describe(dtype)}`);
@@ -553,9 +555,11 @@ export function convertTensor(
   };
   check(select.rows, sourceRows, 'rows');
   check(select.cols, sourceCols, 'cols');
-  const out = new Float32Array((select.rows?.length ?? sourceRows) * (select.cols?.length ?? sourceCols));
-  callNative((native) => native.convertTensor(source, dtype, sourceRows, sourceCols, select.rows ?? null, select.cols ?? null, out));
-  return out;
+  const length = (select.rows?.length ?? sourceRows) * (select.cols?.length ?? sourceCols);
+  if (out !== undefined && (!types.isFloat32Array(out) || out.length !== length)) fail('E_ARGUMENT', 'convertTensor out', `must be a Float32Array of ${length} values`);
+  const target = out ?? new Float32Array(length);
+  callNative((native) => native.convertTensor(source, dtype, sourceRows, sourceCols, select.rows ?? null, select.cols ?? null, target));
+  return target;
 }
 
 /** Which kernels run: chosen once at load from the CPU; ZEROLM_SIMD=scalar forces the portable ones. */

@@ -121,10 +121,14 @@ export class SafetensorsFile {
     for (const entry of entries) this.tensors.set(entry.name, entry);
   }
 
-  /** The raw bytes of a tensor of this file (a fresh buffer). */
-  read(entry: TensorEntry): Buffer {
+  /**
+   * The raw bytes of a tensor of this file: in a fresh buffer, or at the start of `scratch` when it is large enough
+   * (reusing memory reads several times faster than touching new pages).
+   */
+  read(entry: TensorEntry, scratch?: Buffer): Buffer {
     if (this.fd === undefined) throw new ZeroLMError('E_IO', `${this.path}: already closed`, { file: this.path });
-    const bytes = Buffer.allocUnsafe(entry.end - entry.begin);
+    const length = entry.end - entry.begin;
+    const bytes = scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : Buffer.allocUnsafe(length);
     readExactly(this.fd, this.path, bytes, entry.begin);
     return bytes;
   }
@@ -243,10 +247,10 @@ export class WeightStore {
     return this.byName.get(name)?.tensors.get(name);
   }
 
-  read(entry: TensorEntry): Buffer {
+  read(entry: TensorEntry, scratch?: Buffer): Buffer {
     const file = this.byName.get(entry.name);
     if (file === undefined) throw new ZeroLMError('E_FORMAT', `${this.location}: no tensor ${JSON.stringify(entry.name)}`, { file: this.location });
-    return file.read(entry);
+    return file.read(entry, scratch);
   }
 
   close(): void {

@@ -10,15 +10,16 @@
  *   channels (dense FFNs: rows of gate/up/wi, columns of down/wo). The sub-network is scored by reading only the
  *   kept rows and columns; no pruned copy is made. params subtracts the pruned layers and the removed weight entries
  *   (biases of removed rows are still counted).
- * - Memory: one stored tensor at a time (fused tensors are read once for their parts) and float32 batches of about
- *   256 MiB handed to the engine.
+ * - Memory: one stored tensor at a time (fused tensors are read once for their parts, into one reused buffer) and
+ *   float32 batches of about 256 MiB in one reused arena, handed to the engine synchronously (spectraSync reads them
+ *   in place; the async path would copy each batch). A signal is checked between matrices.
  */
 import { buildPlan } from '../arch';
 import type { LayerPlan, MatrixSpec } from '../arch/types';
 import { isRecord } from '../arch/fields';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { WeightStore, type TensorEntry } from '../io/safetensors';
-import { convertTensor, spectra, TENSOR_DTYPES, type SpectrumJob, type TensorDtype } from '../native';
+import { convertTensor, spectraSync, TENSOR_DTYPES, type SpectrumJob, type TensorDtype } from '../native';
 import { pick, range, tensorRefOf, type TensorRef } from '../weights/tensor-map';
 import { resolveScoreOptions, withAlpha, type Components, type LayerScore, type Score, type ScoreOptions } from './score';
 
@@ -238,39 +239,60 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
 
     const capacities = new Map<Item, number>();
     const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+    const route = resolved.measure.needs === 'shape' ? 'sumSquares' : resolved.measure.needs;
+    const pieces = items.map((list) => list.map((item) => piecesOf(item, resolved.perHead)));
+    // float32 values live in one arena reused from batch to batch (fresh memory costs more than the conversion), read
+    // in place by the engine; a matrix larger than the arena gets an array of its own.
+    let needed = 0;
+    for (const list of pieces) for (const itemPieces of list) for (const piece of itemPieces) needed += piece.rows * piece.cols;
+    const arenaLength = Math.min(needed, Math.max(1, Math.floor(batchBytes / 4)));
+    let arena: Float32Array | undefined;
+    let used = 0;
     let jobs: SpectrumJob[] = [];
     let owners: Item[] = [];
-    let pending = 0;
-    const route = resolved.measure.needs === 'shape' ? 'sumSquares' : resolved.measure.needs;
-    const flush = async (): Promise<void> => {
+    const flush = (): void => {
       if (jobs.length === 0) return;
-      const results = await spectra(jobs, { threads: resolved.threads, signal: resolved.signal, memoryLimitBytes: resolved.memoryLimitBytes });
+      const results = spectraSync(jobs, { threads: resolved.threads, memoryLimitBytes: resolved.memoryLimitBytes });
       results.forEach((stats, i) => capacities.set(owners[i], resolved.measure.fromStats(stats, resolved.measureOptions)));
       jobs = [];
       owners = [];
-      pending = 0;
+      used = 0;
     };
+    let scratch: Buffer | undefined;
     let cached: { name: string; bytes: Buffer } | undefined;
-    for (const list of items) {
-      for (const item of list) {
+    for (let layer = 0; layer < items.length; layer++) {
+      for (let k = 0; k < items[layer].length; k++) {
         throwIfAborted(resolved.signal);
+        const item = items[layer][k];
         const entry = checkedEntry(store, item);
-        if (cached?.name !== entry.name) cached = { name: entry.name, bytes: store.read(entry) };
-        for (const piece of piecesOf(item, resolved.perHead)) {
+        if (cached?.name !== entry.name) {
+          const size = entry.end - entry.begin;
+          if (scratch === undefined || scratch.length < size) scratch = Buffer.allocUnsafe(size);
+          cached = { name: entry.name, bytes: store.read(entry, scratch) };
+        }
+        for (const piece of pieces[layer][k]) {
           const { ref } = piece;
+          const length = piece.rows * piece.cols;
+          if (used + length > arenaLength) flush();
+          let out: Float32Array;
+          if (length > arenaLength) out = new Float32Array(length);
+          else {
+            arena ??= new Float32Array(arenaLength);
+            out = arena.subarray(used, used + length);
+            used += length;
+          }
+          const dtype = entry.dtype as TensorDtype;
           const values = ref.transposed
-            ? convertTensor(cached.bytes, entry.dtype as TensorDtype, ref.shape, { rows: ref.cols, cols: ref.rows })
-            : convertTensor(cached.bytes, entry.dtype as TensorDtype, ref.shape, { rows: ref.rows, cols: ref.cols });
+            ? convertTensor(cached.bytes, dtype, ref.shape, { rows: ref.cols, cols: ref.rows }, out)
+            : convertTensor(cached.bytes, dtype, ref.shape, { rows: ref.rows, cols: ref.cols }, out);
           const [rows, cols] = ref.transposed ? [piece.cols, piece.rows] : [piece.rows, piece.cols];
           jobs.push({ rows, cols, values, route });
           owners.push(piece);
-          pending += values.byteLength;
-          if (pending >= batchBytes) await flush();
+          if (length > arenaLength) flush();
         }
       }
     }
-    cached = undefined;
-    await flush();
+    flush();
 
     // Sums in scoring order: pieces were scored layer by layer, in plan order (a Map keeps insertion order).
     const layers: LayerScore[] = [];

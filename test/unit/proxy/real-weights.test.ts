@@ -199,6 +199,9 @@ describe('scoreWeights: every measure on real matrices', () => {
       const sharded = await scoreWeights(llama, { weights: folder, ...options });
       expect({ ...sharded, weights: '' }).toEqual({ ...one, weights: '' });
     }
+    // Batches of one matrix, some larger than the arena: the same numbers as one batch.
+    const tiny = await scoreWeights(llama, { weights: single, perMatrix: true, batchBytes: 300 });
+    expect(tiny.matrices).toEqual((await scoreWeights(llama, { weights: single, perMatrix: true })).matrices);
     const perHead = await scoreWeights(llama, { weights: single, perHead: true, perMatrix: true, measure: 'log-det' });
     const query = model.matrices.get('model.layers.0.self_attn.q_proj.weight') as { values: Float32Array };
     const [head1] = spectraSync([{ rows: 4, cols: 8, values: query.values.slice(32, 64), route: 'logDet' }]);
