@@ -136,6 +136,26 @@ describe('convertTensor (addon)', () => {
     expect(() => convertTensor(bytes, 'F32', [2, 2], { rows: Uint32Array.from([2]) })).toThrow(/rows\[0\]/);
     expect(() => convertTensor(bytes, 'F32', [2, 3])).toThrow(/fewer/);
     expect(() => convertTensor(bytes, 'I32' as 'F32', [2, 2])).toThrow(ZeroLMError);
+    // The addon repeats every check itself: called directly, bad arguments are errors with a code, never a crash.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const raw = require(join(__dirname, '../../../build/Release/zerolm_native.node')) as { convertTensor: (...args: unknown[]) => void };
+    const out = new Float32Array(4);
+    const codeOf = (...args: unknown[]): unknown => {
+      try {
+        raw.convertTensor(...args);
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+      return 'no error';
+    };
+    expect(codeOf(bytes, 'F32', 2, 2, Uint32Array.from([7]), null, new Float32Array(2))).toBe('E_SHAPE');
+    expect(codeOf(bytes, 'F32', 2, 2, null, Uint32Array.from([0, 9]), out)).toBe('E_SHAPE');
+    expect(codeOf(bytes, 'F32', 4, 4, null, null, new Float32Array(16))).toBe('E_SHAPE');
+    expect(codeOf(bytes, 'F32', 2, 2, null, null, new Float32Array(3))).toBe('E_SHAPE');
+    expect(codeOf(bytes, 'F64', 2, 2, null, null, out)).toBe('E_UNSUPPORTED');
+    expect(codeOf(new Float32Array(4), 'F32', 2, 2, null, null, out)).toBe('E_ARGUMENT');
+    expect(codeOf(bytes, 'F32', 2, 2, [0, 1], null, out)).toBe('E_ARGUMENT');
+    expect(codeOf(bytes, 'F32', 2, 2, null, null, out)).toBe('no error');
   });
 });
 
