@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ZeroLMError } from '../errors';
 import { scoreWeights, type PruneSpec } from '../proxy/real-weights';
 import type { ScoreOptions } from '../proxy/score';
+import { ProgressLine } from './output';
 
 export interface WeightsFlags {
   weights?: string;
@@ -16,6 +17,7 @@ export interface WeightsFlags {
   cache?: string;
   calibration?: string;
   benchmark?: string;
+  progress?: boolean;
   options: ScoreOptions;
 }
 
@@ -45,13 +47,16 @@ export async function runScoreWeights(files: string[], flags: WeightsFlags): Pro
   try {
     const config = readJson(file, 'the config');
     const prune = flags.prune === undefined ? undefined : (readJson(flags.prune, 'the prune file') as PruneSpec);
+    const progress = new ProgressLine('scoring matrices', flags.progress !== false && Boolean(process.stderr.isTTY));
     const record = await scoreWeights(config, {
+      onProgress: (done, total) => progress.update(done, total),
       ...flags.options,
       ...(flags.alpha === undefined ? {} : { alpha: flags.alpha }),
       weights: flags.weights,
       perMatrix: flags.perMatrix === true,
       ...(prune === undefined ? {} : { prune }),
     });
+    progress.end();
     for (const warning of record.warnings ?? []) process.stderr.write(`zerolm score: warning: ${warning}\n`);
     process.stdout.write(`${JSON.stringify({ ...record, source: file })}\n`);
     return 0;

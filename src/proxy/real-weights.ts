@@ -40,6 +40,8 @@ export interface WeightsScoreOptions extends ScoreOptions {
   prune?: PruneSpec;
   /** float32 bytes per engine batch (default 256 MiB). */
   batchBytes?: number;
+  /** Matrices scored so far, of `total`, after each engine batch. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface MatrixCapacity {
@@ -244,7 +246,13 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
     // float32 values live in one arena reused from batch to batch (fresh memory costs more than the conversion), read
     // in place by the engine; a matrix larger than the arena gets an array of its own.
     let needed = 0;
-    for (const list of pieces) for (const itemPieces of list) for (const piece of itemPieces) needed += piece.rows * piece.cols;
+    let total = 0;
+    for (const list of pieces) {
+      for (const itemPieces of list) {
+        for (const piece of itemPieces) needed += piece.rows * piece.cols;
+        total += itemPieces.length;
+      }
+    }
     const arenaLength = Math.min(needed, Math.max(1, Math.floor(batchBytes / 4)));
     let arena: Float32Array | undefined;
     let used = 0;
@@ -254,6 +262,7 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
       if (jobs.length === 0) return;
       const results = spectraSync(jobs, { threads: resolved.threads, memoryLimitBytes: resolved.memoryLimitBytes });
       results.forEach((stats, i) => capacities.set(owners[i], resolved.measure.fromStats(stats, resolved.measureOptions)));
+      options.onProgress?.(capacities.size, total);
       jobs = [];
       owners = [];
       used = 0;
@@ -312,12 +321,12 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
       else ffn += capacity;
       if (options.perMatrix) matrices.push({ layer: piece.layer, block: piece.block, name: piece.name, tensor: piece.ref.tensor, rows: piece.rows, cols: piece.cols, capacity });
     }
-    const total = plan.params.total - (pruned?.removed ?? 0);
+    const params = plan.params.total - (pruned?.removed ?? 0);
     const components: Components = {
       attention,
       ffn,
-      params: total,
-      nonEmbeddingParams: total - plan.params.embedding,
+      params,
+      nonEmbeddingParams: params - plan.params.embedding,
       family: plan.family,
       build: plan.build,
       layers,

@@ -220,7 +220,10 @@ describe('scoreWeights: every measure on real matrices', () => {
       expect({ ...sharded, weights: '' }).toEqual({ ...one, weights: '' });
     }
     // Batches of one matrix, some larger than the arena: the same numbers as one batch.
-    const tiny = await scoreWeights(llama, { weights: single, perMatrix: true, batchBytes: 300 });
+    const progress: number[][] = [];
+    const tiny = await scoreWeights(llama, { weights: single, perMatrix: true, batchBytes: 300, onProgress: (done, total) => progress.push([done, total]) });
+    expect(progress[progress.length - 1]).toEqual([14, 14]);
+    expect(progress.length).toBeGreaterThan(1);
     expect(tiny.matrices).toEqual((await scoreWeights(llama, { weights: single, perMatrix: true })).matrices);
     const perHead = await scoreWeights(llama, { weights: single, perHead: true, perMatrix: true, measure: 'log-det' });
     const query = model.matrices.get('model.layers.0.self_attn.q_proj.weight') as { values: Float32Array };
@@ -346,6 +349,9 @@ describe('scoreWeights: refusals and hostile files', () => {
     expect((await zerolmError(() => score(llama, { weights: file, mode: 'bidiagonal' }))).message).toMatch(/random spectrum/);
     expect((await zerolmError(() => scoreWeights(llama, { weights: file, init: { scheme: 'normal', std: 1 } }))).code).toBe('E_ARGUMENT');
     expect((await zerolmError(() => scoreWeights({ format: 'modules', layers: [] }, { weights: file }))).code).toBe('E_UNSUPPORTED');
+    const aborted = new AbortController();
+    aborted.abort();
+    expect((await zerolmError(() => scoreWeights(llama, { weights: file, signal: aborted.signal }))).code).toBe('E_ABORTED');
   });
 
   /** A copy of the good file with its header JSON replaced (same data). */
