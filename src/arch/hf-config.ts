@@ -33,6 +33,7 @@
  * for gpt2 the c_proj weights (attention output, ffn.down) use initializer_range / sqrt(2 * n_layer), as
  * GPT2PreTrainedModel does.
  */
+import { ZeroLMError } from '../errors';
 import {
   fieldError,
   indexPath,
@@ -260,7 +261,14 @@ export function buildHfConfig(input: unknown, options?: FamilyBuildOptions): Mod
   let built: Built;
   if (modelType === 'gemma3') {
     const { text, warning } = textModelOf(record);
-    built = buildDecoder(text, 'gemma3_text', resolved.init, false);
+    try {
+      built = buildDecoder(text, 'gemma3_text', resolved.init, false);
+    } catch (cause) {
+      // Field paths are relative to text_config: say so.
+      const field = cause instanceof ZeroLMError ? cause.location?.field : undefined;
+      if (field === undefined) throw cause;
+      throw new ZeroLMError((cause as ZeroLMError).code, `text_config.${(cause as ZeroLMError).message}`, { field: `text_config.${field}` }, { cause });
+    }
     warnings.push(warning);
     const unread = unreadKeysWarning(text, 'gemma3_text', DECODER_KEYS.gemma3_text, resolved.strictConfig, 'text_config');
     if (unread !== undefined) warnings.push(unread);

@@ -182,6 +182,8 @@ describe('hf families: structure', () => {
     expect(text.params.total).toBe(plan.params.total);
     expect(text.params.total - buildPlan({ ...fixture('gemma-2-9b.json'), model_type: 'gemma3_text' }).params.total).not.toBe(0);
     expect(buildPlan({ ...fixture('gemma-2-9b.json'), model_type: 'gemma3_text' }).params.total).toBe(9_241_705_984 + 42 * 2 * 256);
+    const bad = expectError(() => buildPlan({ model_type: 'gemma3', text_config: { hidden_size: 2560, num_hidden_layers: -1 } }), 'E_FORMAT');
+    expect([bad.location?.field, bad.message]).toEqual(['text_config.num_hidden_layers', expect.stringMatching(/^text_config\.num_hidden_layers: must be a positive integer/)]);
   });
 });
 
