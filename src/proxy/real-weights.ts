@@ -143,9 +143,25 @@ function keep(item: Item, axis: 'rows' | 'cols', dropped: (position: number) => 
 const ROW_CHANNELS = /\.(gate|up|wi|wi_0|wi_1)$/;
 const COLUMN_CHANNELS = /\.(down|wo)$/;
 
-function applyPrune(prune: PruneSpec, layers: readonly LayerPlan[], items: Item[][]): { removed: number; counts: { layers: number; heads: number; channels: number } } {
+/** Parameters of the routed experts a token skips in a mixture-of-experts layer (0 for a dense one). */
+function inactiveExpertParams(layer: LayerPlan, hidden: number): number {
+  const description = layer.description;
+  if (description?.experts === undefined) return 0;
+  return (Number(description.experts) - Number(description.activeExperts)) * 3 * hidden * Number(description.expertIntermediate);
+}
+
+interface PruneOutcome {
+  /** Parameters removed. */
+  removed: number;
+  /** Of them, parameters that count as active (all but the skipped experts of dropped layers). */
+  activeRemoved: number;
+  counts: { layers: number; heads: number; channels: number };
+}
+
+function applyPrune(prune: PruneSpec, layers: readonly LayerPlan[], items: Item[][], hidden: number): PruneOutcome {
   if (!isRecord(prune)) throw new ZeroLMError('E_FORMAT', 'prune must be an object with layers, heads and/or channels', { field: 'prune' });
   let removed = 0;
+  let inactiveRemoved = 0;
   const counts = { layers: 0, heads: 0, channels: 0 };
   const entryCount = (item: Item): number => item.rows * item.cols;
   for (const [layer, heads] of layerEntries((prune as PruneSpec).heads, layers.length, 'heads')) {
@@ -194,10 +210,11 @@ function applyPrune(prune: PruneSpec, layers: readonly LayerPlan[], items: Item[
       // Entries already removed from this layer by head or channel pruning are part of its params: not twice.
       const already = items[layer].reduce((sum, item) => sum + item.spec.rows * item.spec.cols - item.rows * item.cols, 0);
       removed += params.attention + params.ffn + params.other - already;
+      inactiveRemoved += inactiveExpertParams(layers[layer], hidden);
       items[layer] = [];
     }
   }
-  return { removed, counts };
+  return { removed, activeRemoved: removed - inactiveRemoved, counts };
 }
 
 /** Splits an item into per-head pieces along its head axis (perHead). */
@@ -237,7 +254,7 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
     });
     // Every tensor is checked before any is read: a bad checkpoint costs no scoring time.
     for (const list of items) for (const item of list) checkedEntry(store, item);
-    const pruned = options.prune === undefined ? undefined : applyPrune(options.prune, plan.layers, items);
+    const pruned = options.prune === undefined ? undefined : applyPrune(options.prune, plan.layers, items, plan.hiddenSize);
 
     const capacities = new Map<Item, number>();
     const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
@@ -332,7 +349,7 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
       layers,
     };
     if (plan.id !== undefined) components.id = plan.id;
-    if (plan.params.active !== undefined) components.activeParams = plan.params.active - (pruned?.removed ?? 0);
+    if (plan.params.active !== undefined) components.activeParams = plan.params.active - (pruned?.activeRemoved ?? 0);
     if (plan.warnings !== undefined) components.warnings = plan.warnings;
     const record = withAlpha(components, resolved) as WeightsScore;
     record.weights = store.location;

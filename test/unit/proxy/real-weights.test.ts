@@ -324,6 +324,25 @@ describe('scoreWeights: pruning', () => {
     expect(pruned.params).toBe(reference.params);
   });
 
+  test('a dropped mixture-of-experts layer lowers activeParams by its active part only', async () => {
+    const config = { model_type: 'mixtral', vocab_size: 16, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 12, num_local_experts: 3, num_experts_per_tok: 1 };
+    const layer = (i: number): TestTensor[] => [
+      ...SHAPES.slice(0, 4).map(([local, rows, cols], k) => ({ name: `model.layers.${i}.${local}.weight`, shape: [rows, cols], values: denseValues(rows * cols, k) })),
+      { name: `model.layers.${i}.block_sparse_moe.gate.weight`, shape: [3, 8], values: denseValues(24, 10) },
+      ...[0, 1, 2].flatMap((e) => [
+        { name: `model.layers.${i}.block_sparse_moe.experts.${e}.w1.weight`, shape: [12, 8], values: denseValues(96, 20 + e) },
+        { name: `model.layers.${i}.block_sparse_moe.experts.${e}.w3.weight`, shape: [12, 8], values: denseValues(96, 30 + e) },
+        { name: `model.layers.${i}.block_sparse_moe.experts.${e}.w2.weight`, shape: [8, 12], values: denseValues(96, 40 + e) },
+      ]),
+    ];
+    const file = path('mixtral.safetensors');
+    writeSafetensors(file, [...layer(0), ...layer(1)]); // both layers hold the same values
+    const pruned = await scoreWeights(config, { weights: file, prune: { layers: [0] } });
+    const single = await scoreWeights({ ...config, num_hidden_layers: 1 }, { weights: file });
+    expect([pruned.attention, pruned.ffn, pruned.params, pruned.activeParams]).toEqual([single.attention, single.ffn, single.params, single.activeParams]);
+    expect(pruned.activeParams).toBeLessThan(pruned.params);
+  });
+
   test('bad prune files are refused naming the field', async () => {
     const model = llamaModel((rows, cols, seed) => denseValues(rows * cols, seed));
     const file = path('prune-bad.safetensors');
