@@ -277,7 +277,17 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
     let owners: Item[] = [];
     const flush = (): void => {
       if (jobs.length === 0) return;
-      const results = spectraSync(jobs, { threads: resolved.threads, memoryLimitBytes: resolved.memoryLimitBytes });
+      let results;
+      try {
+        results = spectraSync(jobs, { threads: resolved.threads, memoryLimitBytes: resolved.memoryLimitBytes });
+      } catch (cause) {
+        // Name the checkpoint's tensor (say, one holding NaN or Inf) rather than the engine's job index.
+        const job = cause instanceof ZeroLMError ? /^jobs\[(\d+)\]\.?\s*(.*)$/s.exec(cause.message) : null;
+        const owner = job ? owners[Number(job[1])] : undefined;
+        if (owner === undefined) throw cause;
+        const entry = store.entry(owner.ref.tensor) as TensorEntry;
+        throw new ZeroLMError((cause as ZeroLMError).code, `${entry.file}: tensor ${JSON.stringify(entry.name)} (${owner.name}): ${job?.[2]}`, { file: entry.file, field: entry.name }, { cause });
+      }
       results.forEach((stats, i) => capacities.set(owners[i], resolved.measure.fromStats(stats, resolved.measureOptions)));
       options.onProgress?.(capacities.size, total);
       jobs = [];

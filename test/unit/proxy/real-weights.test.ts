@@ -407,6 +407,17 @@ describe('scoreWeights: refusals and hostile files', () => {
     expect(error.message).toContain(file);
   });
 
+  test('a tensor holding Inf or NaN is refused naming the file and tensor', async () => {
+    for (const poison of [Infinity, NaN]) {
+      const tensors = model.tensors.map((t) => (t.name === k0 ? { ...t, values: Float32Array.from(t.values, (v, i) => (i === 5 ? poison : v)), dtype: 'F16' as const } : t));
+      const file = path('poisoned.safetensors');
+      writeSafetensors(file, tensors);
+      const error = await zerolmError(() => scoreWeights(llama, { weights: file }));
+      expect(error.code).toBe('E_NON_FINITE');
+      expect(error.message).toContain(`${file}: tensor "${k0}" (layers.0.attention.key)`);
+    }
+  });
+
   test('an index naming a missing shard, a shard missing a tensor its index claims, a folder without weights', async () => {
     const folder = path('bad-index');
     mkdirSync(folder);
