@@ -163,6 +163,12 @@ function reportError(record: ScoreErrorRecord): void {
   process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${message}\n`);
 }
 
+/** A missing addon fails every input alike: it stops the run as one error (exit 2), not one line per input. */
+function throwIfAddonMissing(errors: readonly ScoreErrorRecord[]): void {
+  const missing = errors.find((record) => record.error.code === 'E_NATIVE_MISSING');
+  if (missing) throw new ZeroLMError('E_NATIVE_MISSING', missing.error.message);
+}
+
 /** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
 async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCache | undefined) => Promise<T>): Promise<T> {
   if (!flags.cache) return run(undefined);
@@ -207,6 +213,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   let failed = 0;
   let before = 0; // inputs of the sources already read
   const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
+    throwIfAddonMissing(errors);
     for (const error of errors) reportError(error);
     failed += errors.length;
     scored += count - errors.length;
@@ -237,7 +244,10 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       const errors: ScoreErrorRecord[] = [];
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
-        if (isScoreError(record)) errors.push(record);
+        if (isScoreError(record)) {
+          throwIfAddonMissing([record]);
+          errors.push(record);
+        }
         if (out.pushEncoded(serializer, record)) await out.flush();
       }
       report(errors, records.length);
@@ -401,6 +411,7 @@ export function buildProgram(): Command {
         version: require('../../package.json').version,
         simd: native.simd(),
         threads: native.defaultThreads(),
+        addon: native.loadedAddonPath(),
         measures: measureNames,
         families,
         benchmarks: benchmarksModule().listBenchmarks(),

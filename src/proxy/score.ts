@@ -191,6 +191,13 @@ function cacheKey(matrix: ScoredMatrix, options: ResolvedScoreOptions): string {
   return `${options.mode === 'bidiagonal' ? 'b' : 'x'}|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}|${options.seed}:${matrix.stream}`;
 }
 
+/** What a memory refusal suggests: the mode that allocates less (bidiagonal: O(n) per matrix; analytic: nothing). */
+function memoryLimitHint(mode: ScoreMode): string {
+  const raise = 'or raise the limit (--memory-limit SIZE, or the memoryLimitBytes option)';
+  if (mode === 'exact') return `; mode 'bidiagonal' (normal inits: the same law of singular values, without the weights) or 'analytic' (no matrices) needs far less, ${raise}`;
+  return mode === 'bidiagonal' ? `; mode 'analytic' needs no matrices, ${raise}` : '';
+}
+
 /**
  * Capacities for many plans at once: every distinct matrix is computed once per call (and not at all when the
  * cache has it), in one batched engine call.
@@ -242,10 +249,12 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       } catch (cause) {
         // Name the architecture's matrix rather than the engine's job index.
         const index = cause instanceof ZeroLMError ? cause.location?.index : undefined;
+        const hint = cause instanceof ZeroLMError && cause.code === 'E_MEMORY_LIMIT' ? memoryLimitHint(options.mode) : '';
         if (cause instanceof ZeroLMError && index !== undefined && entries[index]) {
           const matrix = entries[index][1];
-          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}`, { field: matrix.name }, { cause });
+          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}${hint}`, { field: matrix.name }, { cause });
         }
+        if (hint && cause instanceof ZeroLMError) throw new ZeroLMError(cause.code, `${cause.message}${hint}`, cause.location, { cause });
         throw cause;
       }
       results.forEach((stats, i) => cache.set(entries[i][0], measure.fromStats(stats, measureOptions)));
