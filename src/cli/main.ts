@@ -342,6 +342,8 @@ export function buildProgram(): Command {
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
       const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
       const { formatEvalTable } = await import('../eval/report');
+      // Before any work: the plotting packages are optional.
+      if (flags.plot) await (await import('../eval/plot')).requirePlotPackages(flags.plot);
       // One cache for the evaluation and the plot, so that the plot reuses the capacities the evaluation computed.
       await withCacheFile(flags, async (fileCache) => {
         const cache = fileCache ?? new CapacityCache();

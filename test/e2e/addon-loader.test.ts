@@ -4,34 +4,15 @@
  * prebuild for this platform (node-gyp-build's layout), else one E_NATIVE_MISSING while analytic scoring still works.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { builtAddon, packageCopy as copyInto, type CopyContents } from '../helpers/package-copy';
 
-const root = resolve(__dirname, '../..');
-const builtAddon = process.env.ZEROLM_NATIVE_PATH ? resolve(process.env.ZEROLM_NATIVE_PATH) : join(root, 'build/Release/zerolm_native.node');
 const work = mkdtempSync(join(tmpdir(), 'zerolm-loader-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A copy of the package with the addon in the places named. */
-function packageCopy(name: string, places: { localBuild?: boolean; prebuild?: boolean }): string {
-  const copy = join(work, name);
-  mkdirSync(copy);
-  cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
-  copyFileSync(join(root, 'package.json'), join(copy, 'package.json'));
-  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  symlinkSync(join(root, 'data'), join(copy, 'data'), 'dir');
-  if (places.localBuild) {
-    mkdirSync(join(copy, 'build/Release'), { recursive: true });
-    copyFileSync(builtAddon, join(copy, 'build/Release/zerolm_native.node'));
-  }
-  if (places.prebuild) {
-    const folder = join(copy, 'prebuilds', `${process.platform}-${process.arch}`);
-    mkdirSync(folder, { recursive: true });
-    copyFileSync(builtAddon, join(folder, 'zerolm.napi.node'));
-  }
-  return copy;
-}
+const packageCopy = (name: string, contents: CopyContents): string => copyInto(join(work, name), contents);
 
 /** Runs a script against the copy's dist/ with `z` bound to it; prints its result as JSON. */
 function runIn(copy: string, body: string, env: Record<string, string | undefined> = {}) {
