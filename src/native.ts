@@ -5,7 +5,9 @@
  */
 import * as path from 'path';
 import { types } from 'util';
+import type { InitScheme } from './arch/types';
 import { AbortError, ErrorCode, ZeroLMError } from './errors';
+import { resolveInit } from './weights/init';
 
 export type NativeDistribution = { distribution: 'normal'; std: number } | { distribution: 'uniform'; bound: number };
 /**
@@ -20,7 +22,8 @@ export type SpectrumGenerator = 'weights' | 'bidiagonal';
 export interface MatrixRecipe {
   rows: number;
   cols: number;
-  init: NativeDistribution;
+  /** The init scheme, as score() takes it ({ scheme: 'normal', std: 0.02 }, { scheme: 'xavier-normal' }, ...), or the distribution it resolves to. */
+  init: InitScheme | NativeDistribution;
   seed: number;
   stream: number;
   generator?: SpectrumGenerator;
@@ -296,8 +299,10 @@ function checkJob(job: unknown, field: string): NativeJob {
     return { rows, cols, route: route as SpectrumRoute, values };
   }
   if (!hasInit) fail('E_ARGUMENT', field, 'needs values (Float32Array) or init (a distribution) with seed and stream');
-  const init = record.init;
+  let init = record.init;
   if (typeof init !== 'object' || init === null) fail('E_ARGUMENT', `${field}.init`, `must be an object, got ${describe(init)}`);
+  // The scheme form score() takes ({scheme: 'xavier-normal'}, ...), resolved for this shape.
+  if ('scheme' in init) init = resolveInit(init as InitScheme, rows, cols, `${field}.init`);
   const distribution = (init as Record<string, unknown>).distribution;
   let scale: number;
   if (distribution === 'normal') {

@@ -4,8 +4,8 @@
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
 import { buildPlan } from '../arch';
-import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
-import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
+import type { BuildName, FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
+import { getMeasure, validateMeasureOptions, type Measure, type MeasureName, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
@@ -34,10 +34,10 @@ export const DEFAULTS = {
 
 export interface ScoreOptions {
   family?: FamilyName;
-  build?: string;
+  build?: BuildName;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
-  measure?: string;
+  measure?: MeasureName;
   /** pca-k energy fraction. */
   eta?: number;
   alpha?: number;
@@ -90,7 +90,7 @@ export interface Score {
 /** Options after validation, with defaults filled in. */
 export interface ResolvedScoreOptions {
   family?: FamilyName;
-  build?: string;
+  build?: BuildName;
   init?: InitScheme;
   measure: Measure;
   measureOptions: MeasureOptions;

@@ -1,7 +1,7 @@
 import { parseSampledLine, sampledLineParser } from '../../../src/search/sampled-lines';
 import { sampleSpaceLines } from '../../../src/search/sample';
 import { damagedLines } from '../../helpers/damaged-lines';
-import { buildPlan, clearBuildMemo, type ModelPlan } from '../../../src/arch';
+import { buildPlan, clearBuildMemo, type BuildName, type ModelPlan } from '../../../src/arch';
 import { setMemoLimit } from '../../../src/arch/memo';
 import { isModelPlan } from '../../../src/proxy/score';
 import * as native from '../../../src/native';
@@ -101,7 +101,7 @@ describe('parseSampledLine', () => {
 });
 
 /** What the scorer makes of a line without the fast reader: JSON.parse, then the builder (or its error). */
-function builtFromJson(text: string, options: { family?: 'nas-bench-bert' | 'gpt2-flex'; build?: string }): { plan?: ModelPlan; error?: string } {
+function builtFromJson(text: string, options: { family?: 'nas-bench-bert' | 'gpt2-flex'; build?: BuildName }): { plan?: ModelPlan; error?: string } {
   const value = JSON.parse(text) as { id?: unknown };
   try {
     return { plan: buildPlan(value, { ...options, id: typeof value.id === 'string' ? value.id : undefined }) };
@@ -118,7 +118,7 @@ describe('sampledLineParser', () => {
   beforeEach(() => clearBuildMemo());
   afterAll(() => clearBuildMemo());
 
-  it.each(['as-trained', 'as-specified', 'lpzero', undefined])('gives the builder\'s own plan, shared layers and all, once the memo holds it (build %s)', (build) => {
+  it.each<BuildName | undefined>(['as-trained', 'as-specified', 'lpzero', undefined])('gives the builder\'s own plan, shared layers and all, once the memo holds it (build %s)', (build) => {
     const lines = [...sampleSpaceLines('nas-bench-bert', { count: 2000, seed: 21 })];
     const parser = sampledLineParser({ build });
     // Cold memo: nothing is memoised yet, so the first line comes back as its object.
