@@ -1,6 +1,6 @@
 /**
- * The only module that loads the compiled addon (a local build, or the prebuild the package ships). It validates every argument
- * before anything crosses into C++, and re-throws every native failure as a ZeroLMError of this realm.
+ * The only module that loads the compiled addon (a local build, or the prebuild the package ships). It validates
+ * every argument before anything crosses into C++, and re-throws every native failure as a ZeroLMError of this realm.
  * The binary is loaded lazily, on first use, so pure-TypeScript modules work without it.
  */
 import * as path from 'path';
@@ -22,7 +22,10 @@ export type SpectrumGenerator = 'weights' | 'bidiagonal';
 export interface MatrixRecipe {
   rows: number;
   cols: number;
-  /** The init scheme, as score() takes it ({ scheme: 'normal', std: 0.02 }, { scheme: 'xavier-normal' }, ...), or the distribution it resolves to. */
+  /**
+   * The init scheme as score() takes it ({ scheme: 'normal', std: 0.02 }, { scheme: 'xavier-normal' }, ...), resolved
+   * for this shape, or the distribution itself.
+   */
   init: InitScheme | NativeDistribution;
   seed: number;
   stream: number;
