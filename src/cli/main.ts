@@ -497,11 +497,17 @@ export function buildProgram(): Command {
     .description('what this installation runs: version, SIMD path, threads, measures, families, benchmarks')
     .action(async () => {
       const native = await import('../native');
+      // Without the addon, info still answers: which addon (none, and why), and what works (analytic mode).
+      let engine: { simd: string | null; threads: number | null; addon: string | null; addonProblem?: string };
+      try {
+        engine = { simd: native.simd(), threads: native.defaultThreads(), addon: native.loadedAddonPath() ?? null };
+      } catch (cause) {
+        if (!(cause instanceof ZeroLMError && cause.code === 'E_NATIVE_MISSING')) throw cause;
+        engine = { simd: null, threads: null, addon: null, addonProblem: cause.message };
+      }
       const info = {
         version: require('../../package.json').version,
-        simd: native.simd(),
-        threads: native.defaultThreads(),
-        addon: native.loadedAddonPath(),
+        ...engine,
         measures: measureNames,
         families,
         benchmarks: benchmarksModule().listBenchmarks(),

@@ -71,7 +71,7 @@ describe('addon loading order', () => {
 });
 
 describe('zerolm score without the addon', () => {
-  it('stops at the first input with one error line and exit status 2, instead of one error per input', () => {
+  it('stops at the first input with one error line and exit status 2, instead of one error per input; info says why', () => {
     const copy = packageCopy('cli', {});
     const cli = join(copy, 'dist/cli/main.js');
     const env = { ...process.env };
@@ -85,6 +85,9 @@ describe('zerolm score without the addon', () => {
       expect(scored.stderr.trim().split('\n')).toHaveLength(1);
       expect(scored.stderr).toContain('E_NATIVE_MISSING');
     }
+    const info = spawnSync(process.execPath, [cli, 'info'], { encoding: 'utf8', env });
+    expect(info.status).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ addon: null, simd: null, addonProblem: expect.stringContaining('npm rebuild zerolm') });
     const analytic = spawnSync(process.execPath, [cli, 'score', '--mode', 'analytic'], { input: sample.stdout, encoding: 'utf8', env });
     expect(analytic.status).toBe(0);
     expect(analytic.stdout.trim().split('\n')).toHaveLength(1000);
