@@ -8,7 +8,7 @@ export { measures, measureNames, getMeasure, validateMeasureOptions, measureRead
 export { analyticSpectrumStats } from './capacity/analytic';
 export { CapacityCache } from './proxy/cache';
 export { loadCacheFile, saveCacheFile } from './proxy/cache-file';
-export { createFlexibertScorer, randomFlexibertColumns, type FlexibertColumns, type ColumnarScores, type FlexibertScorer } from './proxy/columnar';
+export { createFlexibertScorer, randomFlexibertColumns, type FlexibertColumns, type ColumnarScores, type FlexibertScorer } from './space/flexibert';
 export { score, combine, DEFAULTS, scoreModes, type Score, type ScoreOptions, type LayerScore, type ScoreMode } from './proxy/score';
 export { scoreMany, scoreBatches, isScoreError, type ScoreRecord, type ScoreErrorRecord, type ScoreManyOptions } from './proxy/many';
 export { scoreJsonLines, defaultScoreWorkers, type EncodedScores, type ScoreJsonLinesOptions } from './proxy/parallel';

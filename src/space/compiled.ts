@@ -249,6 +249,7 @@ function sumInOrder(
   order: Uint32Array,
   count: number,
   contextOfCandidate: Uint32Array,
+  rowOfContext: Uint32Array,
   layers: Uint32Array,
   maxDepth: number,
   depthValues: Uint32Array,
@@ -274,7 +275,7 @@ function sumInOrder(
     const i = order[o];
     const context = contextOfCandidate[i];
     const n = depthValues[context % depthCount];
-    const row = context * kinds;
+    const row = rowOfContext[context] * kinds;
     const slot = i * maxDepth;
     let a = 0;
     let f = 0;
@@ -321,14 +322,45 @@ function makeCompiledSpace(
   const depthValues = Uint32Array.from(depths);
   const sizes = Uint32Array.from(globalSizes);
   const alpha = resolved.alpha;
-  // The four entries of a (context, kind) side by side: a candidate's layer costs one cache line, not four.
-  const entries = new Float64Array(attention.length * 4);
-  for (let e = 0; e < attention.length; e++) {
-    entries[4 * e] = attention[e];
-    entries[4 * e + 1] = ffn[e];
-    entries[4 * e + 2] = params[e];
-    entries[4 * e + 3] = flops[e];
+  // The four entries of a (context, kind) side by side: a candidate's layer costs one cache line, not four. Contexts
+  // whose rows are identical (layers that do not depend on the layer count, say) share one row, so the rows scoring
+  // touches stay few enough to stay in cache.
+  const rowOfContext = new Uint32Array(tables.contexts);
+  const rowBits = new Int32Array(attention.buffer);
+  const rowsByHash = new Map<number, number[]>();
+  const uniqueContexts: number[] = [];
+  const sameRow = (a: number, b: number): boolean => {
+    for (let k = 0; k < kinds; k++) {
+      const x = a * kinds + k;
+      const y = b * kinds + k;
+      if (!Object.is(attention[x], attention[y]) || !Object.is(ffn[x], ffn[y]) || !Object.is(params[x], params[y]) || !Object.is(flops[x], flops[y])) return false;
+    }
+    return true;
+  };
+  for (let c = 0; c < tables.contexts; c++) {
+    let h = 0x811c9dc5;
+    for (let w = 2 * c * kinds; w < 2 * (c + 1) * kinds; w++) h = Math.imul(h ^ rowBits[w], 0x01000193);
+    const candidates = rowsByHash.get(h) ?? [];
+    const match = candidates.find((row) => sameRow(uniqueContexts[row], c));
+    if (match !== undefined) rowOfContext[c] = match;
+    else {
+      rowOfContext[c] = uniqueContexts.length;
+      candidates.push(uniqueContexts.length);
+      rowsByHash.set(h, candidates);
+      uniqueContexts.push(c);
+    }
   }
+  const entries = new Float64Array(uniqueContexts.length * kinds * 4);
+  uniqueContexts.forEach((c, row) => {
+    for (let k = 0; k < kinds; k++) {
+      const e = c * kinds + k;
+      const o = 4 * (row * kinds + k);
+      entries[o] = attention[e];
+      entries[o + 1] = ffn[e];
+      entries[o + 2] = params[e];
+      entries[o + 3] = flops[e];
+    }
+  });
 
   const contextOf = (globalIndices: ArrayLike<number>, depthIndex: number): number => {
     let combination = 0;
@@ -396,7 +428,7 @@ function makeCompiledSpace(
     const contextOfCandidate = scratch(count);
     const order = scratchOrder(count);
     orderByContext(count, globals, depth, contextOfCandidate, order);
-    sumInOrder(order, count, contextOfCandidate, layers, maxDepth, depthValues, depthCount, kinds, entries, globals, globalCount, layerGlobalCount, sizes, embeddingCombinations, base, embedding, alpha, result.score, result.attention, result.ffn, result.params, result.nonEmbeddingParams, result.flops);
+    sumInOrder(order, count, contextOfCandidate, rowOfContext, layers, maxDepth, depthValues, depthCount, kinds, entries, globals, globalCount, layerGlobalCount, sizes, embeddingCombinations, base, embedding, alpha, result.score, result.attention, result.ffn, result.params, result.nonEmbeddingParams, result.flops);
     return result;
   }
 
