@@ -2,7 +2,8 @@
 // second, exact when asked). Imports the compiled package from dist/ (`npx tsc -p tsconfig.json` first).
 //  0. Compiled spaces (every built-in space, src/space/): analytic and cached exact, 1e6 random candidates; and the
 //     CLI pipe `zerolm sample SPACE --count N | zerolm score --mode analytic` for every space, the nas-bench-bert
-//     lines also re-serialised (other key order and spacing), with peak RSS. `--only spaces` runs this section alone.
+//     lines also re-serialised (other key order and spacing), with peak RSS. `--only spaces` runs this section alone;
+//     `--rounds N` sets its CLI runs per input.
 //  1. Columnar FlexiBERT API: exact layer table (cached) and analytic, 1e3 / 1e5 / 1e6 random candidates.
 //  2. Library object path (scoreMany): exact without cache, cached, analytic.
 //  3. CLI pipe `zerolm sample | zerolm score`, and the peak memory of a stream of 1e6.
@@ -67,7 +68,8 @@ const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
     }
   }
   const lines = quick ? 1e5 : 1e6;
-  const rounds = quick ? 1 : 3;
+  const roundsAt = process.argv.indexOf('--rounds');
+  const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : quick ? 1 : 3;
   console.log(`\n### CLI, every space: zerolm sample SPACE --count ${fmt(lines)} | zerolm score --mode analytic, median of ${rounds} run(s)\n`);
   console.log('| input | wall s | architectures/s | peak RSS of zerolm score |');
   console.log('|---|---|---|---|');

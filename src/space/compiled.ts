@@ -242,11 +242,10 @@ export async function compileSpace(space: string | SpaceDefinition | unknown, op
 }
 
 /**
- * The sums, candidate by candidate in `order`: a function of its own with every array an argument, so that V8
- * optimises this loop alone (and the same entries are added in the same order as on the object path).
+ * The sums, candidate by candidate: a function of its own with every array an argument, so that V8 optimises this
+ * loop alone (and the same entries are added in the same order as on the object path).
  */
-function sumInOrder(
-  order: Uint32Array,
+function sumRows(
   count: number,
   contextOfCandidate: Uint32Array,
   rowOfContext: Uint32Array,
@@ -271,8 +270,7 @@ function sumInOrder(
   nonEmbeddingParams: Float64Array,
   flops: Float64Array,
 ): void {
-  for (let o = 0; o < count; o++) {
-    const i = order[o];
+  for (let i = 0; i < count; i++) {
     const context = contextOfCandidate[i];
     const n = depthValues[context % depthCount];
     const row = rowOfContext[context] * kinds;
@@ -386,9 +384,7 @@ function makeCompiledSpace(
   }
 
   let contextScratch = new Uint32Array(0);
-  let orderScratch = new Uint32Array(0);
   const scratch = (count: number): Uint32Array => (contextScratch.length >= count ? contextScratch : (contextScratch = new Uint32Array(count)));
-  const scratchOrder = (count: number): Uint32Array => (orderScratch.length >= count ? orderScratch : (orderScratch = new Uint32Array(count)));
 
   /** Candidate i's context, its indices checked. */
   function candidateContext(globals: Uint32Array, depth: Uint32Array, i: number): number {
@@ -404,16 +400,9 @@ function makeCompiledSpace(
     return combination * depthCount + d;
   }
 
-  /** Fills each candidate's context (its indices checked) and a counting sort of the candidates by context. */
-  function orderByContext(count: number, globals: Uint32Array, depth: Uint32Array, contextOfCandidate: Uint32Array, order: Uint32Array): void {
-    const starts = new Uint32Array(tables.contexts + 1);
-    for (let i = 0; i < count; i++) {
-      const context = candidateContext(globals, depth, i);
-      contextOfCandidate[i] = context;
-      starts[context + 1]++;
-    }
-    for (let c = 0; c < tables.contexts; c++) starts[c + 1] += starts[c];
-    for (let i = 0; i < count; i++) order[starts[contextOfCandidate[i]]++] = i;
+  /** Fills each candidate's context, its indices checked. */
+  function contextsOf(count: number, globals: Uint32Array, depth: Uint32Array, contextOfCandidate: Uint32Array): void {
+    for (let i = 0; i < count; i++) contextOfCandidate[i] = candidateContext(globals, depth, i);
   }
 
   function score(candidates: SpaceCandidates, out?: SpaceScores): SpaceScores {
@@ -423,12 +412,9 @@ function makeCompiledSpace(
     for (const field of ['score', 'attention', 'ffn', 'params', 'nonEmbeddingParams', 'flops'] as const) {
       if (!(result[field] instanceof Float64Array) || result[field].length < count) throw new ZeroLMError('E_ARGUMENT', `out.${field} must be a Float64Array of at least ${count} values`, { field: `out.${field}` });
     }
-    // Candidates are visited context by context (a counting sort of their indices), so the table row of one context
-    // stays in cache while its candidates are summed: random candidates would otherwise miss it layer after layer.
     const contextOfCandidate = scratch(count);
-    const order = scratchOrder(count);
-    orderByContext(count, globals, depth, contextOfCandidate, order);
-    sumInOrder(order, count, contextOfCandidate, rowOfContext, layers, maxDepth, depthValues, depthCount, kinds, entries, globals, globalCount, layerGlobalCount, sizes, embeddingCombinations, base, embedding, alpha, result.score, result.attention, result.ffn, result.params, result.nonEmbeddingParams, result.flops);
+    contextsOf(count, globals, depth, contextOfCandidate);
+    sumRows(count, contextOfCandidate, rowOfContext, layers, maxDepth, depthValues, depthCount, kinds, entries, globals, globalCount, layerGlobalCount, sizes, embeddingCombinations, base, embedding, alpha, result.score, result.attention, result.ffn, result.params, result.nonEmbeddingParams, result.flops);
     return result;
   }
 
