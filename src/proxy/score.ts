@@ -24,14 +24,14 @@ export { combine, validateAlpha };
 export type ScoreMode = 'exact' | 'analytic' | 'bidiagonal';
 export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic', 'bidiagonal'];
 
-export const DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   measure: 'mean-sq-sv',
   alpha: 0.5,
   seed: 0,
   seedPolicy: 'shape' as SeedPolicy,
   perHead: false,
   mode: 'exact' as ScoreMode,
-};
+});
 
 export interface ScoreOptions {
   family?: FamilyName;
