@@ -179,6 +179,8 @@ export interface FamilyBuildOptions {
   build?: string;
   init?: InitScheme;
   id?: string;
+  /** Refuse (E_UNSUPPORTED) a config whose architecture-changing keys the builder would ignore, instead of warning. */
+  strictConfig?: boolean;
 }
 
 export interface ResolvedBuildOptions {
@@ -186,6 +188,7 @@ export interface ResolvedBuildOptions {
   /** Validated replacement for the family's default init of scored matrices, when given. */
   init?: InitScheme;
   id?: string;
+  strictConfig: boolean;
 }
 
 /** Validates the options a caller passed: a known build name, a valid init scheme, a string id. */
@@ -198,7 +201,9 @@ export function resolveBuildOptions(options: FamilyBuildOptions | undefined, fam
   if (!builds.includes(build)) {
     throw fieldError('E_UNSUPPORTED', 'build', `family ${family} has no build ${JSON.stringify(build)}; its builds are ${builds.join(', ')}`);
   }
-  const resolved: ResolvedBuildOptions = { build };
+  const strictConfig = options?.strictConfig ?? false;
+  if (typeof strictConfig !== 'boolean') throw fieldError('E_ARGUMENT', 'strictConfig', `must be true or false, got ${describeValue(strictConfig)}`);
+  const resolved: ResolvedBuildOptions = { build, strictConfig };
   if (options?.init !== undefined) resolved.init = checkInit(options.init, 'init', 'E_ARGUMENT');
   if (options?.id !== undefined) {
     if (typeof options.id !== 'string') throw fieldError('E_ARGUMENT', 'id', `must be a string, got ${describeValue(options.id)}`);

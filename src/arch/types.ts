@@ -47,6 +47,8 @@ export interface LayerPlan {
 }
 
 export type FamilyName = 'nas-bench-bert' | 'gpt2-flex' | 'transformer-xl' | 'hf' | 'modules';
+/** Builds of the families: nas-bench-bert's three ('as-trained' its default), hf's 'active-experts', 'default' for the others. */
+export type BuildName = 'as-trained' | 'as-specified' | 'lpzero' | 'active-experts' | 'default';
 
 export interface ModelPlan {
   /** Identifier from the input (benchmark id, file name), when it has one. */
@@ -67,12 +69,24 @@ export interface ModelPlan {
     attention: number;
     /** sum of layer.params.ffn */
     ffn: number;
+    /**
+     * Mixture-of-experts models only: the parameters one token uses, total minus the routed experts it skips
+     * (embeddings included, as published "active" counts are).
+     */
+    active?: number;
   };
+  /**
+   * What the builder could not honour, e.g. config keys that would change the architecture but that it does not
+   * read. Present only when there is something to say.
+   */
+  warnings?: string[];
 }
 
 export interface BuildOptions {
   /** Family-specific build name; each family documents its builds and its default. */
-  build?: string;
+  build?: BuildName;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
+  /** hf: refuse (E_UNSUPPORTED) a config with architecture-changing keys its builder ignores, instead of warning. */
+  strictConfig?: boolean;
 }

@@ -110,9 +110,9 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
     const { readCalibration } = await import('../calibrate/file');
     const calibration = await readCalibration(flags.calibration);
     options.alpha = calibration.alpha;
-    options.measure ??= calibration.measure;
+    options.measure ??= calibration.measure as ScoreOptions['measure'];
     options.rule ??= calibration.rule;
-    options.build ??= calibration.build;
+    options.build ??= calibration.build as ScoreOptions['build'];
     options.perHead ??= calibration.perHead;
     options.mode ??= calibration.mode as ScoreOptions['mode'];
   }
@@ -212,10 +212,10 @@ async function writeRecords(
     const id = `${result.algorithm}-${i + 1}`;
     const architecture = space.architectureOf(rows, i);
     // The usual score record, from the object path: what `zerolm score` prints for this architecture.
-    const scored = await score(architecture, { ...options, family: space.definition.family, build: space.definition.build ?? options.build });
+    const scored = await score(architecture, { ...options, family: space.definition.family, build: (space.definition.build ?? options.build) as ScoreOptions['build'] });
     // Decoders keep a KV cache; an encoder (nas-bench-bert) does not.
     const decoder = space.definition.family !== 'nas-bench-bert';
-    const plan = buildPlan(architecture, { family: space.definition.family, build: space.definition.build ?? options.build });
+    const plan = buildPlan(architecture, { family: space.definition.family, build: (space.definition.build ?? options.build) as ScoreOptions['build'] });
     const kvBytes = decoder ? kvCacheBytes(plan, sequenceLength, hardware.bytesPerValue) : 0;
     const costs: Record<string, number> = decoder ? { kvBytes } : {};
     if (hardware.peakTflops !== undefined && hardware.bandwidthGBs !== undefined) {

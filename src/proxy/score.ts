@@ -5,8 +5,8 @@
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
 import { buildPlan, detectFamily } from '../arch';
-import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
-import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
+import type { BuildName, FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
+import { getMeasure, validateMeasureOptions, type Measure, type MeasureName, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
@@ -14,6 +14,7 @@ import { CapacityCache } from './cache';
 import { mismatchOf, type SpaceFingerprint } from '../arch/fingerprint';
 import { LayerMemo, MatrixCapacityMemo } from './shape-memo';
 import { combine, validateAlpha, validateRule, type CombinationRule } from './alpha';
+import type { WeightsScore, WeightsScoreOptions } from './real-weights';
 
 export { combine, validateAlpha, validateRule, type CombinationRule };
 
@@ -45,12 +46,14 @@ export const DEFAULTS = Object.freeze({
 
 export interface ScoreOptions {
   family?: FamilyName;
-  build?: string;
+  build?: BuildName;
   /** The build for inputs of a given family when `build` is not set (a calibration's build applies to its own family only). */
-  familyBuilds?: Partial<Record<FamilyName, string>>;
+  familyBuilds?: Partial<Record<FamilyName, BuildName>>;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
-  measure?: string;
+  /** hf configs: refuse (E_UNSUPPORTED) architecture-changing keys the builder would ignore, instead of warning. */
+  strictConfig?: boolean;
+  measure?: MeasureName;
   /** pca-k energy fraction. */
   eta?: number;
   /** Weight of the attention capacity (default 0.5). Giving one selects rule 'weighted-sum' unless `rule` is given. */
@@ -103,6 +106,10 @@ export interface Components {
   family: FamilyName;
   build: string;
   layers: readonly LayerScore[];
+  /** Mixture of experts only: the plan's params.active. */
+  activeParams?: number;
+  /** The plan's warnings, when it has any. */
+  warnings?: readonly string[];
 }
 
 export interface LayerScore {
@@ -127,14 +134,19 @@ export interface Score {
   seedPolicy: SeedPolicy;
   perHead: boolean;
   layers: readonly LayerScore[];
+  /** Mixture-of-experts models only: the parameters one token uses (params counts every expert). */
+  activeParams?: number;
+  /** Only when the builder had something to say (e.g. config keys it ignored). */
+  warnings?: readonly string[];
 }
 
 /** Options after validation, with defaults filled in. */
 export interface ResolvedScoreOptions {
   family?: FamilyName;
-  build?: string;
-  familyBuilds?: Partial<Record<FamilyName, string>>;
+  build?: BuildName;
+  familyBuilds?: Partial<Record<FamilyName, BuildName>>;
   init?: InitScheme;
+  strictConfig?: boolean;
   measure: Measure;
   measureOptions: MeasureOptions;
   alpha: number;
@@ -184,6 +196,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     build: options.build,
     familyBuilds: options.familyBuilds,
     init: options.init,
+    strictConfig: options.strictConfig,
     measure,
     measureOptions,
     alpha: validateAlpha(options.alpha ?? DEFAULTS.alpha),
@@ -329,6 +342,13 @@ function keyedMatricesOf(layer: LayerPlan, options: ResolvedScoreOptions): [Keye
   return blocks;
 }
 
+/** What a memory refusal suggests: the mode that allocates less (bidiagonal: O(n) per matrix; analytic: nothing). */
+function memoryLimitHint(mode: ScoreMode): string {
+  const raise = 'or raise the limit (--memory-limit SIZE, or the memoryLimitBytes option)';
+  if (mode === 'exact') return `; mode 'bidiagonal' (normal inits: the same law of singular values, without the weights) or 'analytic' (no matrices) needs far less, ${raise}`;
+  return mode === 'bidiagonal' ? `; mode 'analytic' needs no matrices, ${raise}` : '';
+}
+
 /**
  * Capacities for many plans at once: every distinct matrix is computed once per call (and not at all when the
  * scorer's shape memo or the cache has it), in one batched engine call.
@@ -336,24 +356,32 @@ function keyedMatricesOf(layer: LayerPlan, options: ResolvedScoreOptions): [Keye
 export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Components[]> {
   throwIfAborted(options.signal);
   const { cache, measure, measureOptions, layerMemo, matrixMemo } = options;
-  // Pass 1: every layer that neither memo can answer gets its cache keys; the capacities missing everywhere are
-  // collected once.
-  const found = new Map<LayerPlan, LayerScore>();
+  // Pass 1: each layer's capacities from the memos where they have them (the common case: nothing but the scores is
+  // allocated); every other layer gets its cache keys, and the capacities missing everywhere are collected once.
+  const expectations = matrixMemo !== undefined && (options.mode === 'analytic' || measure.needs === 'shape');
+  const layerScores = new Array<Array<LayerScore | undefined>>(plans.length);
   const pending = new Map<LayerPlan, [KeyedMatrix[], KeyedMatrix[]]>();
   const missing = new Map<string, KeyedMatrix>();
-  for (const plan of plans) {
-    for (const layer of plan.layers) {
-      if (found.has(layer) || pending.has(layer) || layerMemo.get(layer) !== undefined) continue;
-      let fromMemo = layerFromMemo(layer, options);
-      if (fromMemo === undefined && matrixMemo !== undefined && (options.mode === 'analytic' || measure.needs === 'shape')) {
-        // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
-        memoiseExpectations(layer, options, matrixMemo);
-        fromMemo = layerFromMemo(layer, options);
+  for (let p = 0; p < plans.length; p++) {
+    const planLayers = plans[p].layers;
+    const scores = new Array<LayerScore | undefined>(planLayers.length);
+    layerScores[p] = scores;
+    for (let i = 0; i < planLayers.length; i++) {
+      const layer = planLayers[i];
+      // Only layers a builder shares (frozen, handed to many plans) are kept by identity.
+      const shared = Object.isFrozen(layer);
+      let value = shared ? layerMemo.get(layer) : undefined;
+      if (value === undefined) {
+        value = layerFromMemo(layer, options);
+        if (value === undefined && expectations) {
+          // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
+          memoiseExpectations(layer, options, matrixMemo);
+          value = layerFromMemo(layer, options);
+        }
+        if (value !== undefined && shared) layerMemo.set(layer, Object.freeze(value));
       }
-      if (fromMemo !== undefined) {
-        found.set(layer, fromMemo);
-        continue;
-      }
+      scores[i] = value;
+      if (value !== undefined || pending.has(layer)) continue;
       const blocks = keyedMatricesOf(layer, options);
       for (const keyed of blocks[0].concat(blocks[1])) {
         if (missing.has(keyed.key)) continue;
@@ -392,10 +420,12 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       } catch (cause) {
         // Name the architecture's matrix rather than the engine's job index.
         const index = cause instanceof ZeroLMError ? cause.location?.index : undefined;
+        const hint = cause instanceof ZeroLMError && cause.code === 'E_MEMORY_LIMIT' ? memoryLimitHint(options.mode) : '';
         if (cause instanceof ZeroLMError && index !== undefined && entries[index]) {
           const matrix = entries[index].matrix;
-          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}`, { field: matrix.name }, { cause });
+          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}${hint}`, { field: matrix.name }, { cause });
         }
+        if (hint && cause instanceof ZeroLMError) throw new ZeroLMError(cause.code, `${cause.message}${hint}`, cause.location, { cause });
         throw cause;
       }
       results.forEach((stats, i) => store(entries[i], measure.fromStats(stats, measureOptions)));
@@ -409,28 +439,28 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
     if (value !== undefined) return value;
     throw new ZeroLMError('E_CACHE', `capacity cache evicted "${key}" within one batch: raise its maxEntries (now ${cache.maxEntries}) or lower the batch size`);
   };
+  const computed = new Map<LayerPlan, LayerScore>();
   for (const [layer, [attentionKeys, ffnKeys]] of pending) {
-    found.set(layer, { attention: sum(attentionKeys.map((k) => capacityOf(k.key))), ffn: sum(ffnKeys.map((k) => capacityOf(k.key))) });
+    const value: LayerScore = { attention: sum(attentionKeys.map((k) => capacityOf(k.key))), ffn: sum(ffnKeys.map((k) => capacityOf(k.key))) };
+    computed.set(layer, value);
+    if (Object.isFrozen(layer)) layerMemo.set(layer, Object.freeze(value));
   }
   const components = new Array<Components>(plans.length);
   for (let p = 0; p < plans.length; p++) {
     const plan = plans[p];
-    const layers = new Array<LayerScore>(plan.layers.length);
+    const scores = layerScores[p];
     let attention = 0;
     let ffn = 0;
-    for (let i = 0; i < layers.length; i++) {
-      const layer = plan.layers[i];
-      let value = layerMemo.get(layer);
-      if (value === undefined) {
-        value = found.get(layer) as LayerScore;
-        // Only layers a builder shares (frozen, handed to many plans) are worth keeping by identity.
-        if (Object.isFrozen(layer)) layerMemo.set(layer, Object.freeze(value));
-      }
-      layers[i] = value;
+    for (let i = 0; i < scores.length; i++) {
+      let value = scores[i];
+      if (value === undefined) scores[i] = value = computed.get(plan.layers[i]) as LayerScore;
       attention += value.attention;
       ffn += value.ffn;
     }
-    components[p] = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+    const entry: Components = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers: scores as LayerScore[] };
+    if (plan.params.active !== undefined) entry.activeParams = plan.params.active;
+    if (plan.warnings !== undefined) entry.warnings = plan.warnings;
+    components[p] = entry;
   }
   return components;
 }
@@ -454,14 +484,27 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
     throw new ZeroLMError('E_NON_FINITE', `the score is ${score} (${rule} of attention ${attention} and ffn ${ffn} with alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'alpha' });
   }
   const measure = options.measure.name;
-  if (id !== undefined) {
-    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
-  }
-  return { score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  const record: Score =
+    id !== undefined
+      ? { id, score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers }
+      : { score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  // Appended after the documented fields, and only where they apply, so every other record keeps its exact shape.
+  if (components.activeParams !== undefined) record.activeParams = components.activeParams;
+  if (components.warnings !== undefined) record.warnings = components.warnings;
+  return record;
 }
 
-/** Score one architecture (any input a builder accepts, or a ModelPlan). */
-export async function score(architecture: unknown, options: ScoreOptions = {}): Promise<Score> {
+/**
+ * Score one architecture (any input a builder accepts, or a ModelPlan). With `weights` (a safetensors checkpoint), a
+ * Hugging Face config is scored on its real weights instead: see scoreWeights (src/proxy/real-weights.ts).
+ */
+export async function score(architecture: unknown, options: WeightsScoreOptions): Promise<WeightsScore>;
+export async function score(architecture: unknown, options?: ScoreOptions): Promise<Score>;
+export async function score(architecture: unknown, options: ScoreOptions | WeightsScoreOptions = {}): Promise<Score> {
+  if ((options as { weights?: unknown }).weights !== undefined) {
+    const { scoreWeights } = await import('./real-weights');
+    return scoreWeights(architecture, options as WeightsScoreOptions);
+  }
   const resolved = resolveScoreOptions(options);
   const plan = toPlan(architecture, resolved);
   const [components] = await componentsOfPlans([plan], resolved);
@@ -479,11 +522,12 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
+  const strict = options.strictConfig ? { strictConfig: true } : {};
   if (options.build === undefined && options.familyBuilds !== undefined) {
     const family = options.family ?? detectFamily(architecture);
-    return buildPlan(architecture, { family, build: options.familyBuilds[family], id });
+    return buildPlan(architecture, { family, build: options.familyBuilds[family], id, ...strict });
   }
-  return buildPlan(architecture, { family: options.family, build: options.build, id });
+  return buildPlan(architecture, { family: options.family, build: options.build, id, ...strict });
 }

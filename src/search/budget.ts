@@ -5,6 +5,7 @@
  */
 import { ZeroLMError } from '../errors';
 import { buildPlan } from '../arch';
+import type { BuildName } from '../arch/types';
 import type { CompiledSpace } from '../space';
 import { applyChoice, composeArchitecture, type Choices } from '../space/definition';
 
@@ -196,7 +197,7 @@ export function kvTable(space: CompiledSpace, hardware: Hardware): Float64Array 
     for (let k = 0; k < tables.kinds; k++) {
       let bytes = NaN;
       try {
-        bytes = kvCacheBytes(buildPlan(composeArchitecture(definition, globals, [kindLayers[k]]), { family: definition.family, build: definition.build }), hardware.sequenceLength, hardware.bytesPerValue);
+        bytes = kvCacheBytes(buildPlan(composeArchitecture(definition, globals, [kindLayers[k]]), { family: definition.family, build: definition.build as BuildName | undefined }), hardware.sequenceLength, hardware.bytesPerValue);
       } catch (cause) {
         if (!(cause instanceof ZeroLMError)) throw cause;
       }
