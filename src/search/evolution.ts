@@ -179,9 +179,10 @@ function makeMutator(space: CompiledSpace, random: () => number): Mutator {
 }
 
 function copyRow(from: { globals: Uint32Array; depth: Uint32Array; layers: Uint32Array }, i: number, to: { globals: Uint32Array; depth: Uint32Array; layers: Uint32Array }, j: number, globalCount: number, maxDepth: number): void {
-  to.globals.set(from.globals.subarray(i * globalCount, (i + 1) * globalCount), j * globalCount);
+  // Element by element: subarray() would allocate three views per child, and the garbage collector would notice.
+  for (let f = 0; f < globalCount; f++) to.globals[j * globalCount + f] = from.globals[i * globalCount + f];
   to.depth[j] = from.depth[i];
-  to.layers.set(from.layers.subarray(i * maxDepth, (i + 1) * maxDepth), j * maxDepth);
+  for (let s = 0; s < maxDepth; s++) to.layers[j * maxDepth + s] = from.layers[i * maxDepth + s];
 }
 
 /** Fitness of batch row i: the score, or -Infinity for a non-finite score (an invalid combination). */
