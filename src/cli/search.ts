@@ -18,6 +18,7 @@ import { buildPlan } from '../arch';
 
 interface SearchFlags {
   spaceFile?: string;
+  pool?: string;
   maxParams?: string;
   maxNonEmbeddingParams?: string;
   maxFlops?: string;
@@ -65,6 +66,7 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
       .argument('[space]', `built-in space: ${builtinSpaceNames.join(', ')} (or --space-file)`),
   )
     .option('--space-file <file>', 'a space described in JSON (schema: README, "Search"; src/space/definition.ts)')
+    .option('--pool <source>', 'search a finite list instead of a space: an embedded benchmark, or a file of architectures (JSON, JSONL, YAML)')
     .option('--max-params <n>', 'at most this many parameters (k/M/G suffix allowed)')
     .option('--max-non-embedding-params <n>', 'at most this many non-embedding parameters')
     .option('--max-flops <n>', 'at most this many forward FLOPs of one sequence of --seq-len tokens')
@@ -104,7 +106,8 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
 }
 
 async function runSearch(spaceName: string | undefined, flags: SearchFlags, base: ScoreOptions): Promise<number> {
-  if ((spaceName === undefined) === (flags.spaceFile === undefined)) throw new ZeroLMError('E_ARGUMENT', `give a built-in space (${builtinSpaceNames.join(', ')}) or --space-file FILE (not both)`, { field: 'space' });
+  const sources = [spaceName, flags.spaceFile, flags.pool].filter((s) => s !== undefined).length;
+  if (sources !== 1) throw new ZeroLMError('E_ARGUMENT', `give one of a built-in space (${builtinSpaceNames.join(', ')}), --space-file FILE or --pool BENCHMARK|FILE`, { field: 'space' });
   const options: ScoreOptions = { ...base };
   if (flags.calibration) {
     const { readCalibration } = await import('../calibrate/file');
@@ -155,6 +158,7 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
       throw new ZeroLMError('E_PARSE', `${flags.spaceFile}: not JSON (${(cause as Error).message})`, { file: flags.spaceFile });
     }
   }
+  if (flags.pool !== undefined) return runPool(flags.pool, flags, options, budgets, sequenceLength, hardware);
   const progressShown = flags.progress !== false && Boolean(process.stderr.isTTY);
   if (progressShown) process.stderr.write('compiling the space...');
   const space = await compileSpace(spaceInput, { ...options, sequenceLength });
@@ -247,4 +251,50 @@ async function writeRecords(
     }
   }
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+}
+
+/** `zerolm search --pool`: rank a finite list (a benchmark's architectures, or a file's) within the budgets. */
+async function runPool(
+  pool: string,
+  flags: SearchFlags,
+  options: ScoreOptions,
+  budgets: Budgets,
+  sequenceLength: number,
+  hardware: { bytesPerValue: number; peakTflops?: number; bandwidthGBs?: number },
+): Promise<number> {
+  const { searchPool } = await import('../search/pool');
+  const { isBenchmarkName, loadBenchmark } = await import('../eval/benchmarks');
+  let inputs: AsyncIterable<{ id?: string; architecture: unknown }> | Array<{ id?: string; architecture: unknown }>;
+  const readErrors: string[] = [];
+  if (isBenchmarkName(pool)) {
+    const benchmark = loadBenchmark(pool);
+    options = { ...options, family: options.family ?? benchmark.family };
+    inputs = benchmark.entries.map((e) => ({ id: e.id, architecture: e.architecture }));
+  } else {
+    const { readArchitectures } = await import('../arch/input');
+    inputs = (async function* () {
+      for await (const record of readArchitectures(pool)) {
+        if (record.error) readErrors.push(`${record.source}${record.line !== undefined ? `:${record.line}` : ''}: ${record.error.code}: ${record.error.message}`);
+        else yield { architecture: record.value };
+      }
+    })();
+  }
+  const result = await searchPool(inputs, { ...options, budgets, top: count('--top', flags.top, 1) ?? 10, sequenceLength, ...hardware });
+  for (const message of readErrors) process.stderr.write(`zerolm search: ${message}\n`);
+  for (const error of result.errors) process.stderr.write(`zerolm search: ${error.id !== undefined ? `id ${error.id}: ` : ''}${error.error.code}: ${error.error.message}\n`);
+  if (result.picks.length === 0) {
+    const { params, nonEmbeddingParams, flops } = result.smallest;
+    process.stderr.write(`zerolm search: no architecture of the pool (${result.scored} scored) meets the budgets; the smallest has ${params} parameters (${nonEmbeddingParams} non-embedding) and ${flops} FLOPs at --seq-len ${sequenceLength}\n`);
+    return 1;
+  }
+  const lines = result.picks.map((pick) => {
+    const costs: Record<string, number> = pick.kvBytes !== undefined ? { kvBytes: pick.kvBytes } : {};
+    if (hardware.peakTflops !== undefined && hardware.bandwidthGBs !== undefined) {
+      costs.latencyMs = rooflineLatencyMs(pick.flops, pick.params * hardware.bytesPerValue + (pick.kvBytes ?? 0), hardware.peakTflops, hardware.bandwidthGBs);
+    }
+    const record = { rank: pick.rank, ...pick.score, flops: pick.flops, sequenceLength, ...costs, algorithm: 'pool', pool, feasible: result.feasible, budgets: Object.fromEntries(Object.entries(budgets).filter(([, v]) => v !== undefined)), slack: pick.slack, architecture: pick.architecture };
+    return `${JSON.stringify(record)}\n`;
+  });
+  process.stdout.write(lines.join(''));
+  return result.errors.length > 0 || readErrors.length > 0 ? 1 : 0;
 }
