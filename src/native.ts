@@ -104,6 +104,8 @@ interface NativeBinding {
 }
 
 const EXPECTED_ABI_VERSION = 4;
+/** The addon ABI this build loads (cache files record it: capacities from another ABI are not served). */
+export const ADDON_ABI_VERSION = EXPECTED_ABI_VERSION;
 let binding: NativeBinding | undefined;
 
 /** ZEROLM_NATIVE_PATH, when set, is the only place looked at; otherwise build/{Release,Debug} of this package. */

@@ -163,14 +163,18 @@ function reportError(record: ScoreErrorRecord): void {
   process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${message}\n`);
 }
 
-/** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
+/**
+ * Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. A
+ * path that is not a cache (an input, a device, a folder, a read-only file) is refused before any work.
+ */
 async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCache | undefined) => Promise<T>): Promise<T> {
   if (!flags.cache) return run(undefined);
   const { loadCacheFile, saveCacheFile } = await import('../proxy/cache-file');
   const { cache, problem } = await loadCacheFile(flags.cache);
   if (problem) process.stderr.write(`zerolm: warning: ${problem.message}\n`);
   const result = await run(cache);
-  await saveCacheFile(flags.cache, cache);
+  const { merged } = await saveCacheFile(flags.cache, cache);
+  if (merged > 0) process.stderr.write(`zerolm: ${flags.cache}: kept ${merged} entries another run saved meanwhile\n`);
   return result;
 }
 

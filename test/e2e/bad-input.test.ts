@@ -3,6 +3,8 @@
  * a message naming the field or line, good inputs beside it are still scored, and the exit status is non-zero.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
@@ -136,4 +138,42 @@ describe('hostile input battery', () => {
     expect(stderr).toMatch(/1 scored, 1 failed/);
     expect(status).toBe(1);
   }, 120000);
+});
+
+describe('--cache never destroys a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zerolm-e2e-cache-'));
+  const good = '{"id":"a","hidden_size":128,"nas_config":{"encoder_layers":[{"operation_type":"SA","operation_parameter":"SDP","num_operation_heads":2,"feed_forward_dimension":512,"num_feed_forward":1}]}}\n';
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+
+  it('the input file given as its own cache is refused before any work (exit 2) and left byte-identical', () => {
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, good);
+    const result = run('score', input, '--cache', input, '--mode', 'analytic');
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/E_CACHE: cache .*in\.jsonl: is not a zerolm cache file; refusing to replace it/);
+    expect(readFileSync(input, 'utf8')).toBe(good);
+  });
+
+  it.each([
+    ['a directory', () => dir, /is a directory/],
+    ['a device node', () => '/dev/null', /not a regular file/],
+    ['a missing folder', () => join(dir, 'missing/cache.json'), /does not exist/],
+  ])('%s as --cache fails before the work starts, exit 2', (_name, path, message) => {
+    const input = join(dir, 'in2.jsonl');
+    writeFileSync(input, good);
+    const result = run('score', input, '--cache', path(), '--mode', 'analytic');
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('a cache written through a symbolic link is read back on the next run', () => {
+    const input = join(dir, 'in3.jsonl');
+    writeFileSync(input, good);
+    symlinkSync(join(dir, 'real-cache.json'), join(dir, 'link-cache.json'));
+    expect(run('score', input, '--cache', join(dir, 'link-cache.json'), '--mode', 'analytic').status).toBe(0);
+    expect(lstatSync(join(dir, 'link-cache.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'real-cache.json'), 'utf8')).count).toBeGreaterThan(0);
+  });
 });
