@@ -11,6 +11,8 @@ const root = resolve(__dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
 const fixtures = join(root, 'test/fixtures/bad');
 
+const GOOD_LINE = '{"id":"a","hidden_size":128,"nas_config":{"encoder_layers":[{"operation_type":"SA","operation_parameter":"SDP","num_operation_heads":2,"feed_forward_dimension":512,"num_feed_forward":1}]}}\n';
+
 function score(file: string, ...flags: string[]) {
   const result = spawnSync(process.execPath, [cli, 'score', join(fixtures, file), ...flags], { cwd: root, encoding: 'utf8' });
   const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
@@ -21,9 +23,6 @@ describe('hostile input battery', () => {
   it.each([
     ['truncated.json', 'E_PARSE', /truncated\.json:1: invalid JSON/],
     ['malformed.yaml', 'E_PARSE', /malformed\.yaml:\d+: invalid YAML/],
-    ['empty.json', 'E_PARSE', /input is empty/],
-    ['empty.jsonl', 'E_PARSE', /input is empty/],
-    ['whitespace.yaml', 'E_PARSE', /input is empty/],
     ['binary-garbage.bin', 'E_PARSE', /invalid (YAML|JSON)/],
   ])('%s: one error record, exit 1', (file, code, message) => {
     const result = score(file);
@@ -33,6 +32,50 @@ describe('hostile input battery', () => {
     expect(result.errors[0].error.message).toMatch(message);
     expect(result.stderr).toMatch(/failed/);
   });
+
+  it.each(['empty.json', 'empty.jsonl', 'whitespace.yaml'])('%s: zero inputs give zero lines and exit 0', (file) => {
+    const result = score(file);
+    expect(result.status).toBe(0);
+    expect(result.records).toEqual([]);
+    expect(result.stderr).toBe('');
+  });
+
+  it('empty stdin gives zero lines and exit 0', () => {
+    const result = spawnSync(process.execPath, [cli, 'score', '-'], { cwd: root, input: '', encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('');
+  });
+
+  it('an alias-bomb YAML file is one error record; the files after it are still read and scored', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zerolm-e2e-yaml-'));
+    const bomb = join(dir, 'bomb.yaml');
+    writeFileSync(bomb, `anchor: &a [1, 2, 3]\nmany:\n${'  - *a\n'.repeat(150)}`);
+    const after = join(dir, 'after.jsonl');
+    writeFileSync(after, GOOD_LINE);
+    const result = spawnSync(process.execPath, [cli, 'score', bomb, after, '--mode', 'analytic'], { cwd: root, encoding: 'utf8' });
+    const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.map((r) => r.error?.code ?? r.id)).toEqual(['E_PARSE', 'a']);
+    expect(records[0].error.message).toMatch(/bomb\.yaml:1: YAML document not read/);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(result.status).toBe(1);
+  });
+
+  it.each([
+    ['stdin', (line: string) => ({ args: ['-'], input: line })],
+    ['a file with no extension', (line: string) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'zerolm-e2e-long-')), 'inputs');
+      writeFileSync(file, line);
+      return { args: [file], input: '' };
+    }],
+  ])('an over-long first line on %s is one error record and the next line is scored', (_name, setUp) => {
+    const long = `{"pad":"${'x'.repeat(70 * 1024 * 1024)}"}\n`;
+    const { args, input } = setUp(long + GOOD_LINE);
+    const result = spawnSync(process.execPath, [cli, 'score', ...args, '--mode', 'analytic'], { cwd: root, input, encoding: 'utf8', maxBuffer: 1 << 28 });
+    const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.map((r) => r.error?.code ?? r.id)).toEqual(['E_PARSE', 'a']);
+    expect(records[0].error.message).toMatch(/line is longer than/);
+    expect(result.status).toBe(1);
+  }, 60000);
 
   it('malformed JSONL: the bad line is named, its neighbours are scored', () => {
     const result = score('malformed.jsonl');
