@@ -6,7 +6,7 @@
 import { buildPlan } from '../arch';
 import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
-import { ZeroLMError, throwIfAborted } from '../errors';
+import { ZeroLMError, callerError, throwIfAborted } from '../errors';
 import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
@@ -289,6 +289,7 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
   const { id, attention, ffn, params, nonEmbeddingParams, family, build, layers } = components;
   const { alpha, mode, seed, seedPolicy, perHead } = options;
   const score = combine(attention, ffn, alpha);
+  if (!Number.isFinite(score)) throw nonFiniteScore(score, attention, ffn, alpha, id);
   const measure = options.measure.name;
   if (id !== undefined) {
     return { id, score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
@@ -296,12 +297,26 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
   return { score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
 }
 
+/** A score that overflowed (a huge alpha, or a capacity too large to combine) is refused, never printed as null. */
+function nonFiniteScore(score: number, attention: number, ffn: number, alpha: number, id: string | undefined): ZeroLMError {
+  const parts = `alpha ${alpha} * attention ${attention} + (1 - alpha) * ffn ${ffn}`;
+  return new ZeroLMError('E_NON_FINITE', `${id === undefined ? '' : `${id}: `}the score is ${score} (${parts}); lower alpha or the capacities' scale`, { field: 'score' });
+}
+
 /** Score one architecture (any input a builder accepts, or a ModelPlan). */
 export async function score(architecture: unknown, options: ScoreOptions = {}): Promise<Score> {
-  const resolved = resolveScoreOptions(options);
-  const plan = toPlan(architecture, resolved);
-  const [components] = await componentsOfPlans([plan], resolved);
-  return withAlpha(components, resolved);
+  try {
+    const resolved = resolveScoreOptions(options);
+    const plan = toPlan(architecture, resolved);
+    const [components] = await componentsOfPlans([plan], resolved);
+    return withAlpha(components, resolved);
+  } catch (cause) {
+    // Every error crossing the API is ours: an input or options object that throws when read is its own fault.
+    throw callerError(cause, [
+      { value: architecture, code: 'E_FORMAT', what: 'the architecture' },
+      { value: options, code: 'E_ARGUMENT', what: 'options' },
+    ]);
+  }
 }
 
 export function isModelPlan(value: unknown): value is ModelPlan {
