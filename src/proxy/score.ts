@@ -328,7 +328,29 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'>, id?: string): ModelPlan {
-  if (isModelPlan(architecture)) return architecture;
-  return buildPlan(architecture, { family: options.family, build: options.build, id });
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { perHead?: boolean }, id?: string): ModelPlan {
+  const plan = isModelPlan(architecture) ? architecture : buildPlan(architecture, { family: options.family, build: options.build, id });
+  checkScoredMatrices(plan, options.perHead ?? false);
+  return plan;
+}
+
+/**
+ * Most matrices one input may have scored (per-head slices counted one by one): past it, the keys, capacities and
+ * sums of a single input would take hundreds of megabytes. The largest published models score a few tens of
+ * thousands (126 layers of 275 head slices, per head).
+ */
+export const MAX_SCORED_MATRICES = 1 << 20;
+
+/** Refuses, before any per-matrix work, a plan that would score more than MAX_SCORED_MATRICES matrices. */
+function checkScoredMatrices(plan: ModelPlan, perHead: boolean): void {
+  const layers = plan.layers;
+  let count = 0;
+  for (let i = 0; i < layers.length; i++) {
+    const { attention, ffn } = layers[i];
+    if (!perHead) count += attention.length + ffn.length;
+    else for (const block of [attention, ffn]) for (const spec of block) count += spec.heads !== undefined && spec.heads > 1 ? spec.heads : 1;
+  }
+  if (count > MAX_SCORED_MATRICES) {
+    throw new ZeroLMError('E_MEMORY_LIMIT', `${layers.length} layers with ${count} matrices to score${perHead ? ' (per head)' : ''} exceed the per-input limit of ${MAX_SCORED_MATRICES}`, { field: 'layers' });
+  }
 }

@@ -220,3 +220,22 @@ describe('--cache never destroys a file', () => {
     expect(JSON.parse(readFileSync(join(dir, 'real-cache.json'), 'utf8')).count).toBeGreaterThan(0);
   });
 });
+
+describe('per-input cost and non-finite scores on the command line', () => {
+  it('a 170-byte HF config asking for 1,048,576 layers is one E_MEMORY_LIMIT record naming the field; the next input is scored', () => {
+    const config = '{"model_type":"llama","vocab_size":32000,"hidden_size":64,"num_hidden_layers":1048576,"num_attention_heads":4,"intermediate_size":128}\n';
+    const result = spawnSync(process.execPath, ['--max-old-space-size=256', cli, 'score', '-', '--mode', 'analytic'], { cwd: root, input: config + GOOD_LINE, encoding: 'utf8' });
+    const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.map((r) => r.error?.code ?? r.id)).toEqual(['E_MEMORY_LIMIT', 'a']);
+    expect(records[0].error.message).toMatch(/^num_hidden_layers: 1048576 layers exceed the per-input limit/);
+    expect(result.status).toBe(1);
+  });
+
+  it('--alpha 1e308 gives E_NON_FINITE records, never "score": null', () => {
+    const result = spawnSync(process.execPath, [cli, 'score', '-', '--mode', 'analytic', '--alpha', '1e308', '--init', 'normal:1'], { cwd: root, input: GOOD_LINE, encoding: 'utf8' });
+    expect(result.stdout).not.toMatch(/null/);
+    const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.map((r) => r.error?.code)).toEqual(['E_NON_FINITE']);
+    expect(result.status).toBe(1);
+  });
+});

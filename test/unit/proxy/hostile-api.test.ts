@@ -187,3 +187,15 @@ describe('non-finite scores', () => {
     expect(() => scorer.score(randomFlexibertColumns(3, 2))).toThrow(expect.objectContaining({ code: 'E_NON_FINITE' }));
   });
 });
+
+describe('per-input cost', () => {
+  it('an input that would score more than MAX_SCORED_MATRICES matrices (per head) is refused before any per-matrix work', async () => {
+    const config = { model_type: 'llama', vocab_size: 100, hidden_size: 64, num_hidden_layers: 8192, num_attention_heads: 64, intermediate_size: 128 };
+    const error = await zerolmRejectionOf(() => scoring.score(config, { mode: 'analytic', perHead: true }));
+    expect(error.code).toBe('E_MEMORY_LIMIT');
+    // 64 query, 64 key, 64 value and 64 output head slices and 3 FFN matrices per layer.
+    expect(error.message).toBe(`8192 layers with ${8192 * (4 * 64 + 3)} matrices to score (per head) exceed the per-input limit of ${scoring.MAX_SCORED_MATRICES}`);
+    // Without per-head slices the same model is 7 matrices a layer, and is scored.
+    expect((await scoring.score(config, { mode: 'analytic' })).layers).toHaveLength(8192);
+  });
+});
