@@ -106,6 +106,7 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
     throw new ZeroLMError('E_ARGUMENT', `criterion must be one of ${calibrationCriteria.join(', ')}, got ${JSON.stringify(criterion)}`, { field: 'criterion' });
   }
   if (strategy === 'fixed') {
+    if (options.alpha === undefined) throw new ZeroLMError('E_ARGUMENT', "strategy 'fixed' needs an alpha (the alpha option; --alpha on the command line)", { field: 'alpha' });
     return { alpha: validateAlpha(options.alpha, 'alpha'), strategy, criterion, sampleSize: 0, seed, kendallOnSample: Number.NaN, sample: [] };
   }
   const candidates = options.candidates ? Array.from(options.candidates) : Array.from({ length: n }, (_, i) => i);

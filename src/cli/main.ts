@@ -11,6 +11,7 @@ import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRe
 import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { LineWriter, ProgressLine } from './output';
+import { checkPlotOutput, checkScoringOptions, checkStrategyFlags, checkWritableOutput } from './preflight';
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
@@ -44,10 +45,14 @@ function describedWhenShown<T extends Option | Argument>(item: T, describe: () =
   return item;
 }
 
+/** Decimal numbers only: Number() would also take '' (as 0), '0x10', ' 7 ' and '1e3' for an integer. */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    if (!DECIMAL_INTEGER.test(text) || !Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
     return value;
   };
 }
@@ -55,7 +60,7 @@ function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
 function finiteNumber(name: string) {
   return (text: string): number => {
     const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a finite number, got "${text}"`);
+    if (!DECIMAL_NUMBER.test(text) || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a finite number, got "${text}"`);
     return value;
   };
 }
@@ -295,6 +300,9 @@ export function buildProgram(): Command {
     )
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
     .action(async (benchmark: string, flags) => {
+      checkStrategyFlags(flags);
+      checkScoringOptions(scoreOptionsFrom(flags));
+      await checkWritableOutput(flags.out, '--out');
       const { calibrateBenchmark, writeCalibration } = await import('../calibrate/file');
       const calibration = await withCacheFile(flags, (cache) => calibrateBenchmark(benchmark, {
         ...scoreOptionsFrom(flags),
@@ -334,6 +342,9 @@ export function buildProgram(): Command {
     .action(async (benchmark: string, flags) => {
       const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
+      checkStrategyFlags(flags);
+      checkScoringOptions(scoreOptionsFrom(flags), builds);
+      if (flags.plot) await checkPlotOutput(flags.plot);
       const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
       const { formatEvalTable } = await import('../eval/report');
       // One cache for the evaluation and the plot, so that the plot reuses the capacities the evaluation computed.

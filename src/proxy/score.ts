@@ -3,11 +3,11 @@
  * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
-import { buildPlan } from '../arch';
+import { buildPlan, families, familyNames } from '../arch';
 import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, callerError, throwIfAborted } from '../errors';
-import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
+import { MAX_NORMAL_STD, MAX_UNIFORM_BOUND, spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
 import { combine, validateAlpha } from './alpha';
@@ -124,6 +124,8 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
   const measure = getMeasure(options.measure ?? DEFAULTS.measure);
   validateMeasureOptions(measure, measureOptions);
   const init = options.init;
+  checkFamilyAndBuild(options.family, options.build);
+  if (init !== undefined) checkInitOverride(init);
   if (mode === 'bidiagonal' && init !== undefined && (init.scheme === 'uniform' || init.scheme === 'xavier-uniform')) {
     // Caught here, once, rather than as an error record for every architecture of a stream.
     throw new ZeroLMError('E_ARGUMENT', `mode 'bidiagonal' needs a normal init, got init ${init.scheme}; use mode 'exact'`, { field: 'init' });
@@ -145,6 +147,33 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     memoryLimitBytes: options.memoryLimitBytes,
     layerMemo: new WeakMap(),
   };
+}
+
+/**
+ * A family or build no input could be scored with is refused once, up front, instead of once per input: a build
+ * must belong to the family given, or without one to some family.
+ */
+function checkFamilyAndBuild(family: unknown, build: unknown): void {
+  if (family !== undefined && !(familyNames as unknown[]).includes(family)) {
+    throw new ZeroLMError('E_UNSUPPORTED', `family ${JSON.stringify(family)} is not supported; families: ${familyNames.join(', ')}`, { field: 'family' });
+  }
+  if (build === undefined) return;
+  if (typeof build !== 'string') throw new ZeroLMError('E_ARGUMENT', `build must be a string, got ${typeof build}`, { field: 'build' });
+  const candidates = family === undefined ? familyNames : [family as FamilyName];
+  if (candidates.some((name) => families[name].builds.includes(build))) return;
+  const known = candidates.map((name) => `${name}: ${families[name].builds.join(', ')}`).join('; ');
+  throw new ZeroLMError('E_UNSUPPORTED', `build ${JSON.stringify(build)} is not a build of ${family === undefined ? 'any family' : `family ${family}`} (${known})`, { field: 'build' });
+}
+
+/** An init override applies to every matrix: a scheme or size no matrix could use is refused up front. */
+function checkInitOverride(init: InitScheme): void {
+  const distribution = resolveInit(init, 1, 1, 'init');
+  if (distribution.distribution === 'normal' && distribution.std > MAX_NORMAL_STD) {
+    throw new ZeroLMError('E_ARGUMENT', `init std ${distribution.std} is above ${MAX_NORMAL_STD.toExponential(3)}, the largest the engine's float32 weights allow`, { field: 'init.std' });
+  }
+  if (distribution.distribution === 'uniform' && distribution.bound > MAX_UNIFORM_BOUND) {
+    throw new ZeroLMError('E_ARGUMENT', `init bound ${distribution.bound} is above ${MAX_UNIFORM_BOUND.toExponential(3)}, the largest float32 value`, { field: 'init.bound' });
+  }
 }
 
 /** A matrix as the scorer sees it: a shape with a concrete distribution and the stream it draws from. */

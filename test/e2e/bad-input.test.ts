@@ -239,3 +239,45 @@ describe('per-input cost and non-finite scores on the command line', () => {
     expect(result.status).toBe(1);
   });
 });
+
+describe('options and outputs that are wrong for every input fail once, before any work', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zerolm-e2e-options-'));
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, GOOD_LINE + GOOD_LINE);
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+
+  it.each([
+    [['score', input, '--build', 'bogus'], /E_UNSUPPORTED: build "bogus" is not a build of any family/],
+    [['score', input, '--build', 'lpzero', '--family', 'hf'], /build "lpzero" is not a build of family hf/],
+    [['score', input, '--init', 'normal:1e300'], /E_ARGUMENT: init std 1e\+300 is above/],
+    [['score', input, '--init', 'normal:0.02:3'], /unexpected text after "normal:0\.02"/],
+    [['calibrate', 'nas-bench-bert', '--out', join(dir, 'c.json'), '--strategy', 'fixed'], /--strategy fixed needs --alpha/],
+    [['calibrate', 'nas-bench-bert', '--out', join(dir, 'missing/c.json')], /E_IO: --out .*: folder .* does not exist/],
+    [['calibrate', 'nas-bench-bert', '--out', dir], /E_IO: --out .*: is a directory/],
+    [['eval', 'nas-bench-bert', '--plot', join(dir, 'x.gif')], /--plot .*x\.gif: the plot is drawn as \.svg or \.png/],
+    [['eval', 'nas-bench-bert', '--plot', join(dir, 'missing/x.svg')], /E_IO: --plot .*: folder .* does not exist/],
+    [['eval', 'nas-bench-bert', '--builds', 'as-trained,bogus'], /build "bogus"/],
+    [['sample', 'hf-decoder', '--count', '3', '--vocab', '1000000000'], /hf-decoder vocab: must be an integer from 1 to 1048576/],
+  ])('%j: one message, exit 2, no output', (args, message) => {
+    const result = run(...(args as string[]));
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message as RegExp);
+    expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it.each([
+    ['--seed', ''],
+    ['--seed', '0x10'],
+    ['--seed', ' 7'],
+    ['--seed', '1e3'],
+    ['--alpha', ''],
+    ['--alpha', '0x10'],
+    ['--threads', '2.5'],
+  ])('%s %j is refused', (flag, value) => {
+    const result = run('score', input, flag, value);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`${flag} must be`));
+  });
+});

@@ -199,3 +199,37 @@ describe('per-input cost', () => {
     expect((await scoring.score(config, { mode: 'analytic' })).layers).toHaveLength(8192);
   });
 });
+
+describe('options no input could be scored with are refused up front', () => {
+  it.each<[string, scoring.ScoreOptions, string, RegExp]>([
+    ['an unknown build', { build: 'bogus' }, 'E_UNSUPPORTED', /build "bogus" is not a build of any family/],
+    ['a build of another family', { build: 'lpzero', family: 'hf' }, 'E_UNSUPPORTED', /not a build of family hf/],
+    ['an unknown family', { family: 'rnn' as never }, 'E_UNSUPPORTED', /family "rnn" is not supported/],
+    ['an init std no float32 weight can have', { init: parseInit('normal:1e300') }, 'E_ARGUMENT', /init std 1e\+300 is above/],
+    ['an unknown init scheme', { init: { scheme: 'laplace' } as never }, 'E_ARGUMENT', /init\.scheme must be one of/],
+  ])('%s', (_name, options, code, message) => {
+    let caught: unknown;
+    try {
+      scoring.resolveScoreOptions(options);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ZeroLMError);
+    expect((caught as ZeroLMError).code).toBe(code);
+    expect((caught as ZeroLMError).message).toMatch(message);
+  });
+
+  it('a build of some family is accepted without a family (other families\' inputs then fail one by one)', () => {
+    expect(() => scoring.resolveScoreOptions({ build: 'lpzero' })).not.toThrow();
+  });
+});
+
+describe('parseInit is strict', () => {
+  it.each(['normal:0.02:3', 'normal:0x10', 'normal: 0.02', 'normal:', 'uniform:Infinity', 'xavier-normal:1:2'])('refuses %j', (text) => {
+    expect(() => parseInit(text)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+  });
+  it('accepts decimal and exponent forms', () => {
+    expect(parseInit('normal:1e-2')).toEqual({ scheme: 'normal', std: 0.01 });
+    expect(parseInit('uniform:.5')).toEqual({ scheme: 'uniform', bound: 0.5 });
+  });
+});
