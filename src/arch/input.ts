@@ -126,6 +126,26 @@ export async function* readOpenedBatches(opened: OpenedSource, options: ReadOpti
   }
 }
 
+/**
+ * A source's bytes that end, instead of throwing, when the source fails midway (a read error): `failure` then holds
+ * the error for the record that ends the source (for readers that take a byte stream, such as scoreJsonLines).
+ */
+export class GuardedByteStream implements AsyncIterable<Buffer> {
+  failure: ZeroLMError | undefined;
+  constructor(
+    private readonly stream: Readable | AsyncIterable<Buffer>,
+    private readonly source: string,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of this.stream as AsyncIterable<Buffer>) yield chunk;
+    } catch (cause) {
+      this.failure = readFailure(this.source, cause);
+    }
+  }
+}
+
 function readFailure(source: string, cause: unknown): ZeroLMError {
   if (cause instanceof ZeroLMError) return cause;
   const code = (cause as NodeJS.ErrnoException)?.code;

@@ -2,7 +2,7 @@
 /** The zerolm command line: parse, call the library, print. */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
-import { inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
+import { GuardedByteStream, inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads } from '../capacity/measures';
@@ -230,10 +230,18 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       if (!opened.error && opened.format === 'jsonl' && workers > 0) {
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
-        for await (const scores of scoreJsonLines(opened.stream, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
+        const bytes = new GuardedByteStream(opened.stream, opened.source);
+        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
           done += scores.count;
           if (out.pushBytes(scores.jsonl)) await out.flush();
+        }
+        if (bytes.failure) {
+          // The source broke midway: what was read is scored above; one record says where reading stopped.
+          const record: ScoreErrorRecord = { source: opened.source, index: done, error: bytes.failure.toJSON() };
+          report([record], 1);
+          done++;
+          if (out.pushEncoded(serializer, record)) await out.flush();
         }
         before += done;
         continue;

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord, type LineParser } from '../../../src/arch/input';
+import { GuardedByteStream, openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord, type LineParser } from '../../../src/arch/input';
 import { parseSampledLine } from '../../../src/search/sampled-lines';
 import { sampleSpaceLines } from '../../../src/search/sample';
 
@@ -207,5 +207,19 @@ describe('readStream: hostile and unusual sources', () => {
     const records = await collect(readStream(fromText('{"a":1}\r{"a":2}\r{"a":3}', 4), 's', undefined));
     expect(records.map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
     expect(records.map((r) => r.line)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('GuardedByteStream', () => {
+  it('ends where its source breaks, keeping the error for the record that ends the source', async () => {
+    async function* breaking(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n');
+      throw Object.assign(new Error('read failed'), { code: 'EIO' });
+    }
+    const guarded = new GuardedByteStream(breaking(), 'f.jsonl');
+    const chunks: Buffer[] = [];
+    for await (const chunk of guarded) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe('{"a":1}\n');
+    expect(guarded.failure).toMatchObject({ code: 'E_IO', message: 'f.jsonl: reading stopped (read failed)' });
   });
 });
