@@ -18,6 +18,7 @@ export { evaluate, type EvalReport } from './eval/evaluate';
 export { formatEvalTable } from './eval/report';
 export { loadBenchmark, listBenchmarks } from './eval/benchmarks';
 export { loadPeerScores } from './eval/peers';
+export { nscScore, nscScores, nscPsi } from './eval/nsc';
 export { spearman, kendallTauB, kendallTauA, kendallWithinParamBand, topKOverlap, bootstrapCI, ranks } from './eval/rank';
 export { spectra, spectraSync, fillNormal, fillUniform, simd, defaultThreads, type Spectrum, type SpectrumJob, type SpectrumRoute, type SpectrumGenerator, type MatrixRecipe, type MatrixValues } from './native';
 export { sampleSpace, spaceNames, type SpaceName } from './search/sample';

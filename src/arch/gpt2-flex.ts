@@ -89,7 +89,7 @@ export function cleanCutoffs(cutoffs: number[], tokenCount: number, path: string
   return cleaned;
 }
 
-function readCutoffs(record: JsonRecord, tokenCount: number): number[] {
+export function readCutoffs(record: JsonRecord, tokenCount: number): number[] {
   const value = record.cutoffs;
   if (value === undefined || value === null) return cleanCutoffs([...ARCHAI_DEFAULT_CUTOFFS, tokenCount], tokenCount, 'cutoffs');
   if (Array.isArray(value) && value.every(isDimension)) return cleanCutoffs(value as number[], tokenCount, 'cutoffs');
@@ -103,7 +103,7 @@ function isBoolean(value: unknown): value is boolean {
   return value === true || value === false;
 }
 
-function readTieProjections(record: JsonRecord, clusterCount: number, adaptive: boolean): boolean[] {
+export function readTieProjections(record: JsonRecord, clusterCount: number, adaptive: boolean): boolean[] {
   const value = record.tie_projs;
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
     // archai's default_tie_proj: the head cluster's projection is tied only when the softmax is not adaptive.
@@ -124,7 +124,7 @@ function readTieProjections(record: JsonRecord, clusterCount: number, adaptive: 
 }
 
 /** A required per-layer size as a list of one entry per layer; the reporting reader runs only for a wrong value. */
-function perLayer(record: JsonRecord, key: string, layerCount: number): number[] {
+export function perLayer(record: JsonRecord, key: string, layerCount: number): number[] {
   const value = record[key];
   if (Array.isArray(value)) {
     if (value.length === layerCount && value.every(isDimension)) return value.slice() as number[];
@@ -134,24 +134,24 @@ function perLayer(record: JsonRecord, key: string, layerCount: number): number[]
   return readPerLayer(record, key, '', layerCount);
 }
 
-function dimension(record: JsonRecord, key: string): number {
+export function dimension(record: JsonRecord, key: string): number {
   const value = record[key];
   return isDimension(value) ? value : readPositiveInteger(record, key, '');
 }
 
-function optionalDimension(record: JsonRecord, key: string, fallback: number): number {
+export function optionalDimension(record: JsonRecord, key: string, fallback: number): number {
   const value = record[key];
   if (value === undefined || value === null) return fallback;
   return isDimension(value) ? value : readOptionalPositiveInteger(record, key, '', fallback);
 }
 
-function optionalBoolean(record: JsonRecord, key: string, fallback: boolean): boolean {
+export function optionalBoolean(record: JsonRecord, key: string, fallback: boolean): boolean {
   const value = record[key];
   if (value === undefined || value === null) return fallback;
   return isBoolean(value) ? value : readOptionalBoolean(record, key, '', fallback);
 }
 
-function optionalPositive(record: JsonRecord, key: string, fallback: number): number {
+export function optionalPositive(record: JsonRecord, key: string, fallback: number): number {
   const value = record[key];
   if (value === undefined || value === null) return fallback;
   return typeof value === 'number' && value > 0 && value < Infinity ? value : readOptionalFiniteNumber(record, key, '', fallback);
@@ -193,8 +193,14 @@ export function parseGpt2Flex(input: unknown): Gpt2FlexArchitecture {
     : { id, layerCount, modelSize, embedSize, heads, innerSizes, tokenCount, divVal, cutoffs, tieWeight, tieProjections, positions, weightInitStd, projectionInitStd };
 }
 
+/** What the adaptive embedding and softmax depend on; `positions` 0 means no learned position table (Transformer-XL). */
+export type AdaptiveEmbeddingFields = Pick<
+  Gpt2FlexArchitecture,
+  'modelSize' | 'embedSize' | 'tokenCount' | 'divVal' | 'cutoffs' | 'tieWeight' | 'tieProjections' | 'positions' | 'weightInitStd' | 'projectionInitStd'
+>;
+
 /** Embedding-side matrices and counts: the adaptive embedding, learned positions, and the softmax's own parameters. */
-function embeddingSide(a: Gpt2FlexArchitecture): { extras: MatrixSpec[]; adaptiveEmbedding: number; softmax: number } {
+export function embeddingSide(a: AdaptiveEmbeddingFields): { extras: MatrixSpec[]; adaptiveEmbedding: number; softmax: number } {
   const d = a.modelSize;
   const tableInit = normalInit(a.weightInitStd);
   const projectionInit = normalInit(a.projectionInitStd);
@@ -226,7 +232,7 @@ function embeddingSide(a: Gpt2FlexArchitecture): { extras: MatrixSpec[]; adaptiv
       if (!a.tieWeight) add('softmax', matrix(`softmax.weight.${i}`, size, width, tableInit));
     }
   }
-  add('embedding', matrix('embeddings.position', a.positions, d, tableInit));
+  if (a.positions > 0) add('embedding', matrix('embeddings.position', a.positions, d, tableInit));
   const clusterCount = a.cutoffs.length - 1;
   if (clusterCount > 0) {
     add('softmax', matrix('softmax.cluster_weight', clusterCount, a.embedSize, tableInit));

@@ -8,6 +8,7 @@ import { buildGpt2Flex, GPT2_FLEX_BUILDS, GPT2_FLEX_DEFAULT_BUILD } from './gpt2
 import { buildHfConfig, HF_BUILDS, HF_DEFAULT_BUILD } from './hf-config';
 import { buildModules, MODULES_BUILDS, MODULES_DEFAULT_BUILD } from './modules';
 import { buildNasBenchBert, NAS_BENCH_BERT_BUILDS, NAS_BENCH_BERT_DEFAULT_BUILD } from './nas-bench-bert';
+import { buildTransformerXl, isTransformerXlModelType, TRANSFORMER_XL_BUILDS, TRANSFORMER_XL_DEFAULT_BUILD } from './transformer-xl';
 import type { BuildOptions, FamilyName, ModelPlan } from './types';
 
 export * from './types';
@@ -16,6 +17,7 @@ export { clearBuildMemo, buildMemoSize, MAX_MEMO_ENTRIES } from './memo';
 export { parseNasBenchBert, operationLabel, ELECTRA_SMALL, LPZERO_PORT, type NasBenchBertArchitecture, type EncoderLayerSpec, type Operation } from './nas-bench-bert';
 export { parseGpt2Flex, cleanCutoffs, type Gpt2FlexArchitecture } from './gpt2-flex';
 export { HF_MODEL_TYPES } from './hf-config';
+export { parseTransformerXl, TRANSFORMER_XL_MODEL_TYPES, type TransformerXlArchitecture } from './transformer-xl';
 
 export interface Family {
   /** Build names this family accepts in BuildOptions.build. */
@@ -38,6 +40,12 @@ export const families: Record<FamilyName, Family> = {
     defaultBuild: GPT2_FLEX_DEFAULT_BUILD,
     defaultInit: 'normal(std weight_init_std, default 0.02); attention output and ffn.down (c_proj) std weight_init_std/sqrt(2*n_layer)',
     build: buildGpt2Flex,
+  },
+  'transformer-xl': {
+    builds: [...TRANSFORMER_XL_BUILDS],
+    defaultBuild: TRANSFORMER_XL_DEFAULT_BUILD,
+    defaultInit: 'normal(std weight_init_std, default 0.02) for every layer matrix, no residual scaling',
+    build: buildTransformerXl,
   },
   hf: {
     builds: [...HF_BUILDS],
@@ -64,6 +72,10 @@ function present(input: Record<string, unknown>, path: string): boolean {
   return true;
 }
 
+/** The fields of a LiteTransformerSearch model_config.yaml, which gpt2-flex and transformer-xl share. */
+const LTS_FIELDS = ['n_layer', 'd_model', 'n_head', 'd_inner', 'n_token'];
+const TRANSFORMER_XL_MARK = 'model_type: "mem_transformer"';
+
 /** The fields each family needs to recognise an input, and which of them the input lacks. */
 function missingSignature(family: FamilyName, input: Record<string, unknown>): string[] {
   const lacking = (paths: string[]): string[] => paths.filter((path) => !present(input, path));
@@ -73,9 +85,11 @@ function missingSignature(family: FamilyName, input: Record<string, unknown>): s
         ? lacking(['hparams.model_hparam_overrides.hidden_size', 'hparams.model_hparam_overrides.nas_config.encoder_layers'])
         : lacking(['hidden_size', 'nas_config.encoder_layers']);
     case 'gpt2-flex':
-      return lacking(['n_layer', 'd_model', 'n_head', 'd_inner', 'n_token']);
+      return [...lacking(LTS_FIELDS), ...(isTransformerXlModelType(input.model_type) ? [`no model_type ${JSON.stringify(input.model_type)}`] : [])];
+    case 'transformer-xl':
+      return [...lacking(LTS_FIELDS), ...(isTransformerXlModelType(input.model_type) ? [] : [TRANSFORMER_XL_MARK])];
     case 'hf':
-      return lacking(['model_type']);
+      return input.model_type === undefined ? ['model_type'] : isTransformerXlModelType(input.model_type) ? [`a model_type other than ${JSON.stringify(input.model_type)}`] : [];
     case 'modules':
       return input.format === 'modules' ? [] : ['format: "modules"'];
   }
@@ -84,6 +98,11 @@ function missingSignature(family: FamilyName, input: Record<string, unknown>): s
 /**
  * The family an input belongs to. Exactly one family's signature must be complete: none gives E_FORMAT naming,
  * for each family, the fields it lacks; several give E_FORMAT naming them (pass `family` to choose).
+ *
+ * gpt2-flex and transformer-xl read the same LTS model_config.yaml fields, and archai writes the same model keys for
+ * both (attn_type and mem_len included), so a config is a Transformer-XL only when it says so with
+ * `model_type: "mem_transformer"` (archai's name for it); every other LTS config is gpt2-flex. Any other model_type
+ * is a Hugging Face config.
  */
 export function detectFamily(input: unknown): FamilyName {
   if (!isRecord(input)) {
@@ -93,10 +112,15 @@ export function detectFamily(input: unknown): FamilyName {
   // path below, which names what is missing or ambiguous.
   const nasRoot = input.hparams !== undefined ? (isRecord(input.hparams) ? input.hparams.model_hparam_overrides : undefined) : input;
   const isNas = isRecord(nasRoot) && nasRoot.hidden_size !== undefined && isRecord(nasRoot.nas_config) && nasRoot.nas_config.encoder_layers !== undefined;
-  const isGpt2Flex = input.n_layer !== undefined && input.d_model !== undefined && input.n_head !== undefined && input.d_inner !== undefined && input.n_token !== undefined;
-  const isHf = input.model_type !== undefined;
+  const isLts = input.n_layer !== undefined && input.d_model !== undefined && input.n_head !== undefined && input.d_inner !== undefined && input.n_token !== undefined;
+  const namesTransformerXl = input.model_type !== undefined && isTransformerXlModelType(input.model_type);
+  const isGpt2Flex = isLts && !namesTransformerXl;
+  const isTransformerXl = isLts && namesTransformerXl;
+  const isHf = input.model_type !== undefined && !namesTransformerXl;
   const isModules = input.format === 'modules';
-  if (+isNas + +isGpt2Flex + +isHf + +isModules === 1) return isNas ? 'nas-bench-bert' : isGpt2Flex ? 'gpt2-flex' : isHf ? 'hf' : 'modules';
+  if (+isNas + +isGpt2Flex + +isTransformerXl + +isHf + +isModules === 1) {
+    return isNas ? 'nas-bench-bert' : isGpt2Flex ? 'gpt2-flex' : isTransformerXl ? 'transformer-xl' : isHf ? 'hf' : 'modules';
+  }
   const missing = familyNames.map((family) => ({ family, fields: missingSignature(family, input) }));
   const matches = missing.filter((entry) => entry.fields.length === 0).map((entry) => entry.family);
   if (matches.length === 1) return matches[0];

@@ -46,7 +46,7 @@ export interface LayerPlan {
   description?: Record<string, string | number>;
 }
 
-export type FamilyName = 'nas-bench-bert' | 'gpt2-flex' | 'hf' | 'modules';
+export type FamilyName = 'nas-bench-bert' | 'gpt2-flex' | 'transformer-xl' | 'hf' | 'modules';
 
 export interface ModelPlan {
   /** Identifier from the input (benchmark id, file name), when it has one. */

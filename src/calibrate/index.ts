@@ -10,7 +10,7 @@
  */
 import { ZeroLMError } from '../errors';
 import { kendallTauA, kendallTauB } from '../eval/rank';
-import { combine, validateAlpha } from '../proxy/alpha';
+import { combine, validateAlpha, validateRule, type CombinationRule } from '../proxy/alpha';
 import { sampleSplit, seededRandom } from './random';
 
 export type AlphaStrategy = 'sampling' | 'heuristic' | 'fixed';
@@ -45,6 +45,8 @@ export interface CalibrateOptions {
   seed?: number;
   /** Alpha for 'fixed'. */
   alpha?: number;
+  /** The combination whose alpha is chosen (default 'weighted-sum', ZeroLM's form). */
+  rule?: CombinationRule;
   grid?: AlphaGrid;
   /** Restrict calibration to these rows (for held-out evaluation); default all. */
   candidates?: ArrayLike<number>;
@@ -52,6 +54,7 @@ export interface CalibrateOptions {
 
 export interface Calibration {
   alpha: number;
+  rule: CombinationRule;
   strategy: AlphaStrategy;
   sampleSize: number;
   seed: number;
@@ -80,12 +83,12 @@ export function forRanking(score: number): number {
   return Number.isFinite(score) && score !== 0 ? Number(score.toPrecision(12)) : score;
 }
 
-function tauFor(data: CalibrationData, rows: ArrayLike<number>, alpha: number, criterion: CalibrationCriterion): number {
+function tauFor(data: CalibrationData, rows: ArrayLike<number>, alpha: number, rule: CombinationRule, criterion: CalibrationCriterion): number {
   const scores = new Float64Array(rows.length);
   const labels = new Float64Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    scores[i] = forRanking(combine(data.attention[r], data.ffn[r], alpha));
+    scores[i] = forRanking(combine(data.attention[r], data.ffn[r], alpha, rule));
     labels[i] = data.higherIsBetter ? data.labels[r] : -data.labels[r];
   }
   return criterion === 'tau-a' ? kendallTauA(scores, labels) : kendallTauB(scores, labels);
@@ -105,9 +108,10 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
   if (!calibrationCriteria.includes(criterion)) {
     throw new ZeroLMError('E_ARGUMENT', `criterion must be one of ${calibrationCriteria.join(', ')}, got ${JSON.stringify(criterion)}`, { field: 'criterion' });
   }
+  const rule = options.rule === undefined ? 'weighted-sum' : validateRule(options.rule);
   if (strategy === 'fixed') {
-    if (options.alpha === undefined) throw new ZeroLMError('E_ARGUMENT', "strategy 'fixed' needs an alpha (the alpha option; --alpha on the command line)", { field: 'alpha' });
-    return { alpha: validateAlpha(options.alpha, 'alpha'), strategy, criterion, sampleSize: 0, seed, kendallOnSample: Number.NaN, sample: [] };
+    if (options.alpha === undefined) throw new ZeroLMError('E_ARGUMENT', `strategy 'fixed' needs an alpha (--alpha)`, { field: 'alpha' });
+    return { alpha: validateAlpha(options.alpha, 'alpha'), rule, strategy, criterion, sampleSize: 0, seed, kendallOnSample: Number.NaN, sample: [] };
   }
   const candidates = options.candidates ? Array.from(options.candidates) : Array.from({ length: n }, (_, i) => i);
   const requested = options.sampleSize ?? 50;
@@ -121,7 +125,7 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
 
   const grid = options.grid ?? (strategy === 'heuristic' ? HEURISTIC_GRID : SAMPLING_GRID);
   const alphas = gridValues(grid);
-  const taus = alphas.map((alpha) => tauFor(data, sample, alpha, criterion));
+  const taus = alphas.map((alpha) => tauFor(data, sample, alpha, rule, criterion));
   let alpha: number;
   if (strategy === 'heuristic') {
     // Mean of the two alphas with the largest |tau| (ties broken by grid order), as Algorithm 1 is read.
@@ -133,5 +137,5 @@ export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions 
     const winners = alphas.filter((_, i) => taus[i] === best);
     alpha = winners.length > 0 ? winners[Math.floor((winners.length - 1) / 2)] : 0.5;
   }
-  return { alpha, strategy, criterion, sampleSize, seed, kendallOnSample: tauFor(data, sample, alpha, criterion), grid, sample };
+  return { alpha, rule, strategy, criterion, sampleSize, seed, kendallOnSample: tauFor(data, sample, alpha, rule, criterion), grid, sample };
 }

@@ -7,6 +7,7 @@ import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads } from '../capacity/measures';
 import { scoreModes, DEFAULTS, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
+import { combinationRules } from '../proxy/alpha';
 import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord } from '../proxy/many';
 import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
@@ -18,7 +19,7 @@ import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sam
 import { sampledLineParser } from '../search/sampled-lines';
 import { enlargePipe } from '../native';
 
-const families = ['nas-bench-bert', 'gpt2-flex', 'hf', 'modules'];
+const families = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules'];
 
 /*
  * Modules only some commands use are loaded when first needed: the benchmark loaders (which bring a YAML parser),
@@ -89,6 +90,7 @@ function list(text: string): string[] {
 }
 
 interface CommonScoreFlags {
+  rule?: string;
   family?: string;
   build?: string;
   measure?: string;
@@ -111,6 +113,7 @@ function scoringFlags(command: Command): Command {
     .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
     .addOption(new Option('--seed-policy <policy>', 'shape: common random numbers per shape; position: independent per matrix').choices([...seedPolicies]))
     .option('--per-head', 'score each attention head slice as its own matrix')
+    .addOption(new Option('--rule <rule>', 'how attention and FFN capacities combine: geometric (sqrt(S_attn*S_ffn), the default without --alpha) or weighted-sum (ZeroLM: alpha*S_attn + (1-alpha)*S_ffn, the default with --alpha)').choices([...combinationRules]))
     .addOption(new Option('--mode <mode>', 'exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
     .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
     .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
@@ -122,6 +125,7 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
     family: flags.family as ScoreOptions['family'],
     build: flags.build,
     measure: flags.measure,
+    rule: flags.rule as ScoreOptions['rule'],
     eta: flags.eta,
     seed: flags.seed,
     seedPolicy: flags.seedPolicy as ScoreOptions['seedPolicy'],
@@ -183,12 +187,13 @@ async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCa
   return result;
 }
 
-async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; format?: InputFormat; benchmark?: string; batchSize?: number; workers?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
+async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: number; calibration?: string; strictCalibration?: boolean; format?: InputFormat; benchmark?: string; batchSize?: number; workers?: number; progress?: boolean }, cache?: CapacityCache): Promise<number> {
   const options: ScoreOptions = { ...scoreOptionsFrom(flags), cache };
   if (flags.calibration) {
     const { readCalibration } = await import('../calibrate/file');
     const calibration = await readCalibration(flags.calibration);
     options.alpha = calibration.alpha;
+    options.calibration = { file: flags.calibration, space: calibration.space };
     // A calibration is only meaningful for the configuration it was made with: take it, and warn when a flag
     // overrides it.
     for (const [flag, mine, theirs] of [
@@ -199,7 +204,8 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       if (mine !== undefined && mine !== theirs) process.stderr.write(`zerolm score: warning: ${flag} ${mine} overrides the calibration's ${theirs}; its alpha was chosen for ${theirs}\n`);
     }
     options.measure ??= calibration.measure;
-    options.build ??= calibration.build;
+    options.rule ??= calibration.rule;
+    if (options.build === undefined) options.familyBuilds = { [calibration.family]: calibration.build };
     options.perHead ??= calibration.perHead;
     options.mode ??= calibration.mode as ScoreOptions['mode'];
     options.seedPolicy ??= calibration.seedPolicy as ScoreOptions['seedPolicy'];
@@ -214,6 +220,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   const serializer = new ScoreSerializer();
   let scored = 0;
   let failed = 0;
+  let calibrationWarned = false;
   let before = 0; // inputs of the sources already read
   const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
     for (const error of errors) reportError(error);
@@ -226,7 +233,8 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     else {
       if (source.file === '-') enlargePipeQuietly(0);
       const opened = await openSource(source.file, { format: flags.format });
-      const workers = flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
+      // A calibration's match is checked on this thread, record by record.
+      const workers = options.calibration ? 0 : flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
       if (!opened.error && opened.format === 'jsonl' && workers > 0) {
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
@@ -255,6 +263,16 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
         if (isScoreError(record)) errors.push(record);
+        else if (record.calibration?.matches === false && !calibrationWarned) {
+          calibrationWarned = true;
+          const where = `${record.source ?? ''}${record.line !== undefined ? `:${record.line}` : ''}${record.id !== undefined ? ` (id ${record.id})` : ''}`;
+          const message = `${where}: outside the space ${record.calibration.file} was fitted on: ${record.calibration.why}`;
+          if (flags.strictCalibration) {
+            await out.flush();
+            throw new ZeroLMError('E_ARGUMENT', `${message}; its alpha does not apply (--strict-calibration)`, { field: 'calibration' });
+          }
+          process.stderr.write(`zerolm score: warning: ${message}; its alpha may not apply here (records say "matches": false; --strict-calibration refuses)\n`);
+        }
         if (out.pushEncoded(serializer, record)) await out.flush();
       }
       report(errors, records.length);
@@ -282,8 +300,9 @@ export function buildProgram(): Command {
       .description('score architectures from files (JSON, JSONL, YAML) or stdin; one JSON line per architecture on stdout')
       .argument('[files...]', 'input files; "-" or none for stdin'),
   )
-    .option('--alpha <alpha>', `attention/FFN balance (default ${DEFAULTS.alpha})`, finiteNumber('--alpha'))
-    .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`')
+    .option('--alpha <alpha>', `weight of the attention capacity (default ${DEFAULTS.alpha}); giving it selects ZeroLM's weighted sum unless --rule says otherwise`, finiteNumber('--alpha'))
+    .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`; inputs outside the space it was fitted on are marked and warned about once')
+    .option('--strict-calibration', 'with --calibration: stop with exit status 2 at the first input outside the calibration\'s space')
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
@@ -296,31 +315,45 @@ export function buildProgram(): Command {
   scoringFlags(
     program
       .command('calibrate')
-      .description('choose alpha on a labelled sample of a benchmark and save it')
-      .addArgument(describedWhenShown(new Argument('<benchmark>'), () => `embedded benchmark: ${benchmarkNames()}`)),
+      .description('choose alpha on labelled architectures (an embedded benchmark, or your own with --labels) and save it with the space it was fitted on')
+      .addArgument(describedWhenShown(new Argument('[benchmark]'), () => `embedded benchmark: ${benchmarkNames()} (or --labels FILE)`)),
   )
     .requiredOption('--out <file>', 'where to write the calibration JSON')
+    .option('--labels <file>', 'your own labelled architectures: JSONL of {architecture, label, higherIsBetter?, id?}, or CSV with architecture (a config file path) and label columns')
+    .option('--higher-is-better', 'with --labels: a higher label is a better model (accuracy)')
+    .option('--lower-is-better', 'with --labels: a lower label is a better model (perplexity, loss)')
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
     .addOption(
-      describedWhenShown(new Option('--sample-size <k>').argParser(integer('--sample-size', 2)), () => `labelled architectures to calibrate on (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE})`),
+      describedWhenShown(new Option('--sample-size <k>').argParser(integer('--sample-size', 2)), () => `labelled architectures to calibrate on (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE} of a benchmark, all of a labels file)`),
     )
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
-    .action(async (benchmark: string, flags) => {
+    .action(async (benchmark: string | undefined, flags) => {
+      const { calibrateBenchmark, calibrateLabels, writeCalibration } = await import('../calibrate/file');
+      if ((benchmark === undefined) === (flags.labels === undefined)) throw new ZeroLMError('E_ARGUMENT', 'give either a benchmark or --labels FILE (not both)');
+      if (flags.higherIsBetter && flags.lowerIsBetter) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better and --lower-is-better contradict each other');
+      if (benchmark !== undefined && (flags.higherIsBetter || flags.lowerIsBetter)) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better/--lower-is-better apply to --labels only (a benchmark knows its direction)');
       checkStrategyFlags(flags);
       checkScoringOptions(scoreOptionsFrom(flags));
       await checkWritableOutput(flags.out, '--out');
-      const { calibrateBenchmark, writeCalibration } = await import('../calibrate/file');
-      const calibration = await withCacheFile(flags, (cache) => calibrateBenchmark(benchmark, {
-        ...scoreOptionsFrom(flags),
-        cache,
+      const common = {
         strategy: flags.strategy as AlphaStrategy,
         criterion: flags.criterion as CalibrationCriterion,
         alpha: flags.alpha,
-        sampleSize: flags.sampleSize ?? evaluateModule().DEFAULT_SAMPLE_SIZE,
         sampleSeed: flags.sampleSeed,
-      }));
+      };
+      const calibration = await withCacheFile(flags, (cache) =>
+        benchmark !== undefined
+          ? calibrateBenchmark(benchmark, { ...scoreOptionsFrom(flags), cache, ...common, sampleSize: flags.sampleSize ?? evaluateModule().DEFAULT_SAMPLE_SIZE })
+          : calibrateLabels(flags.labels, {
+              ...scoreOptionsFrom(flags),
+              cache,
+              ...common,
+              sampleSize: flags.sampleSize ?? Number.MAX_SAFE_INTEGER,
+              higherIsBetter: flags.higherIsBetter ? true : flags.lowerIsBetter ? false : undefined,
+            }),
+      );
       await writeCalibration(flags.out, calibration);
       process.stdout.write(`${JSON.stringify(calibration)}\n`);
     });

@@ -8,10 +8,13 @@ import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { ZeroLMError } from '../errors';
 
-export type BenchmarkName = 'nas-bench-bert' | 'lts-gpt2-wt103';
+export type BenchmarkName = 'nas-bench-bert' | 'lts-gpt2-wt103' | 'lts-txl-wt103';
+
+/** The LiteTransformerSearch benchmarks: one folder of model_config.yaml files with ppl_summary and params_summary. */
+export type LtsBenchmarkName = 'lts-gpt2-wt103' | 'lts-txl-wt103';
 
 export interface BenchmarkEntry {
-  /** nas-bench-bert: the entry id as a string ("0".."499"); lts-gpt2-wt103: "config_<i>_j<k>". */
+  /** nas-bench-bert: the entry id as a string ("0".."499"); lts-*: "config_<i>_j<k>". */
   id: string;
   /**
    * The raw input a builder takes: the nas-bench-bert entry object as stored in BERT_benchmark.json (id, scores,
@@ -27,7 +30,7 @@ export interface Benchmark {
   /** 'glue' or 'valid_ppl'. */
   labelName: string;
   higherIsBetter: boolean;
-  family: 'nas-bench-bert' | 'gpt2-flex';
+  family: 'nas-bench-bert' | 'gpt2-flex' | 'transformer-xl';
   entries: BenchmarkEntry[];
   citation: string;
   licence: string;
@@ -42,7 +45,13 @@ export interface LtsParamsSummary {
   total: number;
 }
 
-const BENCHMARK_NAMES: readonly BenchmarkName[] = ['nas-bench-bert', 'lts-gpt2-wt103'];
+const BENCHMARK_NAMES: readonly BenchmarkName[] = ['nas-bench-bert', 'lts-gpt2-wt103', 'lts-txl-wt103'];
+
+const FAMILIES: Record<BenchmarkName, Benchmark['family']> = {
+  'nas-bench-bert': 'nas-bench-bert',
+  'lts-gpt2-wt103': 'gpt2-flex',
+  'lts-txl-wt103': 'transformer-xl',
+};
 
 const CITATIONS: Record<BenchmarkName, { citation: string; licence: string }> = {
   'nas-bench-bert': {
@@ -56,6 +65,13 @@ const CITATIONS: Record<BenchmarkName, { citation: string; licence: string }> = 
       'M. Javaheripi et al., "LiteTransformerSearch: Training-free Neural Architecture Search for Efficient Language ' +
       'Models", NeurIPS 2022 (data: github.com/microsoft/archai, branch neurips-lts, commit ' +
       '47770415327900684ed95c0bc9bf7cd0d0047fad)',
+    licence: 'MIT',
+  },
+  'lts-txl-wt103': {
+    citation:
+      'M. Javaheripi et al., "LiteTransformerSearch: Training-free Neural Architecture Search for Efficient Language ' +
+      'Models", NeurIPS 2022 (data: github.com/microsoft/archai, branch neurips-lts, commit ' +
+      '47770415327900684ed95c0bc9bf7cd0d0047fad, random_TransXL_wt103)',
     licence: 'MIT',
   },
 };
@@ -172,7 +188,7 @@ export function loadBenchmark(name: BenchmarkName | string, dataDir?: string): B
   const cacheKey = `${benchmarkName}\u0000${root}`;
   let cached = entryCache.get(cacheKey);
   if (cached === undefined) {
-    cached = benchmarkName === 'nas-bench-bert' ? loadNasBenchBert(root) : loadLts(root);
+    cached = benchmarkName === 'nas-bench-bert' ? loadNasBenchBert(root) : loadLts(root, benchmarkName);
     entryCache.set(cacheKey, cached);
   }
   const entries = cached.map((entry) => ({ id: entry.id, architecture: cloneJsonLike(entry.architecture), label: entry.label }));
@@ -180,7 +196,7 @@ export function loadBenchmark(name: BenchmarkName | string, dataDir?: string): B
     name: benchmarkName,
     labelName: benchmarkName === 'nas-bench-bert' ? 'glue' : 'valid_ppl',
     higherIsBetter: benchmarkName === 'nas-bench-bert',
-    family: benchmarkName === 'nas-bench-bert' ? 'nas-bench-bert' : 'gpt2-flex',
+    family: FAMILIES[benchmarkName],
     entries,
     ...CITATIONS[benchmarkName],
   };
@@ -215,8 +231,8 @@ export function compareLtsIds(a: string, b: string): number {
   return Number(ma[1]) - Number(mb[1]) || Number(ma[2]) - Number(mb[2]);
 }
 
-function loadLts(root: string): BenchmarkEntry[] {
-  const folder = path.join(root, 'lts-gpt2-wt103');
+function loadLts(root: string, name: LtsBenchmarkName): BenchmarkEntry[] {
+  const folder = path.join(root, name);
   const summaryFile = path.join(folder, 'ppl_summary.yaml');
   const summary = readYamlFile(summaryFile);
   if (!isRecord(summary)) throw new ZeroLMError('E_FORMAT', `${summaryFile}: expected a mapping from ids to results`, { file: summaryFile });
@@ -233,9 +249,12 @@ function loadLts(root: string): BenchmarkEntry[] {
   });
 }
 
-/** The parameter counts published with the LTS benchmark (params_summary.yaml), by architecture id. */
-export function loadLtsParamsSummary(dataDir?: string): Map<string, LtsParamsSummary> {
-  const file = path.join(dataDir ?? defaultBenchmarkDir(), 'lts-gpt2-wt103', 'params_summary.yaml');
+/** The parameter counts published with an LTS benchmark (params_summary.yaml), by architecture id. */
+export function loadLtsParamsSummary(dataDir?: string, benchmark: LtsBenchmarkName = 'lts-gpt2-wt103'): Map<string, LtsParamsSummary> {
+  if (benchmark !== 'lts-gpt2-wt103' && benchmark !== 'lts-txl-wt103') {
+    throw new ZeroLMError('E_ARGUMENT', `${JSON.stringify(benchmark)} is not an LTS benchmark; LTS benchmarks: lts-gpt2-wt103, lts-txl-wt103`, { field: 'benchmark' });
+  }
+  const file = path.join(dataDir ?? defaultBenchmarkDir(), benchmark, 'params_summary.yaml');
   const data = readYamlFile(file);
   if (!isRecord(data)) throw new ZeroLMError('E_FORMAT', `${file}: expected a mapping from ids to counts`, { file });
   const result = new Map<string, LtsParamsSummary>();
@@ -269,7 +288,7 @@ function canonicalJson(value: unknown): string {
 /**
  * A string that is equal for two entries exactly when they describe the same architecture: for nas-bench-bert
  * the `hparams.model_hparam_overrides` (hidden size and per-layer configuration; ids, scores and training
- * bookkeeping left out), for gpt2-flex the whole model_config.
+ * bookkeeping left out), for the LTS families the whole model_config.
  */
 export function architectureKey(family: Benchmark['family'], architecture: unknown): string {
   if (family === 'nas-bench-bert') {

@@ -1,17 +1,18 @@
 /**
  * Honest evaluation: calibrate alpha on a random labelled sample, measure rank correlation on the held-out rest,
- * repeat over seeded splits; baselines (#params, FLOPs, peer proxies, an NSC-style MP log-det) are measured on the
- * very same held-out architectures.
+ * repeat over seeded splits; the label-free score (no labels at all) and the baselines (#params, FLOPs, peer
+ * proxies, NSC as its authors compute it) are measured on the very same held-out architectures, and over all of them.
  */
 import { calibrateAlpha, forRanking, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { sampleSplit, seededRandom } from '../calibrate/random';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import type { ModelPlan } from '../arch/types';
-import { combine } from '../proxy/alpha';
+import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { getMeasure, measureReads } from '../capacity/measures';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
+import { nscScores } from './nsc';
 import { loadPeerScores } from './peers';
 import { kendallTauB, kendallWithinParamBand, spearman } from './rank';
 
@@ -26,6 +27,18 @@ export interface HeldOut {
   kendall10pw: MeanSd;
 }
 
+/** Rank statistics over every architecture of the benchmark (only for scores that saw no labels). */
+export interface AllArchitectures {
+  spearman: number;
+  kendall: number;
+  kendall10pw: number;
+}
+
+/** A score that used no labels: held out on the same splits as the calibrated ones, and over all architectures. */
+export interface LabelFree extends HeldOut {
+  all: AllArchitectures;
+}
+
 export interface EvalReport {
   benchmark: string;
   n: number;
@@ -35,6 +48,8 @@ export interface EvalReport {
   perHead: boolean;
   seedPolicy: string;
   alphaStrategy: AlphaStrategy;
+  /** The combination the calibrated alpha weighs (default 'weighted-sum', ZeroLM's form). */
+  rule: CombinationRule;
   criterion: CalibrationCriterion;
   sampleSize: number;
   splits: number;
@@ -42,11 +57,18 @@ export interface EvalReport {
   /** The alphas the splits calibrated. */
   alpha: MeanSd;
   heldOut: HeldOut;
+  /**
+   * This measure's label-free score: the default rule (geometric mean of S_attn and S_ffn, alpha 0.5), no labels.
+   * With the default measure this is exactly what `zerolm score` computes without --alpha or --calibration.
+   */
+  labelFree: LabelFree;
   /** On the same held-out sets; a score oriented so that larger predicts a better label. */
-  baselines: Record<string, HeldOut & { source?: string }>;
+  baselines: Record<string, LabelFree & { source?: string }>;
 }
 
-export interface EvaluateOptions extends Omit<ScoreOptions, 'alpha' | 'measure' | 'build'> {
+export interface EvaluateOptions extends Omit<ScoreOptions, 'alpha' | 'measure' | 'build' | 'rule'> {
+  /** The combination whose alpha the calibrated rows choose (default 'weighted-sum'). */
+  rule?: CombinationRule;
   builds?: string[];
   measures?: string[];
   strategy?: AlphaStrategy;
@@ -94,6 +116,15 @@ export function makeSplits(n: number, sampleSize: number, splits: number, seed: 
   return Array.from({ length: splits }, () => sampleSplit(n, sampleSize, random));
 }
 
+/** Held-out statistics of a fixed (label-free) score vector over the splits, and over all architectures. */
+function labelFreeOf(score: ArrayLike<number>, oriented: Float64Array, params: Float64Array, splits: Split[]): LabelFree {
+  const rounded = Float64Array.from(score, forRanking);
+  return {
+    ...heldOutOf(rounded, oriented, params, splits),
+    all: { spearman: spearman(rounded, oriented), kendall: kendallTauB(rounded, oriented), kendall10pw: kendallWithinParamBand(rounded, oriented, params) },
+  };
+}
+
 /** Held-out statistics of a fixed score vector over the splits. */
 function heldOutOf(score: ArrayLike<number>, oriented: Float64Array, params: Float64Array, splits: Split[]): HeldOut {
   const s: number[] = [];
@@ -131,6 +162,8 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
     throw new ZeroLMError('E_ARGUMENT', `eta applies to pca-k, which is not among the measures evaluated (${measures.map((m) => m ?? DEFAULTS.measure).join(', ')})`, { field: 'eta' });
   }
   const peers = options.baselines === false ? [] : loadPeerScores(benchmark.name, options.dataDir);
+  // NSC reads the architectures as given (its FlexiBERT recipe builds no model), so one vector serves every build.
+  const nsc = options.baselines === false ? undefined : nscScores(benchmark);
 
   const reports: EvalReport[] = [];
   for (const build of builds) {
@@ -138,16 +171,15 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
     const params = Float64Array.from(plans, (p) => p.params.total);
     const baselines: EvalReport['baselines'] = {};
     if (options.baselines !== false) {
-      baselines['#params'] = heldOutOf(params, oriented, params, splits);
-      baselines['#params (non-embedding)'] = heldOutOf(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params, splits);
-      baselines['FLOPs'] = heldOutOf(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params, splits);
-      const nsc = await componentsOfPlans(plans, resolveScoreOptions({ ...options, build, measure: 'log-det', mode: 'analytic', perHead: true, alpha: 0.5, eta: undefined }));
-      baselines['NSC-style MP log-det'] = heldOutOf(Float64Array.from(nsc, (c) => c.attention + c.ffn), oriented, params, splits);
+      baselines['#params'] = labelFreeOf(params, oriented, params, splits);
+      baselines['#params (non-embedding)'] = labelFreeOf(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params, splits);
+      baselines['FLOPs'] = labelFreeOf(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params, splits);
+      if (nsc !== undefined) baselines.NSC = labelFreeOf(nsc, oriented, params, splits);
       for (const peer of peers) {
         const values = benchmark.entries.map((e) => peer.scores.get(e.id));
         if (values.some((v) => v === undefined || !Number.isFinite(v))) continue; // a peer must cover every architecture to be compared fairly
         const score = Float64Array.from(values as number[], (v) => (peer.higherIsBetter ? v : -v));
-        baselines[peer.name] = { ...heldOutOf(score, oriented, params, splits), source: peer.source };
+        baselines[peer.name] = { ...labelFreeOf(score, oriented, params, splits), source: peer.source };
       }
     }
     for (const measure of measures) {
@@ -157,6 +189,8 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
       const components = await componentsOfPlans(plans, resolved);
       const attention = Float64Array.from(components, (c) => c.attention);
       const ffn = Float64Array.from(components, (c) => c.ffn);
+      const rule = options.rule ?? 'weighted-sum';
+      const labelFree = labelFreeOf(Float64Array.from(components, (c) => combine(c.attention, c.ffn, DEFAULTS.alpha, DEFAULTS.rule)), oriented, params, splits);
       const alphas: number[] = [];
       const s: number[] = [];
       const k: number[] = [];
@@ -165,10 +199,10 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
         const calibration = calibrateAlpha(
           { attention, ffn, labels, higherIsBetter: benchmark.higherIsBetter },
           // The split's own sample: calibrate exactly on the architectures held out from evaluation.
-          { strategy, criterion: options.criterion, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
+          { strategy, rule, criterion: options.criterion, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
         );
         alphas.push(calibration.alpha);
-        const score = Float64Array.from(rest, (r) => forRanking(combine(attention[r], ffn[r], calibration.alpha)));
+        const score = Float64Array.from(rest, (r) => forRanking(combine(attention[r], ffn[r], calibration.alpha, rule)));
         const y = pick(oriented, rest);
         s.push(spearman(score, y));
         k.push(kendallTauB(score, y));
@@ -183,12 +217,14 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
         perHead: resolved.perHead,
         seedPolicy: resolved.seedPolicy,
         alphaStrategy: strategy,
+        rule,
         criterion: options.criterion ?? 'tau-a',
         sampleSize: strategy === 'fixed' ? 0 : sampleSize,
         splits: splits.length,
         seed: splitSeed,
         alpha: meanSd(alphas),
         heldOut: { spearman: meanSd(s), kendall: meanSd(k), kendall10pw: meanSd(pw) },
+        labelFree,
         baselines,
       });
     }

@@ -8,6 +8,7 @@ import type { ModelPlan } from '../arch/types';
 export const DEFAULT_SEQUENCE_LENGTH: Record<string, number> = {
   'nas-bench-bert': 128, // max_seq_length of the ELECTRA pretraining/GLUE runs
   'gpt2-flex': 192, // tgt_len of the LTS runs
+  'transformer-xl': 192, // tgt_len of the LTS runs (the memory's keys are not counted)
 };
 
 export function forwardFlops(plan: ModelPlan, sequenceLength = DEFAULT_SEQUENCE_LENGTH[plan.family] ?? 512): number {

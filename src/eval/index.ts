@@ -22,6 +22,7 @@ export {
   architectureKey,
   duplicateGroups,
 } from './benchmarks';
-export type { BenchmarkName, BenchmarkEntry, Benchmark, LtsParamsSummary } from './benchmarks';
+export type { BenchmarkName, LtsBenchmarkName, BenchmarkEntry, Benchmark, LtsParamsSummary } from './benchmarks';
 export { loadPeerScores } from './peers';
+export { nscScore, nscScores, nscPsi, NSC_FAMILIES } from './nsc';
 export type { PeerScores } from './peers';

@@ -11,11 +11,13 @@
  *   ranking them lower-is-better, so lpzero is lower-is-better too.
  * Also for lts-gpt2-wt103: `decoder_params`, LPZero's "# D.Params" baseline (Attn + FFN of params_summary.yaml),
  *   higher-is-better.
+ * lts-txl-wt103: no proxy has published scores on it; `decoder_params` (Attn + FFN of its params_summary.yaml) is
+ *   the only score set.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ZeroLMError } from '../errors';
-import { BenchmarkName, checkBenchmarkName, compareLtsIds, defaultBenchmarkDir, loadLtsParamsSummary, readTextFile, readYamlFile } from './benchmarks';
+import { BenchmarkName, LtsBenchmarkName, checkBenchmarkName, compareLtsIds, defaultBenchmarkDir, loadLtsParamsSummary, readTextFile, readYamlFile } from './benchmarks';
 
 export interface PeerScores {
   /** snake_case name: the LTS file stem ('lpzero', 'snip', ...) or the csv column ('number_of_parameters', ...). */
@@ -41,7 +43,9 @@ const SCORE_FILE_SUFFIX = '_scores_seed_1111.yaml';
 export function loadPeerScores(benchmark: BenchmarkName, dataDir?: string): PeerScores[] {
   const name = checkBenchmarkName(benchmark);
   const root = dataDir ?? defaultBenchmarkDir();
-  return name === 'nas-bench-bert' ? loadBertPeers(root) : loadLtsPeers(root);
+  if (name === 'nas-bench-bert') return loadBertPeers(root);
+  if (name === 'lts-gpt2-wt103') return [...loadLtsPeers(root), decoderParams(root, name)];
+  return [decoderParams(root, name)];
 }
 
 /** "Number of Parameters" -> "number_of_parameters". */
@@ -163,13 +167,12 @@ function loadLtsPeers(root: string): PeerScores[] {
     }
     result.push(peer);
   }
-  const decoderParams = new Map<string, number>();
-  for (const [id, counts] of loadLtsParamsSummary(root)) decoderParams.set(id, counts.Attn + counts.FFN);
-  result.push({
-    name: 'decoder_params',
-    source: 'lts-gpt2-wt103/params_summary.yaml#Attn+FFN',
-    higherIsBetter: true,
-    scores: decoderParams,
-  });
   return result;
+}
+
+/** LPZero's "# D.Params" baseline: the decoder layers' parameters (Attn + FFN) that an LTS benchmark publishes. */
+function decoderParams(root: string, benchmark: LtsBenchmarkName): PeerScores {
+  const scores = new Map<string, number>();
+  for (const [id, counts] of loadLtsParamsSummary(root, benchmark)) scores.set(id, counts.Attn + counts.FFN);
+  return { name: 'decoder_params', source: `${benchmark}/params_summary.yaml#Attn+FFN`, higherIsBetter: true, scores };
 }

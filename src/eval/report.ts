@@ -1,10 +1,29 @@
 /** Human-readable tables of evaluation reports (the CLI prints these; --json prints the reports themselves). */
-import type { EvalReport, HeldOut, MeanSd } from './evaluate';
+import { DEFAULTS } from '../proxy/score';
+import type { AllArchitectures, EvalReport, HeldOut, MeanSd } from './evaluate';
 
 const format = (value: MeanSd): string => (Number.isFinite(value.mean) ? `${value.mean.toFixed(3)} ± ${value.sd.toFixed(3)}` : 'n/a');
+const plain = (value: number | undefined): string => (value !== undefined && Number.isFinite(value) ? value.toFixed(3) : '');
 
-function row(name: string, heldOut: HeldOut, width: number): string {
-  return `${name.padEnd(width)}  ${format(heldOut.spearman).padEnd(15)}  ${format(heldOut.kendall).padEnd(15)}  ${format(heldOut.kendall10pw)}`;
+interface Row {
+  name: string;
+  labels: string;
+  heldOut: HeldOut;
+  all?: AllArchitectures;
+}
+
+/** The rows of one benchmark and build: each measure label-free and calibrated, then the baselines, best held-out Kendall first. */
+export function evalRows(group: readonly EvalReport[]): Row[] {
+  const first = group[0];
+  const rows: Row[] = [];
+  for (const r of group) {
+    const isDefault = r.measure === DEFAULTS.measure;
+    rows.push({ name: `zerolm ${r.measure}, label-free${isDefault ? ' (the default score)' : ''}`, labels: '0', heldOut: r.labelFree, all: r.labelFree.all });
+    const alpha = r.alphaStrategy === 'fixed' ? `alpha ${r.alpha.mean.toFixed(2)}` : `alpha ${r.alpha.mean.toFixed(2)} ± ${r.alpha.sd.toFixed(2)}`;
+    rows.push({ name: `zerolm ${r.measure}, calibrated ${r.rule} (${alpha})`, labels: String(r.sampleSize), heldOut: r.heldOut });
+  }
+  for (const [name, baseline] of Object.entries(first.baselines)) rows.push({ name, labels: '0', heldOut: baseline, all: baseline.all });
+  return rows.sort((a, b) => (b.heldOut.kendall.mean || -2) - (a.heldOut.kendall.mean || -2));
 }
 
 /** One table per benchmark and build: every measure evaluated, then the baselines, best Kendall first. */
@@ -17,17 +36,16 @@ export function formatEvalTable(reports: readonly EvalReport[]): string {
   }
   for (const group of groups.values()) {
     const first = group[0];
-    const calibration = first.alphaStrategy === 'fixed' ? 'alpha fixed' : `alpha by ${first.alphaStrategy} on ${first.sampleSize} labelled architectures`;
+    const calibration = first.alphaStrategy === 'fixed' ? 'alpha fixed' : `calibrated rows choose alpha by ${first.alphaStrategy} on ${first.sampleSize} labelled architectures of each split`;
     out.push(`${first.benchmark}: ${first.n} architectures, build ${first.build}, ${first.mode} mode${first.perHead ? ', per-head attention' : ''}, seed policy ${first.seedPolicy}`);
-    out.push(`held-out means ± sd over ${first.splits} splits (split seed ${first.seed}); ${calibration}`);
-    const rows: Array<{ name: string; heldOut: HeldOut }> = [
-      ...group.map((r) => ({ name: `zerolm ${r.measure} (alpha ${r.alpha.mean.toFixed(2)} ± ${r.alpha.sd.toFixed(2)})`, heldOut: r.heldOut })),
-      ...Object.entries(first.baselines).map(([name, heldOut]) => ({ name, heldOut })),
-    ].sort((a, b) => (b.heldOut.kendall.mean || -2) - (a.heldOut.kendall.mean || -2));
+    out.push(`held-out means ± sd over ${first.splits} splits (split seed ${first.seed}); ${calibration}; "all" = every architecture (label-free rows only)`);
+    const rows = evalRows(group);
     const width = Math.max(24, ...rows.map((r) => r.name.length));
-    out.push(`${'proxy'.padEnd(width)}  ${'Spearman'.padEnd(15)}  ${'Kendall'.padEnd(15)}  10%-PW Kendall`);
-    out.push('-'.repeat(width + 52));
-    for (const r of rows) out.push(row(r.name, r.heldOut, width));
+    out.push(`${'proxy'.padEnd(width)}  labels  ${'Spearman'.padEnd(15)}  ${'Kendall'.padEnd(15)}  ${'10%-PW Kendall'.padEnd(15)}  Spearman (all)  Kendall (all)`);
+    out.push('-'.repeat(width + 100));
+    for (const r of rows) {
+      out.push(`${r.name.padEnd(width)}  ${r.labels.padStart(6)}  ${format(r.heldOut.spearman).padEnd(15)}  ${format(r.heldOut.kendall).padEnd(15)}  ${format(r.heldOut.kendall10pw).padEnd(15)}  ${plain(r.all?.spearman).padEnd(14)}  ${plain(r.all?.kendall)}`);
+    }
     out.push('');
   }
   return out.join('\n');

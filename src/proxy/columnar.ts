@@ -11,7 +11,7 @@ import { ZeroLMError, callerError } from '../errors';
 import { FLEXIBERT_SPACE } from '../search/sample';
 import { seededRandom } from '../calibrate/random';
 import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from './score';
-import { combine } from './alpha';
+import { combine, type CombinationRule } from './alpha';
 
 /** Operation choices in column order: index = 2*type + parameter. */
 export const FLEXIBERT_OPERATIONS: ReadonlyArray<readonly [string, string | number]> = Object.entries(FLEXIBERT_SPACE.operations).flatMap(([type, parameters]) =>
@@ -69,6 +69,7 @@ function layerObject(operation: number, heads: number, width: number, depth: num
 
 export interface FlexibertScorer {
   readonly alpha: number;
+  readonly rule: CombinationRule;
   score(columns: FlexibertColumns, out?: ColumnarScores): ColumnarScores;
 }
 
@@ -98,9 +99,10 @@ export async function createFlexibertScorer(options: ScoreOptions = {}): Promise
     // Everything outside the layers (embeddings, projections) depends on the hidden size only.
     baseParams[Math.floor(kind / (LAYER_KINDS / sizes.hidden))] = plans[i].params.total - layerParams[kind];
   });
-  const alpha = resolved.alpha;
+  const { alpha, rule } = resolved;
   return {
     alpha,
+    rule,
     score(columns: FlexibertColumns, out?: ColumnarScores): ColumnarScores {
       try {
         return scoreColumns(columns, out);
@@ -137,8 +139,8 @@ export async function createFlexibertScorer(options: ScoreOptions = {}): Promise
       result.attention[i] = a;
       result.ffn[i] = f;
       result.params[i] = p;
-      const score = combine(a, f, alpha);
-      if (!Number.isFinite(score)) throw new ZeroLMError('E_NON_FINITE', `candidate ${i}: the score is ${score} (alpha ${alpha}); lower alpha`, { field: 'score', index: i });
+      const score = combine(a, f, alpha, rule);
+      if (!Number.isFinite(score)) throw new ZeroLMError('E_NON_FINITE', `candidate ${i}: the score is ${score} (${rule}, alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'score', index: i });
       result.score[i] = score;
     }
     return result;

@@ -6,7 +6,7 @@
 import type { InputRecord } from '../arch/input';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, callerError, internalError, throwIfAborted } from '../errors';
-import { componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type ResolvedScoreOptions, type Score, type ScoreOptions } from './score';
+import { calibrationMatch, componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type CalibrationMatch, type ResolvedScoreOptions, type Score, type ScoreOptions } from './score';
 
 export interface ScoreErrorRecord {
   id?: string;
@@ -16,7 +16,7 @@ export interface ScoreErrorRecord {
   error: ReturnType<ZeroLMError['toJSON']>;
 }
 
-export type ScoreRecord = (Score & { source?: string; line?: number }) | ScoreErrorRecord;
+export type ScoreRecord = (Score & { source?: string; line?: number; calibration?: CalibrationMatch }) | ScoreErrorRecord;
 
 export function isScoreError(record: ScoreRecord): record is ScoreErrorRecord {
   return (record as ScoreErrorRecord).error !== undefined;
@@ -253,9 +253,10 @@ async function scorePending(batch: readonly PendingInput[], resolved: ResolvedSc
       record.error = outcome.toJSON();
       records[i] = record;
     } else {
-      const record = outcome as Score & { source?: string; line?: number };
+      const record = outcome as Score & { source?: string; line?: number; calibration?: CalibrationMatch };
       if (source !== undefined) record.source = source;
       if (line !== undefined) record.line = line;
+      if (resolved.calibration) record.calibration = calibrationMatch(item.plan as ModelPlan, resolved.calibration);
       records[i] = record;
     }
   }

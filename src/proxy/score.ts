@@ -1,18 +1,20 @@
 /**
- * ZeroLM scoring: per-matrix capacities summed per sub-module, score = alpha*S_attn + (1-alpha)*S_ffn.
+ * ZeroLM scoring: per-matrix capacities summed per sub-module, then combined (alpha.ts): by default the geometric
+ * mean sqrt(S_attn * S_ffn) of log-det capacities; with an alpha, ZeroLM's alpha*S_attn + (1-alpha)*S_ffn.
  * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
-import { buildPlan, families, familyNames } from '../arch';
+import { buildPlan, detectFamily, families, familyNames } from '../arch';
 import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, callerError, throwIfAborted } from '../errors';
 import { MAX_NORMAL_STD, MAX_UNIFORM_BOUND, spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
-import { combine, validateAlpha } from './alpha';
+import { mismatchOf, type SpaceFingerprint } from '../arch/fingerprint';
+import { combine, validateAlpha, validateRule, type CombinationRule } from './alpha';
 
-export { combine, validateAlpha };
+export { combine, validateAlpha, validateRule, type CombinationRule };
 
 /**
  * - exact: seeded weights are generated and analysed;
@@ -23,24 +25,37 @@ export { combine, validateAlpha };
 export type ScoreMode = 'exact' | 'analytic' | 'bidiagonal';
 export const scoreModes: readonly ScoreMode[] = ['exact', 'analytic', 'bidiagonal'];
 
-export const DEFAULTS = {
-  measure: 'mean-sq-sv',
+/**
+ * With no alpha and no calibration, a score is the geometric mean of the attention and FFN log-det capacities
+ * (rule 'geometric', alpha 0.5: equal weights, nothing tuned). Giving an alpha selects ZeroLM's weighted sum
+ * unless a rule is given too.
+ */
+export const DEFAULTS = Object.freeze({
+  measure: 'log-det',
   alpha: 0.5,
+  rule: 'geometric' as CombinationRule,
+  /** The rule an explicitly given alpha selects. */
+  ruleWithAlpha: 'weighted-sum' as CombinationRule,
   seed: 0,
   seedPolicy: 'shape' as SeedPolicy,
   perHead: false,
   mode: 'exact' as ScoreMode,
-};
+});
 
 export interface ScoreOptions {
   family?: FamilyName;
   build?: string;
+  /** The build for inputs of a given family when `build` is not set (a calibration's build applies to its own family only). */
+  familyBuilds?: Partial<Record<FamilyName, string>>;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
   measure?: string;
   /** pca-k energy fraction. */
   eta?: number;
+  /** Weight of the attention capacity (default 0.5). Giving one selects rule 'weighted-sum' unless `rule` is given. */
   alpha?: number;
+  /** How S_attn and S_ffn combine: 'geometric' (default without alpha) or 'weighted-sum' (ZeroLM's form). */
+  rule?: CombinationRule;
   seed?: number;
   seedPolicy?: SeedPolicy;
   /** Score every attention head's slice as its own matrix. */
@@ -50,6 +65,31 @@ export interface ScoreOptions {
   signal?: AbortSignal;
   cache?: CapacityCache;
   memoryLimitBytes?: number;
+  /**
+   * The calibration file whose alpha is in use, with the space it was fitted on: every record then says whether
+   * its architecture lies in that space (`calibration: {file, matches, why?}`).
+   */
+  calibration?: CalibrationInUse;
+}
+
+export interface CalibrationInUse {
+  file: string;
+  space?: SpaceFingerprint;
+}
+
+/** What a record says about the calibration in use. */
+export interface CalibrationMatch {
+  file: string;
+  matches: boolean;
+  /** Why the architecture lies outside the calibration's space (or that the file has no fingerprint). */
+  why?: string;
+}
+
+/** Whether `plan` lies in the space of the calibration in use. */
+export function calibrationMatch(plan: ModelPlan, calibration: CalibrationInUse): CalibrationMatch {
+  if (calibration.space === undefined) return { file: calibration.file, matches: false, why: 'the calibration file records no space to check against' };
+  const why = mismatchOf(plan, calibration.space);
+  return why === undefined ? { file: calibration.file, matches: true } : { file: calibration.file, matches: false, why };
 }
 
 /** The capacities of one plan before alpha combines them. */
@@ -77,6 +117,7 @@ export interface Score {
   params: number;
   nonEmbeddingParams: number;
   measure: string;
+  rule: CombinationRule;
   alpha: number;
   family: FamilyName;
   build: string;
@@ -91,10 +132,12 @@ export interface Score {
 export interface ResolvedScoreOptions {
   family?: FamilyName;
   build?: string;
+  familyBuilds?: Partial<Record<FamilyName, string>>;
   init?: InitScheme;
   measure: Measure;
   measureOptions: MeasureOptions;
   alpha: number;
+  rule: CombinationRule;
   seed: number;
   seedPolicy: SeedPolicy;
   perHead: boolean;
@@ -103,6 +146,7 @@ export interface ResolvedScoreOptions {
   signal?: AbortSignal;
   cache: CapacityCache;
   memoryLimitBytes?: number;
+  calibration?: CalibrationInUse;
   /**
    * Capacities of layers already scored with these options, by LayerPlan identity. Builders hand out one shared,
    * immutable LayerPlan per distinct layer, so a stream of candidates from one space mostly hits this memo.
@@ -133,10 +177,12 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
   return {
     family: options.family,
     build: options.build,
+    familyBuilds: options.familyBuilds,
     init: options.init,
     measure,
     measureOptions,
     alpha: validateAlpha(options.alpha ?? DEFAULTS.alpha),
+    rule: options.rule !== undefined ? validateRule(options.rule) : options.alpha !== undefined ? DEFAULTS.ruleWithAlpha : DEFAULTS.rule,
     seed: validateSeed(options.seed ?? DEFAULTS.seed),
     seedPolicy,
     perHead: options.perHead ?? DEFAULTS.perHead,
@@ -145,6 +191,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     signal: options.signal,
     cache: options.cache ?? new CapacityCache(),
     memoryLimitBytes: options.memoryLimitBytes,
+    calibration: options.calibration,
     layerMemo: new WeakMap(),
   };
 }
@@ -314,22 +361,18 @@ function sum(values: readonly number[]): number {
  * A Score, its fields in the documented order. One object literal per case (with or without an id), so that V8
  * allocates each record once instead of growing it field by field (object spreads are slower still).
  */
-export function withAlpha(components: Components, options: Pick<ResolvedScoreOptions, 'alpha' | 'measure' | 'mode' | 'seed' | 'seedPolicy' | 'perHead'>): Score {
+export function withAlpha(components: Components, options: Pick<ResolvedScoreOptions, 'alpha' | 'rule' | 'measure' | 'mode' | 'seed' | 'seedPolicy' | 'perHead'>): Score {
   const { id, attention, ffn, params, nonEmbeddingParams, family, build, layers } = components;
-  const { alpha, mode, seed, seedPolicy, perHead } = options;
-  const score = combine(attention, ffn, alpha);
-  if (!Number.isFinite(score)) throw nonFiniteScore(score, attention, ffn, alpha, id);
+  const { alpha, rule, mode, seed, seedPolicy, perHead } = options;
+  const score = combine(attention, ffn, alpha, rule);
+  if (!Number.isFinite(score)) {
+    throw new ZeroLMError('E_NON_FINITE', `${id === undefined ? '' : `${id}: `}the score is ${score} (${rule} of attention ${attention} and ffn ${ffn} with alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'alpha' });
+  }
   const measure = options.measure.name;
   if (id !== undefined) {
-    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
   }
-  return { score, attention, ffn, params, nonEmbeddingParams, measure, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
-}
-
-/** A score that overflowed (a huge alpha, or a capacity too large to combine) is refused, never printed as null. */
-function nonFiniteScore(score: number, attention: number, ffn: number, alpha: number, id: string | undefined): ZeroLMError {
-  const parts = `alpha ${alpha} * attention ${attention} + (1 - alpha) * ffn ${ffn}`;
-  return new ZeroLMError('E_NON_FINITE', `${id === undefined ? '' : `${id}: `}the score is ${score} (${parts}); lower alpha or the capacities' scale`, { field: 'score' });
+  return { score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
 }
 
 /** Score one architecture (any input a builder accepts, or a ModelPlan). */
@@ -338,7 +381,9 @@ export async function score(architecture: unknown, options: ScoreOptions = {}): 
     const resolved = resolveScoreOptions(options);
     const plan = toPlan(architecture, resolved);
     const [components] = await componentsOfPlans([plan], resolved);
-    return withAlpha(components, resolved);
+    const result = withAlpha(components, resolved);
+    if (resolved.calibration) (result as Score & { calibration?: CalibrationMatch }).calibration = calibrationMatch(plan, resolved.calibration);
+    return result;
   } catch (cause) {
     // Every error crossing the API is ours: an input or options object that throws when read is its own fault.
     throw callerError(cause, [
@@ -357,10 +402,19 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { perHead?: boolean }, id?: string): ModelPlan {
-  const plan = isModelPlan(architecture) ? architecture : buildPlan(architecture, { family: options.family, build: options.build, id });
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; perHead?: boolean }, id?: string): ModelPlan {
+  const plan = planOf(architecture, options, id);
   checkScoredMatrices(plan, options.perHead ?? false);
   return plan;
+}
+
+function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
+  if (isModelPlan(architecture)) return architecture;
+  if (options.build === undefined && options.familyBuilds !== undefined) {
+    const family = options.family ?? detectFamily(architecture);
+    return buildPlan(architecture, { family, build: options.familyBuilds[family], id });
+  }
+  return buildPlan(architecture, { family: options.family, build: options.build, id });
 }
 
 /**

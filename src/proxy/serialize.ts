@@ -8,7 +8,7 @@ import type { ScoreRecord } from './many';
 import type { LayerScore, Score } from './score';
 import { BACKSLASH, CLOSE_BRACE, COMMA, OPEN_BRACE, QUOTE, writeSafeInteger } from '../ascii';
 
-const CONSTANT_FIELDS = ['measure', 'alpha', 'family', 'build', 'mode', 'seed', 'seedPolicy', 'perHead'] as const;
+const CONSTANT_FIELDS = ['measure', 'rule', 'alpha', 'family', 'build', 'mode', 'seed', 'seedPolicy', 'perHead'] as const;
 /** The key order withAlpha produces, after an optional id and before an optional source and line. */
 const SCORE_FIELDS: readonly string[] = ['score', 'attention', 'ffn', 'params', 'nonEmbeddingParams', ...CONSTANT_FIELDS, 'layers'];
 /** The whole key order for each combination of id (4), source (2) and line (1) being present. */
@@ -229,6 +229,7 @@ export class ScoreSerializer implements LineEncoder<ScoreRecord> {
     return (
       last !== undefined &&
       score.measure === last.measure &&
+      score.rule === last.rule &&
       score.alpha === last.alpha &&
       score.family === last.family &&
       score.build === last.build &&

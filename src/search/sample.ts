@@ -1,5 +1,5 @@
 /**
- * Random valid architectures from three search spaces, as the inputs the builders take, so that
+ * Random valid architectures from four search spaces, as the inputs the builders take, so that
  * `zerolm sample ... | zerolm score` works. Seeded: the same seed gives the same stream.
  */
 import { seededRandom } from '../calibrate/random';
@@ -8,8 +8,8 @@ import { MAX_DIMENSION, MAX_LAYERS } from '../arch/fields';
 import { ZeroLMError } from '../errors';
 import type { LineEncoder } from '../proxy/serialize';
 
-export type SpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'hf-decoder';
-export const spaceNames: readonly SpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'hf-decoder'];
+export type SpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'lts-txl' | 'hf-decoder';
+export const spaceNames: readonly SpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder'];
 
 type Random = () => number;
 const choice = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random() * values.length)];
@@ -202,6 +202,37 @@ export function sampleLts(random: Random, id: string): unknown {
   };
 }
 
+/**
+ * The LTS Transformer-XL space as its 200 benchmark configs span it: the GPT-2 space's widths, heads and adaptive
+ * embeddings with n_layer 5-8, the word-level WikiText-103 vocabulary, d_head derived per layer.
+ */
+export const LTS_TXL_SPACE = { ...LTS_SPACE, layers: [5, 8] } as const;
+
+export function sampleLtsTxl(random: Random, id: string): unknown {
+  const layers = between(random, LTS_TXL_SPACE.layers[0], LTS_TXL_SPACE.layers[1]);
+  const dModel = choice(random, LTS_TXL_SPACE.dModel);
+  return {
+    id,
+    model_type: 'mem_transformer',
+    n_layer: layers,
+    d_model: dModel,
+    n_head: Array.from({ length: layers }, () => choice(random, LTS_TXL_SPACE.heads)),
+    d_head: -1,
+    d_inner: Array.from({ length: layers }, () => between(random, LTS_TXL_SPACE.dInner[0], LTS_TXL_SPACE.dInner[1])),
+    d_embed: choice(random, LTS_TXL_SPACE.dEmbed),
+    div_val: choice(random, LTS_TXL_SPACE.divVal),
+    n_token: 267736,
+    cutoffs: [19997, 39997, 199997, 267736],
+    tie_weight: true,
+    tie_projs: [false, true, true, true],
+    adaptive: true,
+    attn_type: 0,
+    mem_len: 192,
+    weight_init_std: 0.02,
+    tgt_len: 192,
+  };
+}
+
 /** Ranges of the HF decoder space: [low, high] or a step grid "low-high:step", and choice lists. */
 export interface DecoderRanges {
   layers: [number, number];
@@ -311,6 +342,7 @@ export function* sampleSpace(space: string, options: SampleOptions): Generator<u
     const id = `${space}-${i}`;
     if (space === 'nas-bench-bert') yield sampleFlexibert(random, id);
     else if (space === 'lts-gpt2') yield sampleLts(random, id);
+    else if (space === 'lts-txl') yield sampleLtsTxl(random, id);
     else yield sampleDecoder(random, id, ranges);
   }
 }

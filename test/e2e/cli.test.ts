@@ -67,11 +67,11 @@ describe('zerolm score', () => {
     expect(nan.stderr).toMatch(/--alpha must be a finite number/);
     const family = zerolm(['score', '--family', 'rnn'], '{}');
     expect(family.status).not.toBe(0);
-    expect(family.stderr).toMatch(/Allowed choices are nas-bench-bert, gpt2-flex, hf, modules/);
+    expect(family.stderr).toMatch(/Allowed choices are nas-bench-bert, gpt2-flex, transformer-xl, hf, modules/);
   });
 
   it('sample | score: every sampled architecture is scored', () => {
-    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder']) {
       const sampled = zerolm(['sample', space, '--count', '300', '--seed', '9']);
       expect(sampled.status).toBe(0);
       expect(sampled.lines).toHaveLength(300);
@@ -183,8 +183,22 @@ describe('zerolm calibrate, eval', () => {
       expect(report.heldOut[statistic].mean).toBeGreaterThan(-1);
       expect(report.heldOut[statistic].mean).toBeLessThan(1);
     }
-    expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['#params', '#params (non-embedding)', 'FLOPs', 'NSC-style MP log-det']));
+    expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['#params', '#params (non-embedding)', 'FLOPs', 'NSC']));
     expect(Object.keys(report.baselines).length).toBeGreaterThan(8); // the peer proxies too
+  });
+
+  it('lts-txl-wt103: score --benchmark scores the 200 Transformer-XL models, eval compares NSC and decoder_params', () => {
+    const scored = zerolm(['score', '--benchmark', 'lts-txl-wt103', '--mode', 'analytic']);
+    expect(scored.status).toBe(0);
+    expect(scored.records).toHaveLength(200);
+    expect(new Set(scored.records.map((r) => r.family))).toEqual(new Set(['transformer-xl']));
+    expect(scored.records[0]).toMatchObject({ id: 'config_0_j0', params: 41443618, nonEmbeddingParams: 906375 });
+    const result = zerolm(['eval', 'lts-txl-wt103', '--json', '--splits', '2', '--mode', 'analytic']);
+    expect(result.status).toBe(0);
+    const report = result.records[0];
+    expect(report).toMatchObject({ benchmark: 'lts-txl-wt103', n: 200, build: 'default' });
+    expect(Object.keys(report.baselines).sort()).toEqual(['#params', '#params (non-embedding)', 'FLOPs', 'NSC', 'decoder_params']);
+    expect(report.baselines.NSC.kendall.mean).toBeGreaterThan(0.8);
   });
 
   it('eval --plot writes an SVG and a PNG', () => {

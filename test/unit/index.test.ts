@@ -6,7 +6,7 @@ const documented = [
   'detectFamily', 'families', 'readArchitectures', 'readArchitectureBatches', 'measures', 'getMeasure', 'validateMeasureOptions',
   'createFlexibertScorer', 'CapacityCache', 'formatEvalTable', 'spearman', 'kendallTauB', 'kendallTauA',
   'kendallWithinParamBand', 'topKOverlap', 'bootstrapCI', 'spectra', 'spectraSync', 'fillNormal', 'fillUniform', 'simd',
-  'ZeroLMError',
+  'ZeroLMError', 'loadBenchmark', 'loadPeerScores', 'nscScore', 'nscScores', 'nscPsi',
 ];
 
 describe('package entry point', () => {

@@ -14,6 +14,7 @@ describe('detectFamily', () => {
     expect(detectFamily(entry)).toBe('nas-bench-bert');
     expect(detectFamily(overrides)).toBe('nas-bench-bert');
     expect(detectFamily(lts)).toBe('gpt2-flex');
+    expect(detectFamily({ ...lts, model_type: 'mem_transformer' })).toBe('transformer-xl');
     expect(detectFamily(hf)).toBe('hf');
     expect(detectFamily(modules)).toBe('modules');
   });
@@ -23,6 +24,7 @@ describe('detectFamily', () => {
     expect(e.message).toContain('nas-bench-bert needs hidden_size, nas_config.encoder_layers');
     expect(e.message).toContain('gpt2-flex needs n_head, d_inner, n_token');
     expect(e.message).not.toContain('gpt2-flex needs n_layer');
+    expect(e.message).toContain('transformer-xl needs n_head, d_inner, n_token, model_type: "mem_transformer"');
     expect(e.message).toContain('hf needs model_type');
     expect(e.message).toContain('modules needs format: "modules"');
     const partial = expectError(() => detectFamily({ hparams: {} }), 'E_FORMAT');
@@ -62,7 +64,7 @@ describe('buildPlan options', () => {
   });
 
   test('every family documents its builds, default build and default init', () => {
-    expect(familyNames).toEqual(['nas-bench-bert', 'gpt2-flex', 'hf', 'modules']);
+    expect(familyNames).toEqual(['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules']);
     for (const name of familyNames) {
       const family = families[name];
       expect(family.builds).toContain(family.defaultBuild);

@@ -7,16 +7,25 @@ function syntheticData(n: number, trueAlpha: number, seed = 1) {
   const random = seededRandom(seed);
   const attention = Array.from({ length: n }, () => random() * 10);
   const ffn = Array.from({ length: n }, () => random() * 10);
-  const labels = attention.map((a, i) => combine(a, ffn[i], trueAlpha));
+  const labels = attention.map((a, i) => combine(a, ffn[i], trueAlpha, 'weighted-sum'));
   return { attention, ffn, labels };
 }
 
 describe('alpha algebra', () => {
   it('score = alpha*S_attn + (1-alpha)*S_ffn', () => {
-    expect(combine(3, 5, 1)).toBe(3);
-    expect(combine(3, 5, 0)).toBe(5);
-    expect(combine(3, 5, 0.25)).toBe(0.25 * 3 + 0.75 * 5);
-    expect(combine(3, 5, -0.5)).toBe(-1.5 + 7.5);
+    expect(combine(3, 5, 1, 'weighted-sum')).toBe(3);
+    expect(combine(3, 5, 0, 'weighted-sum')).toBe(5);
+    expect(combine(3, 5, 0.25, 'weighted-sum')).toBe(0.25 * 3 + 0.75 * 5);
+    expect(combine(3, 5, -0.5, 'weighted-sum')).toBe(-1.5 + 7.5);
+  });
+  it('the geometric rule is S_attn^alpha * S_ffn^(1-alpha): sqrt(S_attn*S_ffn) at 0.5, 0 for an empty sub-module', () => {
+    expect(combine(4, 9, 0.5, 'geometric')).toBe(6);
+    expect(combine(3, 5, 1, 'geometric')).toBe(3);
+    expect(combine(3, 5, 0, 'geometric')).toBe(5);
+    expect(combine(0, 5, 0.5, 'geometric')).toBe(0);
+    expect(Math.log(combine(2, 8, 0.25, 'geometric'))).toBeCloseTo(0.25 * Math.log(2) + 0.75 * Math.log(8), 14);
+    // Ranking by the geometric mean is ranking by ln S_attn + ln S_ffn: scale-free, so no alpha to tune.
+    expect(combine(2, 8, 0.5, 'geometric')).toBeCloseTo(combine(4, 4, 0.5, 'geometric'), 14);
   });
   it('the heuristic grid is exactly -1.5..1.5 in 31 decimal steps', () => {
     const grid = gridValues(HEURISTIC_GRID);
@@ -52,7 +61,7 @@ describe('calibrateAlpha', () => {
     const rows = calibration.sample;
     const taus = gridValues(HEURISTIC_GRID).map((alpha) => ({
       alpha,
-      tau: Math.abs(kendallTauA(rows.map((r) => combine(data.attention[r], data.ffn[r], alpha)), rows.map((r) => data.labels[r]))),
+      tau: Math.abs(kendallTauA(rows.map((r) => combine(data.attention[r], data.ffn[r], alpha, 'weighted-sum')), rows.map((r) => data.labels[r]))),
     }));
     taus.sort((a, b) => b.tau - a.tau);
     expect(calibration.alpha).toBeCloseTo((taus[0].alpha + taus[1].alpha) / 2, 12);
@@ -73,7 +82,7 @@ describe('calibrateAlpha', () => {
     // tau-a keeps both capacities in play; whatever tau-b picks, tau-a's pick orders the held pairs at least as well.
     expect(a.alpha).toBeGreaterThan(0);
     expect(a.alpha).toBeLessThan(1);
-    const tauAOf = (alpha: number) => kendallTauA(attention.map((x, i) => combine(x, ffn[i], alpha)), labels);
+    const tauAOf = (alpha: number) => kendallTauA(attention.map((x, i) => combine(x, ffn[i], alpha, 'weighted-sum')), labels);
     expect(tauAOf(a.alpha)).toBeGreaterThanOrEqual(tauAOf(b.alpha));
     expect(() => calibrateAlpha(data, { criterion: 'rho' as never })).toThrow(/criterion must be one of tau-a, tau-b/);
   });

@@ -30,6 +30,8 @@ describe('embedded data', () => {
       'nas-bench-bert/ATTRIBUTION.md',
       'lts-gpt2-wt103/LICENSE',
       'lts-gpt2-wt103/ATTRIBUTION.md',
+      'lts-txl-wt103/LICENSE',
+      'lts-txl-wt103/ATTRIBUTION.md',
       'peer-proxy-scores/LICENSE-serianni',
       'peer-proxy-scores/LICENSE-lpzero',
       'peer-proxy-scores/ATTRIBUTION.md',
@@ -39,6 +41,8 @@ describe('embedded data', () => {
     expect(fs.readFileSync(path.join(dataDir, 'lts-gpt2-wt103/LICENSE'), 'utf8')).toContain('MIT License');
     expect(fs.readFileSync(path.join(dataDir, 'nas-bench-bert/ATTRIBUTION.md'), 'utf8')).toContain('2d76e01b9586cad7340e8268dadba3056efd070b');
     expect(fs.readFileSync(path.join(dataDir, 'lts-gpt2-wt103/ATTRIBUTION.md'), 'utf8')).toContain('47770415327900684ed95c0bc9bf7cd0d0047fad');
+    expect(fs.readFileSync(path.join(dataDir, 'lts-txl-wt103/LICENSE'), 'utf8')).toContain('MIT License');
+    expect(fs.readFileSync(path.join(dataDir, 'lts-txl-wt103/ATTRIBUTION.md'), 'utf8')).toContain('random_TransXL_wt103');
     const peers = fs.readFileSync(path.join(dataDir, 'peer-proxy-scores/ATTRIBUTION.md'), 'utf8');
     expect(peers).toContain('876432761a2ff67a77194018ebc88bdc42869974');
     expect(peers).toContain('9faa34d2c63c6b276a0082442e7eb0aa70be2526');
@@ -46,12 +50,12 @@ describe('embedded data', () => {
 });
 
 describe('loadBenchmark', () => {
-  it('lists both benchmarks and rejects unknown names, naming the known ones', () => {
-    expect(listBenchmarks()).toEqual(['nas-bench-bert', 'lts-gpt2-wt103']);
+  it('lists the benchmarks and rejects unknown names, naming the known ones', () => {
+    expect(listBenchmarks()).toEqual(['nas-bench-bert', 'lts-gpt2-wt103', 'lts-txl-wt103']);
     const error = thrown(() => loadBenchmark('nas-bench-201'));
     expect(error.code).toBe('E_ARGUMENT');
     expect(error.message).toContain('nas-bench-201');
-    expect(error.message).toContain('nas-bench-bert, lts-gpt2-wt103');
+    expect(error.message).toContain('nas-bench-bert, lts-gpt2-wt103, lts-txl-wt103');
   });
 
   it('reports a missing data folder as E_IO naming the file', () => {
@@ -217,6 +221,36 @@ describe('loadBenchmark', () => {
       expect([...params.keys()]).toEqual(bench.entries.map((e) => e.id));
       expect(params.get('config_0_j0')).toEqual({ AdaEmb: 6631088, Attn: 330240, FFN: 1457316, nonembedding: 1790372, total: 8505006 });
       for (const counts of params.values()) expect(counts.nonembedding).toBeGreaterThan(counts.Attn + counts.FFN - 1);
+    });
+  });
+
+  describe('lts-txl-wt103', () => {
+    let bench: Benchmark;
+    beforeAll(() => {
+      bench = loadBenchmark('lts-txl-wt103');
+    });
+
+    it('has 200 Transformer-XL entries in numeric id order with valid_ppl labels', () => {
+      expect(bench.entries).toHaveLength(200);
+      expect(bench.entries[0].id).toBe('config_0_j0');
+      expect(bench.entries[199].id).toBe('config_19_j9');
+      expect(bench.labelName).toBe('valid_ppl');
+      expect(bench.higherIsBetter).toBe(false);
+      expect(bench.family).toBe('transformer-xl');
+      expect(bench.citation).toContain('random_TransXL_wt103');
+      // ppl_summary.yaml: config_0_j0 valid_ppl 60.66064779244685.
+      expect(bench.entries[0].label).toBe(60.66064779244685);
+      for (const entry of bench.entries) {
+        expect(entry.architecture).toMatchObject({ model_type: 'mem_transformer', attn_type: 0, n_token: 267736, mem_len: 192 });
+      }
+      expect(duplicateGroups(bench)).toEqual([]);
+    });
+
+    it('params_summary covers every id', () => {
+      const params = loadLtsParamsSummary(undefined, 'lts-txl-wt103');
+      expect([...params.keys()]).toEqual(bench.entries.map((e) => e.id));
+      expect(params.get('config_0_j0')).toEqual({ AdaEmb: 40235200, Attn: 103040, FFN: 802055, nonembedding: 906375, total: 41443618 });
+      expect(thrown(() => loadLtsParamsSummary(undefined, 'nas-bench-bert' as never)).code).toBe('E_ARGUMENT');
     });
   });
 

@@ -106,6 +106,26 @@ describe('loadPeerScores: nas-bench-bert', () => {
   });
 });
 
+describe('loadPeerScores: lts-txl-wt103', () => {
+  const bench = loadBenchmark('lts-txl-wt103');
+  const peers = loadPeerScores('lts-txl-wt103');
+
+  it('has no published proxy scores, only decoder_params (Attn + FFN) for all 200 ids', () => {
+    expect(peers.map((p) => p.name)).toEqual(['decoder_params']);
+    expect(peers[0].source).toBe('lts-txl-wt103/params_summary.yaml#Attn+FFN');
+    expect([...peers[0].scores.keys()]).toEqual(bench.entries.map((e) => e.id));
+    for (const [id, counts] of loadLtsParamsSummary(undefined, 'lts-txl-wt103')) expect(peers[0].scores.get(id)).toBe(counts.Attn + counts.FFN);
+  });
+
+  it('non-embedding parameters rank the models at Spearman 0.974 / Kendall 0.861 (the shared benchmark notes)', () => {
+    const counts = loadLtsParamsSummary(undefined, 'lts-txl-wt103');
+    const score = bench.entries.map((e) => counts.get(e.id)!.nonembedding);
+    const quality = bench.entries.map((e) => -e.label);
+    expect(spearman(score, quality)).toBeCloseTo(0.974, 3);
+    expect(kendallTauB(score, quality)).toBeCloseTo(0.861, 3);
+  });
+});
+
 describe('loadPeerScores: lts-gpt2-wt103', () => {
   const bench = loadBenchmark('lts-gpt2-wt103');
   const peers = loadPeerScores('lts-gpt2-wt103');

@@ -4,7 +4,7 @@ import { ZeroLMError } from '../../../src/errors';
 
 describe('search-space samplers', () => {
   it('draw valid architectures that the builders accept, for every space', () => {
-    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder']) {
       const samples = [...sampleSpace(space, { count: 200, seed: 1 })];
       expect(samples).toHaveLength(200);
       for (const sample of samples) {
@@ -36,6 +36,19 @@ describe('search-space samplers', () => {
     for (const key of expected) expect(seen).toContain(key);
   });
 
+  it('lts-txl draws Transformer-XL configs within the ranges of the benchmark', () => {
+    const seen = { layers: new Set<number>(), dModel: new Set<number>() };
+    for (const sample of sampleSpace('lts-txl', { count: 500, seed: 4 }) as Iterable<Record<string, unknown>>) {
+      const plan = buildPlan(sample);
+      expect(plan.family).toBe('transformer-xl');
+      seen.layers.add(plan.layers.length);
+      seen.dModel.add(plan.hiddenSize);
+      for (const inner of sample.d_inner as number[]) expect(inner >= 512 && inner <= 2048).toBe(true);
+    }
+    expect([...seen.layers].sort()).toEqual([5, 6, 7, 8]);
+    expect([...seen.dModel].sort((a, b) => a - b)).toEqual([64, 128, 256, 512]);
+  });
+
   it('is reproducible from its seed and differs across seeds', () => {
     const a = JSON.stringify([...sampleSpace('lts-gpt2', { count: 20, seed: 5 })]);
     expect(JSON.stringify([...sampleSpace('lts-gpt2', { count: 20, seed: 5 })])).toBe(a);
@@ -53,7 +66,7 @@ describe('search-space samplers', () => {
   });
 
   it('write as lines exactly JSON.stringify of the architectures they draw, for every space and seed', () => {
-    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder']) {
       for (const seed of [0, 1, 3, 0xffffffff]) {
         const lines = [...sampleSpaceLines(space, { count: 500, seed })];
         expect(lines).toEqual([...sampleSpace(space, { count: 500, seed })].map((architecture) => JSON.stringify(architecture)));
@@ -63,7 +76,7 @@ describe('search-space samplers', () => {
   });
 
   it('write as bytes the very lines they write as strings, even into buffers that fill up mid-line', () => {
-    for (const space of ['nas-bench-bert', 'lts-gpt2', 'hf-decoder']) {
+    for (const space of ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder']) {
       for (const seed of [0, 7]) {
         const count = 1500;
         const expected = Buffer.from([...sampleSpaceLines(space, { count, seed })].map((line) => `${line}\n`).join(''));
