@@ -106,6 +106,7 @@ describe('scale: a 10,000-layer model is legal and builds in linear time', () =>
       [{ model_type: 'bert', vocab_size: 100, hidden_size: 64, num_hidden_layers: over, num_attention_heads: 4, intermediate_size: 128 }, 'num_hidden_layers'],
       [{ model_type: 'gpt2', vocab_size: 100, n_embd: 64, n_layer: over, n_head: 4 }, 'n_layer'],
       [{ n_layer: over, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }, 'n_layer'],
+      [{ model_type: 'mem_transformer', n_layer: over, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }, 'n_layer'],
       [{ hidden_size: 128, nas_config: { encoder_layers: new Array(over).fill(layer) } }, 'nas_config.encoder_layers'],
       [{ format: 'modules', layers: new Array(over).fill({ attention: [{ rows: 64, cols: 64 }], ffn: [] }) }, 'layers'],
     ];
