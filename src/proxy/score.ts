@@ -366,7 +366,7 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
   const { alpha, rule, mode, seed, seedPolicy, perHead } = options;
   const score = combine(attention, ffn, alpha, rule);
   if (!Number.isFinite(score)) {
-    throw new ZeroLMError('E_NON_FINITE', `${id === undefined ? '' : `${id}: `}the score is ${score} (${rule} of attention ${attention} and ffn ${ffn} with alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'alpha' });
+    throw new ZeroLMError('E_NON_FINITE', `the score is ${score} (${rule} of attention ${attention} and ffn ${ffn} with alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'alpha' });
   }
   const measure = options.measure.name;
   if (id !== undefined) {

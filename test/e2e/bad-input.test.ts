@@ -231,6 +231,18 @@ describe('per-input cost and non-finite scores on the command line', () => {
     expect(result.status).toBe(1);
   });
 
+  it('a calibration file whose alpha overflows gives E_NON_FINITE records, never "score": null', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zerolm-e2e-calibration-'));
+    const calibration = join(dir, 'calibration.json');
+    const made = spawnSync(process.execPath, [cli, 'calibrate', 'nas-bench-bert', '--out', calibration, '--strategy', 'fixed', '--alpha', '1e308', '--mode', 'analytic'], { cwd: root, encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const result = spawnSync(process.execPath, [cli, 'score', '-', '--calibration', calibration, '--init', 'normal:1'], { cwd: root, input: GOOD_LINE + GOOD_LINE, encoding: 'utf8' });
+    expect(result.stdout).not.toMatch(/null/);
+    const records = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.map((r) => r.error?.code)).toEqual(['E_NON_FINITE', 'E_NON_FINITE']);
+    expect(result.status).toBe(1);
+  });
+
   it('--alpha 1e308 gives E_NON_FINITE records, never "score": null', () => {
     const result = spawnSync(process.execPath, [cli, 'score', '-', '--mode', 'analytic', '--alpha', '1e308', '--init', 'normal:1'], { cwd: root, input: GOOD_LINE, encoding: 'utf8' });
     expect(result.stdout).not.toMatch(/null/);
