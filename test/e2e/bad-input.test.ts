@@ -211,6 +211,32 @@ describe('--cache never destroys a file', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it('two runs saving to the same cache at once keep both runs\' capacities', async () => {
+    const inputs = [128, 256].map((hidden) => {
+      const file = join(dir, `h${hidden}.jsonl`);
+      writeFileSync(file, GOOD_LINE.replace('"hidden_size":128', `"hidden_size":${hidden}`));
+      return file;
+    });
+    const countOf = (file: string): number => JSON.parse(readFileSync(file, 'utf8')).count;
+    const alone = inputs.map((input, i) => {
+      const cache = join(dir, `alone-${i}.json`);
+      expect(run('score', input, '--cache', cache, '--mode', 'analytic').status).toBe(0);
+      return countOf(cache);
+    });
+    const both = join(dir, 'both.json');
+    expect(run('score', ...inputs, '--cache', both, '--mode', 'analytic').status).toBe(0);
+    const shared = join(dir, 'shared.json');
+    const statuses = await Promise.all(
+      inputs.map(
+        (input) =>
+          new Promise<number | null>((done) => spawn(process.execPath, [cli, 'score', input, '--cache', shared, '--mode', 'analytic'], { cwd: root, stdio: 'ignore' }).on('close', done)),
+      ),
+    );
+    expect(statuses).toEqual([0, 0]);
+    expect(alone.every((count) => count < countOf(both))).toBe(true);
+    expect(countOf(shared)).toBe(countOf(both));
+  });
+
   it('a cache written through a symbolic link is read back on the next run', () => {
     const input = join(dir, 'in3.jsonl');
     writeFileSync(input, good);
