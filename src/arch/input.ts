@@ -77,6 +77,9 @@ export type OpenedSource =
 
 /** Open a file path, or '-' for standard input, and decide its format as readArchitectures does. */
 export async function openSource(path: string, options: ReadOptions = {}): Promise<OpenedSource> {
+  if (typeof path !== 'string' || path === '') {
+    throw new ZeroLMError('E_ARGUMENT', `path must be a file path or '-' (standard input), got ${typeof path === 'string' ? 'an empty string' : typeof path}`, { field: 'path' });
+  }
   const source = path === '-' ? '<stdin>' : path;
   let stream: Readable;
   let size: number | undefined;

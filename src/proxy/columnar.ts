@@ -75,6 +75,7 @@ export interface FlexibertScorer {
 
 /** Build the layer table once (exact or analytic, through the cache), then score columns synchronously. */
 export async function createFlexibertScorer(options: ScoreOptions = {}): Promise<FlexibertScorer> {
+  if (typeof options !== 'object' || options === null) resolveScoreOptions(options); // refuses it, as E_ARGUMENT
   const resolved = resolveScoreOptions({ ...options, family: 'nas-bench-bert' });
   const plans: ModelPlan[] = [];
   const kinds: number[] = [];

@@ -155,6 +155,9 @@ export interface ResolvedScoreOptions {
 }
 
 export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ZeroLMError('E_ARGUMENT', `options must be an object, got ${options === null ? 'null' : typeof options}`, { field: 'options' });
+  }
   const mode = options.mode ?? DEFAULTS.mode;
   if (!scoreModes.includes(mode)) {
     throw new ZeroLMError('E_ARGUMENT', `mode must be one of ${scoreModes.join(', ')}, got ${JSON.stringify(mode)}`, { field: 'mode' });

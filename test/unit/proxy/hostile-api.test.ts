@@ -3,6 +3,8 @@
  * callbacks that throw, overflowing scores. Whatever crosses the API is a ZeroLMError with a code, and no input
  * that was read is lost.
  */
+import { readArchitectures } from '../../../src/arch/input';
+import { calibrateAlpha } from '../../../src/calibrate';
 import { ZeroLMError } from '../../../src/errors';
 import { createFlexibertScorer, randomFlexibertColumns } from '../../../src/proxy/columnar';
 import * as arch from '../../../src/arch';
@@ -123,6 +125,19 @@ describe('errors are ours', () => {
     const error = await zerolmRejectionOf(() => collect(scoreMany(inputs as never)));
     expect(error.code).toBe('E_ARGUMENT');
     expect(error.message).toMatch(/inputs must be an iterable/);
+  });
+
+  it('null options and a non-string path are E_ARGUMENT, not TypeErrors', async () => {
+    expect((await zerolmRejectionOf(() => scoring.score(toyEntry, null as never))).code).toBe('E_ARGUMENT');
+    expect((await zerolmRejectionOf(() => createFlexibertScorer(null as never))).code).toBe('E_ARGUMENT');
+    expect((await zerolmRejectionOf(() => collect(readArchitectures(42 as never)))).code).toBe('E_ARGUMENT');
+    let caught: unknown;
+    try {
+      calibrateAlpha(null as never);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ZeroLMError).code).toBe('E_ARGUMENT');
   });
 
   it('an exception from onProgress is wrapped, its cause kept', async () => {
