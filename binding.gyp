@@ -16,7 +16,6 @@
       "target_name": "zerolm_native",
       "sources": [
         "native/addon.cc",
-        "native/lines/sampled_lines.cc",
         "native/spectrum/bidiagonal.cc",
         "native/spectrum/dense.cc",
         "native/spectrum/kernels_dispatch.cc",

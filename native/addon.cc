@@ -4,15 +4,9 @@
 // reaching the engine. Errors carry a `code` property that src/native.ts maps onto ZeroLMError.
 #include <napi.h>
 
-#if defined(__linux__)
-#include <fcntl.h>
-#include <sys/stat.h>
-#endif
-
 #include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -20,14 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "lines/sampled_lines.h"
 #include "spectrum/kernels.h"
 #include "spectrum/philox.h"
 #include "spectrum/spectrum.h"
 
 namespace {
 
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 constexpr double kMaxDimension = 2147483647.0;
 constexpr int kMaxThreads = 1024;
 
@@ -261,8 +254,6 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
                              InstanceMethod("simd", &ZeroLMAddon::Simd),
                              InstanceMethod("defaultThreads", &ZeroLMAddon::DefaultThreads),
                              InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
-                             InstanceMethod("enlargePipe", &ZeroLMAddon::EnlargePipe),
-                             InstanceMethod("scanSampledLines", &ZeroLMAddon::ScanSampledLines),
                              InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
                          });
     // At environment teardown (a worker thread terminated or exiting) stop running batches, so that Node's wait
@@ -320,60 +311,6 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
 
   Napi::Value DefaultThreads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), zerolm::hardware_threads());
-  }
-
-  // enlargePipe(fd, bytes) -> the capacity of the pipe open on fd once at least `bytes` were asked for (it never
-  // shrinks; the kernel may refuse, say past /proc/sys/fs/pipe-max-size, and then it stays), or 0 when fd is not a
-  // pipe or the platform cannot resize pipes. A larger pipe lets `sample | score` hand over a megabyte per wake-up
-  // instead of 64 KiB.
-  Napi::Value EnlargePipe(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      if (!info[0].IsNumber() || !info[1].IsNumber()) fail("E_ARGUMENT", "enlargePipe: fd and bytes must be numbers");
-      const double fd = info[0].As<Napi::Number>().DoubleValue();
-      const double bytes = info[1].As<Napi::Number>().DoubleValue();
-      if (!(fd >= 0 && fd <= std::numeric_limits<int>::max() && fd == std::floor(fd)))
-        fail("E_ARGUMENT", "enlargePipe: fd must be a non-negative integer");
-      if (!(bytes >= 1 && bytes <= (1 << 30) && bytes == std::floor(bytes)))
-        fail("E_ARGUMENT", "enlargePipe: bytes must be an integer from 1 to 2^30");
-      double capacity = 0;
-#if defined(__linux__) && defined(F_SETPIPE_SZ) && defined(F_GETPIPE_SZ)
-      struct stat status {};
-      const int descriptor = static_cast<int>(fd);
-      if (fstat(descriptor, &status) == 0 && S_ISFIFO(status.st_mode)) {
-        int current = fcntl(descriptor, F_GETPIPE_SZ);
-        if (current >= 0 && current < bytes && fcntl(descriptor, F_SETPIPE_SZ, static_cast<int>(bytes)) >= 0)
-          current = fcntl(descriptor, F_GETPIPE_SZ);
-        if (current > 0) capacity = current;
-      }
-#endif
-      return Napi::Number::New(info.Env(), capacity);
-    });
-  }
-
-  // scanSampledLines(bytes: Uint8Array) -> { lines: Int32Array, hidden: Float64Array, layers: Float64Array }: every
-  // line of the buffer read as native/lines/sampled_lines.h describes. Synchronous: a buffer is a chunk of input
-  // (about a megabyte at most), read at memory speed.
-  Napi::Value ScanSampledLines(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        fail("E_ARGUMENT", "scanSampledLines: bytes must be a Uint8Array");
-      Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-      if (bytes.ElementLength() >= (size_t{1} << 31)) fail("E_ARGUMENT", "scanSampledLines: bytes must be shorter than 2^31");
-      zerolm::SampledLinesScan scan;
-      zerolm::scan_sampled_lines(bytes.Data(), bytes.ElementLength(), scan);
-      Napi::Env env = info.Env();
-      Napi::Int32Array lines = Napi::Int32Array::New(env, scan.lines.size());
-      if (!scan.lines.empty()) std::memcpy(lines.Data(), scan.lines.data(), scan.lines.size() * sizeof(int32_t));
-      Napi::Float64Array hidden = Napi::Float64Array::New(env, scan.hidden.size());
-      if (!scan.hidden.empty()) std::memcpy(hidden.Data(), scan.hidden.data(), scan.hidden.size() * sizeof(double));
-      Napi::Float64Array layers = Napi::Float64Array::New(env, scan.layers.size());
-      if (!scan.layers.empty()) std::memcpy(layers.Data(), scan.layers.data(), scan.layers.size() * sizeof(double));
-      Napi::Object result = Napi::Object::New(env);
-      result.Set("lines", lines);
-      result.Set("hidden", hidden);
-      result.Set("layers", layers);
-      return result;
-    });
   }
 
   // Test hook: philox4x32_10([c0, c1, c2, c3], [k0, k1]) -> Uint32Array(4)

@@ -22,3 +22,4 @@ export { nscScore, nscScores, nscPsi } from './eval/nsc';
 export { spearman, kendallTauB, kendallTauA, kendallWithinParamBand, topKOverlap, bootstrapCI, ranks } from './eval/rank';
 export { spectra, spectraSync, fillNormal, fillUniform, simd, defaultThreads, type Spectrum, type SpectrumJob, type SpectrumRoute, type SpectrumGenerator, type MatrixRecipe, type MatrixValues } from './native';
 export { sampleSpace, spaceNames, type SpaceName } from './search/sample';
+export { compileSpace, builtinSpace, builtinSpaceNames, readSpaceDefinition, type CompiledSpace, type CompileOptions, type SpaceCandidates, type SpaceScores, type SpaceTables, type SpaceDefinition } from './space';

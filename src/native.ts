@@ -99,11 +99,9 @@ interface NativeBinding {
   simd(): 'avx2-fma' | 'scalar';
   defaultThreads(): number;
   philox4x32_10(counter: number[], key: number[]): Uint32Array;
-  enlargePipe(fd: number, bytes: number): number;
-  scanSampledLines(bytes: Uint8Array): SampledLinesScan;
 }
 
-const EXPECTED_ABI_VERSION = 4;
+const EXPECTED_ABI_VERSION = 5;
 /** The addon ABI this build loads (cache files record it: capacities from another ABI are not served). */
 export const ADDON_ABI_VERSION = EXPECTED_ABI_VERSION;
 let binding: NativeBinding | undefined;
@@ -532,53 +530,11 @@ export function defaultThreads(): number {
   return callNative((native) => native.defaultThreads());
 }
 
-/**
- * Asks for the pipe open on `fd` to hold at least `bytes` (Linux; never shrinks it) and returns its capacity then,
- * or 0 when fd is not a pipe or pipes cannot be resized here. The kernel may grant less (unprivileged processes up
- * to /proc/sys/fs/pipe-max-size, 1 MiB by default).
- */
-export function enlargePipe(fd: number, bytes: number): number {
-  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) fail('E_ARGUMENT', 'enlargePipe fd', `must be a file descriptor (an integer from 0 to 2^31 - 1), got ${String(fd)}`);
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 30) fail('E_ARGUMENT', 'enlargePipe bytes', `must be an integer from 1 to 2^30, got ${String(bytes)}`);
-  return callNative((native) => native.enlargePipe(fd, bytes));
-}
-
-/**
- * Every line of a buffer of JSONL (split at newlines; a last piece without one is a line too), read as the lines
- * `zerolm sample nas-bench-bert` writes (src/search/sampled-lines.ts documents the form; native/lines/ reads it).
- * Per line, LINE_FIELDS numbers in `lines`: start, end (its newline or the buffer's end), index of its first layer in
- * `layers` (in layers; -1 when the line is not in that form, and then the rest are 0), layer count, id start, id end
- * (byte offsets). Per line its hidden size in `hidden` (0 when not in that form), and per layer LAYER_FIELDS numbers in `layers`: type start, type end, parameter start
- * (-1 for an integer parameter), parameter end, the integer parameter, heads, width, count.
- */
-export interface SampledLinesScan {
-  lines: Int32Array;
-  hidden: Float64Array;
-  layers: Float64Array;
-}
-
-export const SAMPLED_LINE_FIELDS = 6;
-export const SAMPLED_LAYER_FIELDS = 8;
-
-export function scanSampledLines(bytes: Uint8Array): SampledLinesScan {
-  if (!(bytes instanceof Uint8Array)) fail('E_ARGUMENT', 'scanSampledLines bytes', 'must be a Uint8Array');
-  if (bytes.length >= 2 ** 31) fail('E_ARGUMENT', 'scanSampledLines bytes', `must be shorter than 2^31 bytes, got ${bytes.length}`);
-  return callNative((native) => native.scanSampledLines(bytes));
-}
-
 /** Test hooks; not part of the public API. */
 export const nativeTestHooks = {
   /** spectraSync without the TypeScript checks, to exercise the addon's own; errors still mapped to ZeroLMError. */
   unvalidatedSpectraSync(jobs: unknown, threads?: unknown): unknown {
     return callNative((native) => (native.spectraSync as (j: unknown, t: unknown) => unknown)(jobs, threads));
-  },
-  /** enlargePipe without the TypeScript checks, to exercise the addon's own. */
-  unvalidatedEnlargePipe(fd: unknown, bytes: unknown): unknown {
-    return callNative((native) => (native.enlargePipe as (f: unknown, b: unknown) => unknown)(fd, bytes));
-  },
-  /** scanSampledLines without the TypeScript checks, to exercise the addon's own. */
-  unvalidatedScanSampledLines(bytes: unknown): unknown {
-    return callNative((native) => (native.scanSampledLines as (b: unknown) => unknown)(bytes));
   },
   /** One Philox4x32-10 block: counter (4 words), key (2 words). */
   philox4x32_10(counter: readonly number[], key: readonly number[]): Uint32Array {

@@ -29,21 +29,6 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Largest whole-document (JSON or YAML) input accepted. */
   maxDocumentBytes?: number;
-  /**
-   * A fast parser for one known JSONL line form, tried on each line's bytes before JSON.parse. It must return
-   * exactly what JSON.parse would for a line it recognises, undefined for any other line, and never throw.
-   */
-  lineParser?: LineParser;
-}
-
-/** Parses the JSONL line on bytes [start, end) of `bytes`, or returns undefined to leave it to JSON.parse. */
-export interface LineParser {
-  (bytes: Buffer, start: number, end: number): unknown;
-  /**
-   * Called with each buffer before its lines are asked for, in increasing order of their start (a chunk of the
-   * stream, or a line that spanned chunks, joined): a parser may read the whole buffer at once.
-   */
-  startBuffer?(bytes: Buffer): void;
 }
 
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -114,7 +99,7 @@ export async function* readOpenedBatches(opened: OpenedSource, options: ReadOpti
   }
   const { source, format, stream } = opened;
   const records = format === 'jsonl'
-    ? readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, options.lineParser)
+    ? readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)
     : readDocument(stream, source, format, options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES);
   // A failure nobody foresaw (the stream breaks, a parser throws) ends this source with one more record saying
   // so; the records read before it stand, and the sources after it are still read.
@@ -295,7 +280,6 @@ class JsonLineRecords {
   constructor(
     readonly source: string,
     readonly maxLine: number,
-    private readonly lineParser: LineParser | undefined,
     /** Lines read so far; the caller counts each line before asking for its record. */
     public lineNumber = 0,
     /** Inputs (non-blank lines) so far. */
@@ -305,10 +289,6 @@ class JsonLineRecords {
   /** The record of the whole line on bytes [start, end), or undefined for a blank line. */
   record(bytes: Buffer, start: number, end: number): InputRecord | undefined {
     const { source, lineNumber } = this;
-    if (this.lineParser !== undefined) {
-      const value = this.lineParser(bytes, start, end);
-      if (value !== undefined) return { source, line: lineNumber, index: this.index++, value };
-    }
     let text = bytes.toString('utf8', start, end);
     // Most lines are a bare object; anything else is trimmed (of all Unicode white space, as always) first.
     if (!(end > start && bytes[start] === OPEN_BRACE && bytes[end - 1] === CLOSE_BRACE)) {
@@ -335,8 +315,6 @@ class JsonLineRecords {
 
 /** What JsonLineSplitter finds, line by line, in input order. */
 interface LineVisitor {
-  /** A buffer whose lines come next (in order): each chunk split, and each line joined from several. */
-  buffer?(bytes: Buffer): void;
   /**
    * A whole line on bytes [start, end) (its newline excluded). `inChunk`: the bytes are the chunk being split, and
    * `end` is the line's newline in it; otherwise the line spanned chunks (or ended the stream without a newline)
@@ -361,7 +339,6 @@ class JsonLineSplitter {
   constructor(private readonly maxLine: number) {}
 
   split(chunk: Buffer, visitor: LineVisitor): void {
-    let announced = false;
     let start = 0;
     /** The next carriage return at or after `start` (-1: none left in the chunk). */
     let carriageReturn = chunk.indexOf(CARRIAGE_RETURN);
@@ -373,9 +350,6 @@ class JsonLineSplitter {
         // The common case: the whole line is inside this chunk.
         if (newline - start > this.maxLine) visitor.tooLong();
         else {
-          // Announced once its first line comes, after the line that ended in it (which has a buffer of its own).
-          if (!announced) visitor.buffer?.(chunk);
-          announced = true;
           if (carriageReturn >= 0 && carriageReturn < start) carriageReturn = chunk.indexOf(CARRIAGE_RETURN, start);
           if (carriageReturn >= 0 && carriageReturn < newline - 1) this.carriageReturnLines(chunk, start, newline, true, visitor);
           else visitor.line(chunk, start, newline, true);
@@ -409,7 +383,6 @@ class JsonLineSplitter {
     if (this.overlong || this.pieceBytes > this.maxLine) visitor.tooLong();
     else {
       const whole = Buffer.concat(this.pieces, this.pieceBytes);
-      visitor.buffer?.(whole);
       this.carriageReturnLines(whole, 0, whole.length, false, visitor);
     }
     this.overlong = false;
@@ -441,14 +414,11 @@ function nextLineEnd(bytes: Buffer, start: number, end: number): number {
   return carriageReturn >= 0 && carriageReturn < end - 1 ? carriageReturn : end;
 }
 
-async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number, lineParser?: LineParser): AsyncGenerator<InputRecord[]> {
-  const lines = new JsonLineRecords(source, maxLine, lineParser);
+async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord[]> {
+  const lines = new JsonLineRecords(source, maxLine);
   const splitter = new JsonLineSplitter(maxLine);
   let batch: InputRecord[] = [];
   const visitor: LineVisitor = {
-    buffer(bytes) {
-      lineParser?.startBuffer?.(bytes);
-    },
     line(bytes, start, end) {
       lines.lineNumber = splitter.lineNumber;
       const record = lines.record(bytes, start, end);
@@ -515,7 +485,7 @@ export class JsonLineCutter implements LineVisitor {
     const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.unitTarget = options.unitBytes ?? DEFAULT_UNIT_BYTES;
     this.splitter = new JsonLineSplitter(maxLine);
-    this.records = new JsonLineRecords(source, maxLine, undefined);
+    this.records = new JsonLineRecords(source, maxLine);
   }
 
   /** Items completed by this chunk. */
@@ -599,10 +569,9 @@ export class JsonLineCutter implements LineVisitor {
 const NEWLINE_BYTE = Buffer.from([NEWLINE]);
 
 /** The records of a unit cut by JsonLineCutter, numbered where the unit sits in `source`. */
-export function recordsOfLineUnit(unit: LineUnit, source: string, lineParser?: LineParser): InputRecord[] {
+export function recordsOfLineUnit(unit: LineUnit, source: string): InputRecord[] {
   const bytes = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength);
-  const lines = new JsonLineRecords(source, Infinity, lineParser, unit.linesBefore, unit.inputsBefore);
-  lineParser?.startBuffer?.(bytes);
+  const lines = new JsonLineRecords(source, Infinity, unit.linesBefore, unit.inputsBefore);
   const records: InputRecord[] = [];
   let start = 0;
   while (start < bytes.length) {

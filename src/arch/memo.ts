@@ -133,14 +133,6 @@ export function findSlot(a: number, b: number, c: number, d: number, e: number, 
   }
 }
 
-/**
- * The value memoised for a key, or undefined: a lookup that changes nothing (no slot is kept, no memo is made),
- * safe before the table was ever grown.
- */
-export function lookupMemo<T>(a: number, b: number, c: number, d: number, e: number, f: number): T | undefined {
-  return capacity === 0 ? undefined : memoised<T>(findSlot(a, b, c, d, e, f));
-}
-
 /** The value memoised at a slot, or undefined when there is none. */
 export function memoised<T>(slot: number): T | undefined {
   const state = states[slot];

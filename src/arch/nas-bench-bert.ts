@@ -39,7 +39,6 @@
  * std, the PyTorch port a plain normal), except the as-specified WMA matrix (uniform, bound 0.1).
  */
 import {
-  MAX_LAYERS,
   checkLayerCount,
   checkPositiveInteger,
   describeValue,
@@ -57,7 +56,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { deepFreeze, findSlot, lookupMemo, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
+import { deepFreeze, findSlot, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
 import { assemblePlan, bertEmbeddings, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -403,56 +402,6 @@ function keyWidth(build: NasBenchBertBuild, width: number, count: number): numbe
  */
 function layerDimension(value: unknown, record: JsonRecord, key: string, layersPath: string, index: number): number {
   return isDimension(value) ? value : readPositiveInteger(record, key, indexPath(layersPath, index));
-}
-
-/**
- * An architecture's encoder layers as a reader sees them (say, the fields of a line scanned in place), giving the
- * values buildNasBenchBert reads from `nas_config.encoder_layers[i]`.
- */
-export interface EncoderLayerFields {
-  readonly layerCount: number;
-  type(layer: number): unknown;
-  parameter(layer: number): unknown;
-  heads(layer: number): unknown;
-  width(layer: number): unknown;
-  count(layer: number): unknown;
-}
-
-/**
- * The plan buildNasBenchBert returns for `{id, hidden_size, nas_config: {encoder_layers}}` with these fields, given
- * `id` as its id option (as the scorer does), the default init and `build` (undefined: the default), made from the
- * memo alone: when the memo holds the context, its
- * embeddings and every layer, the very same shared objects; undefined otherwise, and whenever the input would need
- * a check the memo cannot vouch for. Nothing is built or memoised here: the caller then builds the input as usual.
- * For streams of sampled lines, whose layers are nearly all memoised after the first few thousand.
- */
-export function memoisedNasBenchBertPlan(id: string, hiddenSize: unknown, layers: EncoderLayerFields, build: string | undefined): ModelPlan | undefined {
-  const buildName = build ?? NAS_BENCH_BERT_DEFAULT_BUILD;
-  const buildIndex = (NAS_BENCH_BERT_BUILDS as readonly string[]).indexOf(buildName);
-  if (buildIndex < 0 || !isDimension(hiddenSize)) return undefined;
-  const count = layers.layerCount;
-  if (count < 1 || count > MAX_LAYERS) return undefined;
-  const hidden = buildName === 'lpzero' ? LPZERO_PORT.hiddenSize : hiddenSize;
-  const context = defaultContexts[buildIndex].get(hidden);
-  const embeddings = context?.embeddings;
-  if (context === undefined || embeddings === undefined) return undefined;
-  const plans = new Array<LayerPlan>(count);
-  for (let i = 0; i < count; i++) {
-    const code = operationCode(layers.type(i), layers.parameter(i));
-    const heads = layers.heads(i);
-    const width = layers.width(i);
-    const depth = layers.count(i);
-    if (code < 0 || !isDimension(heads) || !isDimension(width) || !isDimension(depth)) return undefined;
-    // A memoised layer was built, so its checks (heads that divide the hidden size) passed in this very context.
-    const layer = lookupMemo<LayerPlan>(context.id, i, code, heads, keyWidth(buildName as NasBenchBertBuild, width, depth), depth);
-    if (layer === undefined) return undefined;
-    plans[i] = layer;
-  }
-  try {
-    return assemblePlan(id, 'nas-bench-bert', buildName, hidden, plans, embeddings.extras, embeddings.params);
-  } catch {
-    return undefined; // a parameter count past 2^53: the builder reports it
-  }
 }
 
 const PREFIXED_PATH = 'hparams.model_hparam_overrides';

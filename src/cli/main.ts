@@ -16,8 +16,6 @@ import { checkPlotOutput, checkScoringOptions, checkStrategyFlags, checkWritable
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
-import { sampledLineParser } from '../search/sampled-lines';
-import { enlargePipe } from '../native';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules'];
 
@@ -136,22 +134,6 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
   };
 }
 
-/** Pipe capacity asked for between `zerolm sample` and `zerolm score` (the default limit for unprivileged processes). */
-const PIPE_BYTES = 1 << 20;
-
-/**
- * Makes the pipe on fd hold a megabyte where the OS allows (Linux): the two ends of `sample | score` then hand over
- * a megabyte per wake-up instead of 64 KiB (measured: ~10% off the wall time of 1e6 lines on two cores). Best
- * effort: without the addon (analytic scoring needs none) or with a pipe that cannot grow, the pipe works as it is.
- */
-function enlargePipeQuietly(fd: number): void {
-  try {
-    enlargePipe(fd, PIPE_BYTES);
-  } catch {
-    // the default pipe: slower, never wrong
-  }
-}
-
 /** One source of `zerolm score`'s inputs: an embedded benchmark's records, or a file (or stdin) to read. */
 type ScoreSource = { records: InputRecord[]; file?: undefined } | { file: string; records?: undefined };
 
@@ -231,7 +213,6 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     let batches: AsyncIterable<InputRecord[]> | Iterable<InputRecord[]>;
     if (source.records) batches = [source.records];
     else {
-      if (source.file === '-') enlargePipeQuietly(0);
       const opened = await openSource(source.file, { format: flags.format });
       // A calibration's match is checked on this thread, record by record.
       const workers = options.calibration ? 0 : flags.workers ?? defaultScoreWorkers(opened.error ? undefined : opened.size);
@@ -254,8 +235,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         before += done;
         continue;
       }
-      // The sampler's own lines are read without JSON.parse (any other line still goes through it).
-      batches = readOpenedBatches(opened, { lineParser: sampledLineParser(resolved) });
+      batches = readOpenedBatches(opened);
     }
     let done = 0;
     for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {
@@ -362,7 +342,7 @@ export function buildProgram(): Command {
     program
       .command('eval')
       .description('calibrate on random samples and report held-out rank correlation against baselines and peer proxies')
-      .addArgument(describedWhenShown(new Argument('<benchmark>'), () => `embedded benchmark: ${benchmarkNames()}`)),
+      .addArgument(describedWhenShown(new Argument('[benchmark]'), () => `embedded benchmark: ${benchmarkNames()} (not with --leave-one-out or --transfer, which use them all)`)),
   )
     .option('--builds <list>', 'comma-separated builds to evaluate', list)
     .option('--measures <list>', 'comma-separated measures, or "all"', list)
@@ -371,8 +351,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
     .addOption(
       describedWhenShown(
-        new Option('--sample-size <k>').argParser(integer('--sample-size', 2)),
-        () => `labelled architectures per calibration sample (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE})`,
+        new Option('--sample-size <k>').argParser(integerList('--sample-size')),
+        () => `labelled architectures per calibration sample (default: ${evaluateModule().DEFAULT_SAMPLE_SIZE}); a list (10,20,50,100) prints a learning curve`,
       ),
     )
     .addOption(describedWhenShown(new Option('--splits <r>').argParser(integer('--splits', 1, 100000)), () => `random calibration/held-out splits (default: ${evaluateModule().DEFAULT_SPLITS})`))
@@ -380,7 +360,30 @@ export function buildProgram(): Command {
     .option('--no-baselines', 'skip #params, FLOPs and peer proxies')
     .option('--json', 'print one JSON object per evaluated configuration instead of tables')
     .option('--plot <file>', 'draw score against ground truth (.svg or .png)')
-    .action(async (benchmark: string, flags) => {
+    .option('--leave-one-out', 'how the label-free default was chosen: each shipped benchmark left out in turn, the rule chosen on the others, reported on it')
+    .option('--transfer', 'alpha calibrated on one shipped benchmark, applied to each other one, beside the label-free default and #params')
+    .action(async (benchmark: string | undefined, flags) => {
+      if (flags.leaveOneOut || flags.transfer) {
+        if (benchmark !== undefined) throw new ZeroLMError('E_ARGUMENT', `--${flags.leaveOneOut ? 'leave-one-out' : 'transfer'} uses every shipped benchmark; give no benchmark`);
+        if (flags.leaveOneOut) {
+          const { leaveOneBenchmarkOut, formatLeaveOneOut } = await import('../eval/leave-one-out');
+          const folds = await leaveOneBenchmarkOut({ ...scoreOptionsFrom(flags) });
+          process.stdout.write(flags.json ? `${JSON.stringify(folds)}\n` : formatLeaveOneOut(folds));
+        }
+        if (flags.transfer) {
+          const { transferTable, formatTransferTable } = await import('../eval/transfer');
+          const rows = await transferTable({ ...scoreOptionsFrom(flags) });
+          process.stdout.write(flags.json ? `${JSON.stringify(rows)}\n` : formatTransferTable(rows));
+        }
+        return;
+      }
+      if (benchmark === undefined) throw new ZeroLMError('E_ARGUMENT', `eval needs a benchmark (${benchmarkNames()}), or --leave-one-out or --transfer`);
+      if (flags.sampleSize !== undefined && flags.sampleSize.length > 1) {
+        const { learningCurve, formatLearningCurve } = await import('../eval/transfer');
+        const points = await learningCurve(benchmark, flags.sampleSize, { ...scoreOptionsFrom(flags), strategy: flags.strategy as AlphaStrategy, criterion: flags.criterion as CalibrationCriterion, splits: flags.splits, splitSeed: flags.splitSeed });
+        process.stdout.write(flags.json ? `${JSON.stringify(points)}\n` : formatLearningCurve(benchmark, flags.measure ?? DEFAULTS.measure, points));
+        return;
+      }
       const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
       checkStrategyFlags(flags);
@@ -399,7 +402,7 @@ export function buildProgram(): Command {
           strategy: flags.strategy as AlphaStrategy,
           criterion: flags.criterion as CalibrationCriterion,
           alpha: flags.alpha,
-          sampleSize: flags.sampleSize ?? DEFAULT_SAMPLE_SIZE,
+          sampleSize: flags.sampleSize?.[0] ?? DEFAULT_SAMPLE_SIZE,
           splits: flags.splits ?? DEFAULT_SPLITS,
           splitSeed: flags.splitSeed,
           baselines: flags.baselines,
@@ -443,7 +446,6 @@ export function buildProgram(): Command {
       if (flags.vocab) decoder.vocab = flags.vocab;
       const out = new LineWriter();
       const lines = sampleLineEncoder(space, { count: flags.count, seed: flags.seed, decoder });
-      enlargePipeQuietly(1);
       while (lines.next()) if (out.pushEncoded(lines, undefined)) await out.flush();
       await out.flush();
     });

@@ -6,8 +6,7 @@ import type { LineEncoder } from '../proxy/serialize';
 /**
  * Bytes handed to the stream at a time: a default Linux pipe's capacity. Writes to a pipe on stdout are synchronous
  * there and return only once all but a pipe's worth has been read, so writing more than the pipe holds makes
- * `sample | score` take turns (one produces while the other waits) instead of running side by side. (Both ask for a
- * 1 MiB pipe, see enlargePipe; where that is refused, this size still keeps them side by side.)
+ * `sample | score` take turns (one produces while the other waits) instead of running side by side.
  */
 export const DEFAULT_FLUSH_BYTES = 1 << 16;
 

@@ -1,6 +1,6 @@
 /**
  * Columnar scoring of the FlexiBERT (nas-bench-bert) space: typed arrays in, typed arrays out, no object per
- * candidate. Layers of this space are independent given the hidden size, so each distinct layer (hidden size,
+ * candidate. (The general form, for every space, is src/space/compiled.ts; this one keeps its column layout.) Layers of this space are independent given the hidden size, so each distinct layer (hidden size,
  * operation, heads, FFN width and depth: 96 kinds) is scored once through the ordinary path (the same builder, the
  * same cache) and a candidate's score is a sum of table entries, in the same order as the object path sums them,
  * so the two agree bit for bit.
@@ -8,7 +8,7 @@
 import { buildPlan } from '../arch';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, callerError } from '../errors';
-import { FLEXIBERT_SPACE } from '../search/sample';
+import { FLEXIBERT_SPACE } from '../space/ranges';
 import { seededRandom } from '../calibrate/random';
 import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from './score';
 import { combine, type CombinationRule } from './alpha';
@@ -77,6 +77,10 @@ export interface FlexibertScorer {
 export async function createFlexibertScorer(options: ScoreOptions = {}): Promise<FlexibertScorer> {
   if (typeof options !== 'object' || options === null) resolveScoreOptions(options); // refuses it, as E_ARGUMENT
   const resolved = resolveScoreOptions({ ...options, family: 'nas-bench-bert' });
+  if (resolved.seedPolicy === 'position') {
+    // Each layer kind is built once, at index 0; under 'position' a layer's draws depend on its index.
+    throw new ZeroLMError('E_UNSUPPORTED', "createFlexibertScorer needs seedPolicy 'shape': under 'position' a layer kind's capacities differ by position; score such candidates with score()/scoreMany", { field: 'seedPolicy' });
+  }
   const plans: ModelPlan[] = [];
   const kinds: number[] = [];
   for (let h = 0; h < sizes.hidden; h++)

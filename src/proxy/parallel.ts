@@ -12,7 +12,6 @@ import { Worker } from 'node:worker_threads';
 import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit, type LineUnitItem } from '../arch/input';
 import { NEWLINE } from '../ascii';
 import { ZeroLMError, throwIfAborted } from '../errors';
-import { sampledLineParser } from '../search/sampled-lines';
 import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreManyOptions } from './many';
 import { resolveScoreOptions, type ResolvedScoreOptions, type ScoreOptions } from './score';
 import { ScoreSerializer } from './serialize';
@@ -82,7 +81,6 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
   const workers = requested > 0 && existsSync(workerScript()) ? requested : 0;
   const cutter = new JsonLineCutter(source, { maxLineBytes: options.maxLineBytes, unitBytes: options.unitBytes });
   const local = new LocalScorer(resolved, batchSize);
-  const lineParser = sampledLineParser(resolved);
   const longInput = (options.sizeHint ?? 0) >= BYTES_FOR_WORKERS_AT_ONCE;
   let pool: ScoringPool | undefined;
   let done = 0;
@@ -94,7 +92,7 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
     else if (workers > 0 && (pool !== undefined || longInput || local.busyMs >= LOCAL_MS_BEFORE_WORKERS)) {
       pool ??= new ScoringPool(workers, options, resolved, batchSize);
       pending.push(pool.score(unit, source));
-    } else pending.push(local.score(recordsOfLineUnit(unit, source, lineParser)));
+    } else pending.push(local.score(recordsOfLineUnit(unit, source)));
   };
   const next = async (): Promise<EncodedScores> => {
     const scored = await (pending.shift() as Promise<EncodedScores>);

@@ -5,7 +5,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { recordsOfLineUnit } from '../arch/input';
 import { internalError } from '../errors';
-import { sampledLineParser } from '../search/sampled-lines';
 import { CapacityCache } from './cache';
 import { ScoreEncoder, type ScoreWorkerData, type ScoreWorkerReply, type ScoreWorkerRequest } from './parallel';
 import { resolveScoreOptions } from './score';
@@ -17,7 +16,6 @@ const cache = new CapacityCache(data.cacheMaxEntries);
 for (const [key, value] of data.cacheEntries) cache.set(key, value);
 const resolved = resolveScoreOptions({ ...data.options, cache });
 const encoder = new ScoreEncoder();
-const lineParser = sampledLineParser(resolved);
 
 // Units are scored strictly one after another, in the order they came.
 let previous: Promise<void> = Promise.resolve();
@@ -33,7 +31,7 @@ async function handle(request: ScoreWorkerRequest): Promise<void> {
     return;
   }
   try {
-    const records = recordsOfLineUnit(request.unit, request.source, lineParser);
+    const records = recordsOfLineUnit(request.unit, request.source);
     const { jsonl, errors, count } = await encoder.encode(records, resolved, data.batchSize);
     const reply: ScoreWorkerReply = { kind: 'unit', id: request.id, jsonl, errors, count };
     port!.postMessage(reply, [jsonl.buffer as ArrayBuffer]);

@@ -12,6 +12,7 @@ import { MAX_NORMAL_STD, MAX_UNIFORM_BOUND, spectra, type SpectrumJob, type Spec
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
 import { mismatchOf, type SpaceFingerprint } from '../arch/fingerprint';
+import { LayerMemo, MatrixCapacityMemo } from './shape-memo';
 import { combine, validateAlpha, validateRule, type CombinationRule } from './alpha';
 
 export { combine, validateAlpha, validateRule, type CombinationRule };
@@ -150,8 +151,14 @@ export interface ResolvedScoreOptions {
   /**
    * Capacities of layers already scored with these options, by LayerPlan identity. Builders hand out one shared,
    * immutable LayerPlan per distinct layer, so a stream of candidates from one space mostly hits this memo.
+   * Bounded; it belongs to this scorer (these resolved options) and goes when they go.
    */
-  layerMemo: WeakMap<LayerPlan, LayerScore>;
+  layerMemo: LayerMemo<LayerPlan, LayerScore>;
+  /**
+   * Capacities by (rows, cols, init): every layer of every family whose shapes were met before is summed from it,
+   * without cache keys. Absent under seed policy 'position' when capacities depend on each matrix's name.
+   */
+  matrixMemo: MatrixCapacityMemo | undefined;
 }
 
 export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOptions {
@@ -195,7 +202,9 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     cache: options.cache ?? new CapacityCache(),
     memoryLimitBytes: options.memoryLimitBytes,
     calibration: options.calibration,
-    layerMemo: new WeakMap(),
+    layerMemo: new LayerMemo(),
+    // A capacity is a function of shape and init alone unless draws depend on where a matrix sits.
+    matrixMemo: seedPolicy === 'shape' || mode === 'analytic' || measure.needs === 'shape' ? new MatrixCapacityMemo() : undefined,
   };
 }
 
@@ -270,32 +279,119 @@ function cacheKey(matrix: ScoredMatrix, options: ResolvedScoreOptions): string {
   return `${options.mode === 'bidiagonal' ? 'b' : 'x'}|${matrix.rows}x${matrix.cols}|${d.distribution}:${parameter}|${measurePart}|${options.seed}:${matrix.stream}`;
 }
 
+/** What the scorer needs to find a matrix's capacity: its cache key, and where its shape memo keeps it. */
+interface KeyedMatrix {
+  key: string;
+  matrix: ScoredMatrix;
+  spec: MatrixSpec;
+  init: InitScheme;
+  pieces: number;
+}
+
+/**
+ * The shape memo's code for a spec: the init scheme's rows/cols stay the spec's own (an init may depend on them), and
+ * a per-head split adds its head count and axis, since the memo keeps the capacity of one slice.
+ */
+function memoCols(spec: MatrixSpec, perHead: boolean): number {
+  if (!perHead || !spec.heads || spec.heads <= 1) return spec.cols;
+  // Negative: never a real column count, so split and unsplit specs cannot meet. (cols, heads, axis) in one number.
+  return -(spec.cols * 2 ** 21 + spec.heads * 2 + ((spec.headAxis ?? 'rows') === 'rows' ? 0 : 1));
+}
+
+function piecesOf(spec: MatrixSpec, perHead: boolean): number {
+  return perHead && spec.heads && spec.heads > 1 ? spec.heads : 1;
+}
+
+/**
+ * A layer's capacities from the shape memo alone, or undefined when any of its matrices is not there yet. Sums run
+ * left to right over every scored matrix (each per-head slice counted once), as recomputation would.
+ */
+function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerScore | undefined {
+  const memo = options.matrixMemo;
+  if (memo === undefined) return undefined;
+  const { perHead } = options;
+  const override = options.init;
+  let attention = 0;
+  let ffn = 0;
+  for (let block = 0; block < 2; block++) {
+    const specs = block === 0 ? layer.attention : layer.ffn;
+    let total = 0;
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i];
+      const value = memo.get(spec.rows, memoCols(spec, perHead), override ?? spec.init);
+      if (value === undefined) return undefined;
+      const pieces = piecesOf(spec, perHead);
+      for (let k = 0; k < pieces; k++) total += value;
+    }
+    if (block === 0) attention = total;
+    else ffn = total;
+  }
+  return { attention, ffn };
+}
+
+/** Puts the MP expectation of every matrix of the layer that the memo lacks into it. */
+function memoiseExpectations(layer: LayerPlan, options: ResolvedScoreOptions, memo: MatrixCapacityMemo): void {
+  const { perHead, measure, measureOptions } = options;
+  for (let block = 0; block < 2; block++) {
+    for (const spec of block === 0 ? layer.attention : layer.ffn) {
+      const init = options.init ?? spec.init;
+      const cols = memoCols(spec, perHead);
+      if (memo.get(spec.rows, cols, init) !== undefined) continue;
+      const distribution = resolveInit(init, spec.rows, spec.cols, `${spec.name}.init`);
+      const piece = scoredMatricesOf(spec, perHead)[0];
+      memo.set(spec.rows, cols, init, measure.analytic(piece.rows, piece.cols, varianceOf(distribution), measureOptions));
+    }
+  }
+}
+
+/** The cache keys of a layer's scored matrices, per block (attention, ffn). */
+function keyedMatricesOf(layer: LayerPlan, options: ResolvedScoreOptions): [KeyedMatrix[], KeyedMatrix[]] {
+  const blocks: [KeyedMatrix[], KeyedMatrix[]] = [[], []];
+  for (let block = 0; block < 2; block++) {
+    for (const spec of block === 0 ? layer.attention : layer.ffn) {
+      const init = options.init ?? spec.init;
+      const distribution = resolveInit(init, spec.rows, spec.cols, `${spec.name}.init`);
+      const pieces = scoredMatricesOf(spec, options.perHead);
+      for (const piece of pieces) {
+        const matrix: ScoredMatrix = { name: piece.name, rows: piece.rows, cols: piece.cols, distribution, stream: streamFor(piece, distribution, options.seedPolicy) };
+        blocks[block].push({ key: cacheKey(matrix, options), matrix, spec, init, pieces: pieces.length });
+      }
+    }
+  }
+  return blocks;
+}
+
 /**
  * Capacities for many plans at once: every distinct matrix is computed once per call (and not at all when the
- * cache has it), in one batched engine call.
+ * scorer's shape memo or the cache has it), in one batched engine call.
  */
 export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Components[]> {
   throwIfAborted(options.signal);
-  const { cache, measure, measureOptions, layerMemo } = options;
-  // Pass 1: resolve every scored matrix of a layer not yet memoised to its cache key; collect the missing ones once.
-  const pending = new Map<LayerPlan, string[][]>(); // layer -> [attentionKeys, ffnKeys]
-  const missing = new Map<string, ScoredMatrix>();
+  const { cache, measure, measureOptions, layerMemo, matrixMemo } = options;
+  // Pass 1: every layer that neither memo can answer gets its cache keys; the capacities missing everywhere are
+  // collected once.
+  const found = new Map<LayerPlan, LayerScore>();
+  const pending = new Map<LayerPlan, [KeyedMatrix[], KeyedMatrix[]]>();
+  const missing = new Map<string, KeyedMatrix>();
   for (const plan of plans) {
     for (const layer of plan.layers) {
-      if (layerMemo.has(layer) || pending.has(layer)) continue;
-      const blocks: string[][] = [];
-      for (const block of [layer.attention, layer.ffn]) {
-        const keys: string[] = [];
-        for (const spec of block) {
-          const distribution = resolveInit(options.init ?? spec.init, spec.rows, spec.cols, `${spec.name}.init`);
-          for (const piece of scoredMatricesOf(spec, options.perHead)) {
-            const matrix: ScoredMatrix = { name: piece.name, rows: piece.rows, cols: piece.cols, distribution, stream: streamFor(piece, distribution, options.seedPolicy) };
-            const key = cacheKey(matrix, options);
-            if (cache.peek(key) === undefined && !missing.has(key)) missing.set(key, matrix);
-            keys.push(key);
-          }
-        }
-        blocks.push(keys);
+      if (found.has(layer) || pending.has(layer) || layerMemo.get(layer) !== undefined) continue;
+      let fromMemo = layerFromMemo(layer, options);
+      if (fromMemo === undefined && matrixMemo !== undefined && (options.mode === 'analytic' || measure.needs === 'shape')) {
+        // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
+        memoiseExpectations(layer, options, matrixMemo);
+        fromMemo = layerFromMemo(layer, options);
+      }
+      if (fromMemo !== undefined) {
+        found.set(layer, fromMemo);
+        continue;
+      }
+      const blocks = keyedMatricesOf(layer, options);
+      for (const keyed of blocks[0].concat(blocks[1])) {
+        if (missing.has(keyed.key)) continue;
+        const cached = cache.get(keyed.key);
+        if (cached === undefined) missing.set(keyed.key, keyed);
+        else matrixMemo?.set(keyed.spec.rows, memoCols(keyed.spec, options.perHead), keyed.init, cached);
       }
       pending.set(layer, blocks);
     }
@@ -303,13 +399,20 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
 
   // Pass 2: compute the missing capacities.
   if (missing.size > 0) {
-    const entries = [...missing];
+    const entries = [...missing.values()];
+    const store = (keyed: KeyedMatrix, value: number): void => {
+      cache.set(keyed.key, value);
+      matrixMemo?.set(keyed.spec.rows, memoCols(keyed.spec, options.perHead), keyed.init, value);
+    };
     const route = routeFor(measure);
     if (options.mode === 'analytic' || route === undefined) {
-      for (const [key, m] of entries) cache.set(key, measure.analytic(m.rows, m.cols, varianceOf(m.distribution), measureOptions));
+      for (const keyed of entries) {
+        const m = keyed.matrix;
+        store(keyed, measure.analytic(m.rows, m.cols, varianceOf(m.distribution), measureOptions));
+      }
     } else {
       const bidiagonal = options.mode === 'bidiagonal';
-      const jobs: SpectrumJob[] = entries.map(([, m]) => {
+      const jobs: SpectrumJob[] = entries.map(({ matrix: m }) => {
         if (bidiagonal && m.distribution.distribution !== 'normal') {
           throw new ZeroLMError('E_ARGUMENT', `${m.name}: mode 'bidiagonal' needs a normal init, got ${m.distribution.distribution}; use mode 'exact'`, { field: m.name });
         }
@@ -322,35 +425,46 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
         // Name the architecture's matrix rather than the engine's job index.
         const index = cause instanceof ZeroLMError ? cause.location?.index : undefined;
         if (cause instanceof ZeroLMError && index !== undefined && entries[index]) {
-          const matrix = entries[index][1];
+          const matrix = entries[index].matrix;
           throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}`, { field: matrix.name }, { cause });
         }
         throw cause;
       }
-      results.forEach((stats, i) => cache.set(entries[i][0], measure.fromStats(stats, measureOptions)));
+      results.forEach((stats, i) => store(entries[i], measure.fromStats(stats, measureOptions)));
     }
   }
 
   // Pass 3: sum per layer and sub-module.
   const capacityOf = (key: string): number => {
-    const value = cache.get(key);
+    const value = cache.peek(key);
     // The cache may have evicted a key computed above if the batch holds more distinct matrices than it can keep.
     if (value !== undefined) return value;
     throw new ZeroLMError('E_CACHE', `capacity cache evicted "${key}" within one batch: raise its maxEntries (now ${cache.maxEntries}) or lower the batch size`);
   };
   for (const [layer, [attentionKeys, ffnKeys]] of pending) {
-    layerMemo.set(layer, Object.freeze({ attention: sum(attentionKeys.map(capacityOf)), ffn: sum(ffnKeys.map(capacityOf)) }));
+    found.set(layer, { attention: sum(attentionKeys.map((k) => capacityOf(k.key))), ffn: sum(ffnKeys.map((k) => capacityOf(k.key))) });
   }
-  return plans.map((plan) => {
-    const layers = plan.layers.map((layer) => layerMemo.get(layer) as LayerScore);
+  const components = new Array<Components>(plans.length);
+  for (let p = 0; p < plans.length; p++) {
+    const plan = plans[p];
+    const layers = new Array<LayerScore>(plan.layers.length);
     let attention = 0;
     let ffn = 0;
-    for (const layer of layers) {
-      attention += layer.attention;
-      ffn += layer.ffn;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = plan.layers[i];
+      let value = layerMemo.get(layer);
+      if (value === undefined) {
+        value = found.get(layer) as LayerScore;
+        // Only layers a builder shares (frozen, handed to many plans) are worth keeping by identity.
+        if (Object.isFrozen(layer)) layerMemo.set(layer, Object.freeze(value));
+      }
+      layers[i] = value;
+      attention += value.attention;
+      ffn += value.ffn;
     }
-    return { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
-  });
+    components[p] = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+  }
+  return components;
 }
 
 /** Sequential left-to-right sum: the order is fixed so results never depend on batching or threads. */

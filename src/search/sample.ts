@@ -7,6 +7,9 @@ import { COMMA, writeSafeInteger } from '../ascii';
 import { MAX_DIMENSION, MAX_LAYERS } from '../arch/fields';
 import { ZeroLMError } from '../errors';
 import type { LineEncoder } from '../proxy/serialize';
+import { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, type DecoderRanges } from '../space/ranges';
+
+export { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, type DecoderRanges };
 
 export type SpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'lts-txl' | 'hf-decoder';
 export const spaceNames: readonly SpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder'];
@@ -14,16 +17,6 @@ export const spaceNames: readonly SpaceName[] = ['nas-bench-bert', 'lts-gpt2', '
 type Random = () => number;
 const choice = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random() * values.length)];
 const between = (random: Random, low: number, high: number, step = 1): number => low + step * Math.floor(random() * (Math.floor((high - low) / step) + 1));
-
-/** The FlexiBERT space of the nas-bench-bert benchmark (its search_space.json). */
-export const FLEXIBERT_SPACE = {
-  hiddenSize: [128, 256],
-  layerCount: [2, 4],
-  operations: { SA: ['SDP', 'WMA'], LT: ['DFT', 'DCT'], DSC: [5, 9] } as Record<string, readonly (string | number)[]>,
-  heads: [2, 4],
-  feedForwardDimension: [512, 1024],
-  feedForwardCount: [1, 3],
-} as const;
 
 export function sampleFlexibert(random: Random, id: string): unknown {
   const layers = choice(random, FLEXIBERT_SPACE.layerCount);
@@ -171,16 +164,6 @@ class TextLines implements SampledLines {
   }
 }
 
-/** The LTS GPT-2 space as its 200 benchmark configs span it (n_layer 2-16, d_model 64-512, per-layer heads and d_inner). */
-export const LTS_SPACE = {
-  layers: [2, 16],
-  dModel: [64, 128, 256, 512],
-  dEmbed: [128, 256, 512],
-  divVal: [1, 2, 4],
-  heads: [2, 4, 8],
-  dInner: [512, 2048],
-} as const;
-
 export function sampleLts(random: Random, id: string): unknown {
   const layers = between(random, LTS_SPACE.layers[0], LTS_SPACE.layers[1]);
   const dModel = choice(random, LTS_SPACE.dModel);
@@ -232,19 +215,6 @@ export function sampleLtsTxl(random: Random, id: string): unknown {
     tgt_len: 192,
   };
 }
-
-/** Ranges of the HF decoder space: [low, high] or a step grid "low-high:step", and choice lists. */
-export interface DecoderRanges {
-  layers: [number, number];
-  hidden: [number, number, number];
-  heads: number[];
-  kvHeads: number[];
-  /** intermediate_size as a multiple of hidden, [low, high], rounded to a multiple of 256. */
-  ffnRatio: [number, number];
-  vocab: number;
-}
-
-export const DEFAULT_DECODER_RANGES: DecoderRanges = { layers: [4, 32], hidden: [512, 4096, 256], heads: [8, 16, 32], kvHeads: [1, 2, 4, 8], ffnRatio: [2, 4], vocab: 32000 };
 
 export function sampleDecoder(random: Random, id: string, ranges: DecoderRanges): unknown {
   // Heads must divide hidden and kv heads must divide heads; redraw within the ranges until they do.

@@ -211,6 +211,7 @@ describe('--cache never destroys a file', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  // Exact mode: analytic capacities are computed straight into the scorer's memo, not the capacity cache.
   it('two runs saving to the same cache at once keep both runs\' capacities', async () => {
     const inputs = [128, 256].map((hidden) => {
       const file = join(dir, `h${hidden}.jsonl`);
@@ -220,16 +221,16 @@ describe('--cache never destroys a file', () => {
     const countOf = (file: string): number => JSON.parse(readFileSync(file, 'utf8')).count;
     const alone = inputs.map((input, i) => {
       const cache = join(dir, `alone-${i}.json`);
-      expect(run('score', input, '--cache', cache, '--mode', 'analytic').status).toBe(0);
+      expect(run('score', input, '--cache', cache).status).toBe(0);
       return countOf(cache);
     });
     const both = join(dir, 'both.json');
-    expect(run('score', ...inputs, '--cache', both, '--mode', 'analytic').status).toBe(0);
+    expect(run('score', ...inputs, '--cache', both).status).toBe(0);
     const shared = join(dir, 'shared.json');
     const statuses = await Promise.all(
       inputs.map(
         (input) =>
-          new Promise<number | null>((done) => spawn(process.execPath, [cli, 'score', input, '--cache', shared, '--mode', 'analytic'], { cwd: root, stdio: 'ignore' }).on('close', done)),
+          new Promise<number | null>((done) => spawn(process.execPath, [cli, 'score', input, '--cache', shared], { cwd: root, stdio: 'ignore' }).on('close', done)),
       ),
     );
     expect(statuses).toEqual([0, 0]);
@@ -241,7 +242,7 @@ describe('--cache never destroys a file', () => {
     const input = join(dir, 'in3.jsonl');
     writeFileSync(input, good);
     symlinkSync(join(dir, 'real-cache.json'), join(dir, 'link-cache.json'));
-    expect(run('score', input, '--cache', join(dir, 'link-cache.json'), '--mode', 'analytic').status).toBe(0);
+    expect(run('score', input, '--cache', join(dir, 'link-cache.json')).status).toBe(0);
     expect(lstatSync(join(dir, 'link-cache.json')).isSymbolicLink()).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'real-cache.json'), 'utf8')).count).toBeGreaterThan(0);
   });

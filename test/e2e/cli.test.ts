@@ -102,9 +102,9 @@ describe('zerolm score', () => {
 describe('zerolm sample | zerolm score through a shell pipe', () => {
   const run = (args: string): string => `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} ${args}`;
 
-  it('scores every line as from a file: the pipe the two ends enlarge changes nothing but speed', () => {
-    // A real pipe (spawnSync's own stdio is a socket pair, which enlargePipe leaves alone), 30,000 lines: far more
-    // than a default 64 KiB pipe holds, so both ends block and wake many times.
+  it('scores every line as from a file', () => {
+    // A real pipe (spawnSync's own stdio is a socket pair), 30,000 lines: far more than a 64 KiB pipe holds, so both
+    // ends block and wake many times.
     const file = join(work, 'piped-input.jsonl');
     writeFileSync(file, sampleLines('nas-bench-bert', 30000, 12));
     const piped = spawnSync('bash', ['-c', `set -o pipefail; ${run('sample nas-bench-bert --count 30000 --seed 12')} | ${run('score --mode analytic')}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -116,7 +116,7 @@ describe('zerolm sample | zerolm score through a shell pipe', () => {
     expect(piped.stdout).toBe(fromFile.stdout);
   });
 
-  it('works without the addon too (analytic mode needs none): the same lines, read by JSON.parse', () => {
+  it('works without the addon too (analytic mode needs none): the same lines', () => {
     const pipeline = `set -o pipefail; ${run('sample nas-bench-bert --count 3000 --seed 5')} | ${run('score --mode analytic')}`;
     const withAddon = spawnSync('bash', ['-c', pipeline], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
     const without = spawnSync('bash', ['-c', pipeline], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ZEROLM_NATIVE_PATH: join(work, 'no-such-addon.node') } });
@@ -208,5 +208,41 @@ describe('zerolm calibrate, eval', () => {
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>/);
     expect(zerolm(['eval', 'lts-gpt2-wt103', '--splits', '2', '--no-baselines', '--plot', png]).status).toBe(0);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+  });
+});
+
+describe('zerolm score --calibration outside its space', () => {
+  it('marks every record, warns once, and --strict-calibration stops with exit 2', () => {
+    const calibration = join(work, 'bert-calibration.json');
+    expect(zerolm(['calibrate', 'nas-bench-bert', '--mode', 'analytic', '--out', calibration]).status).toBe(0);
+    const input = join(work, 'gpt2.jsonl');
+    writeFileSync(input, sampleLines('lts-gpt2', 3, 1));
+    const loose = zerolm(['score', '--calibration', calibration, input]);
+    expect(loose.status).toBe(0);
+    expect(loose.records).toHaveLength(3);
+    for (const record of loose.records) {
+      expect(record.family).toBe('gpt2-flex');
+      expect(record.rule).toBe('weighted-sum');
+      expect(record.calibration).toEqual({ file: calibration, matches: false, why: 'family gpt2-flex, calibrated on nas-bench-bert' });
+    }
+    expect(loose.stderr.match(/warning: .*outside the space/g)).toHaveLength(1);
+    const strict = zerolm(['score', '--calibration', calibration, '--strict-calibration', input]);
+    expect(strict.status).toBe(2);
+    expect(strict.stderr).toMatch(/outside the space .*\(--strict-calibration\)/);
+    const inside = zerolm(['score', '--calibration', calibration, '--strict-calibration'], sampleLines('nas-bench-bert', 3, 2));
+    expect(inside.status).toBe(0);
+    expect(inside.records.every((r: { calibration: { matches: boolean } }) => r.calibration.matches)).toBe(true);
+  });
+
+  it('calibrate --labels needs a direction and writes where it was fitted', () => {
+    const labels = join(work, 'labels.jsonl');
+    writeFileSync(labels, [...sampleSpace('lts-gpt2', { count: 12, seed: 4 })].map((architecture, i) => JSON.stringify({ architecture, label: 30 + i })).join('\n'));
+    const out = join(work, 'own.json');
+    const undirected = zerolm(['calibrate', '--labels', labels, '--mode', 'analytic', '--out', out]);
+    expect(undirected.status).toBe(2);
+    expect(undirected.stderr).toMatch(/--higher-is-better or --lower-is-better/);
+    const fitted = zerolm(['calibrate', '--labels', labels, '--lower-is-better', '--mode', 'analytic', '--out', out]);
+    expect(fitted.status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ benchmark: null, labels, family: 'gpt2-flex', sampleSize: 12 });
   });
 });

@@ -4,8 +4,6 @@
  */
 import { Readable } from 'node:stream';
 import { JsonLineCutter, readStream, recordsOfLineUnit, type InputRecord, type LineUnitItem } from '../../../src/arch/input';
-import { parseSampledLine } from '../../../src/search/sampled-lines';
-import { sampleSpaceLines } from '../../../src/search/sample';
 import { seededRandom } from '../native/fixtures';
 
 /** The bytes in chunks of random sizes from 1 to maxChunk. */
@@ -131,15 +129,5 @@ describe('JsonLineCutter and recordsOfLineUnit', () => {
       expect(item.unit.bytes.byteOffset).toBe(0);
       expect(item.unit.bytes.buffer.byteLength).toBe(item.unit.bytes.byteLength);
     }
-  });
-
-  it('reads the sampler\'s lines with the fast line parser into the same values as JSON.parse', () => {
-    const text = [...sampleSpaceLines('nas-bench-bert', { count: 200, seed: 4 })].join('\n');
-    const cutter = new JsonLineCutter('s.jsonl', { unitBytes: 4096 });
-    const items = [...cutter.push(Buffer.from(text)), ...cutter.end()];
-    const fast = items.flatMap((item) => (item.unit ? recordsOfLineUnit(item.unit, 's.jsonl', parseSampledLine) : [item.record]));
-    const plain = items.flatMap((item) => (item.unit ? recordsOfLineUnit(item.unit, 's.jsonl') : [item.record]));
-    expect(fast).toHaveLength(200);
-    expect(fast).toEqual(plain);
   });
 });

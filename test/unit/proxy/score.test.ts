@@ -179,6 +179,15 @@ describe('columnar FlexiBERT scoring', () => {
     }
   });
 
+  it("refuses seed policy 'position', under which a layer's draws depend on its index (each kind is built at index 0)", async () => {
+    await expect(createFlexibertScorer({ seedPolicy: 'position' })).rejects.toMatchObject({ code: 'E_UNSUPPORTED', message: expect.stringMatching(/seedPolicy 'shape'/) });
+    // Indeed the object path gives another score under 'position' for a layer away from index 0.
+    const deep = { hidden_size: 128, nas_config: { encoder_layers: [entry.nas_config.encoder_layers[0], entry.nas_config.encoder_layers[0]] } };
+    const shaped = await score(deep, { seedPolicy: 'shape', measure: 'spectral' });
+    const positioned = await score(deep, { seedPolicy: 'position', measure: 'spectral' });
+    expect(positioned.layers[1].attention).not.toBe(shaped.layers[1].attention);
+  });
+
   it('refuses out-of-range column values with their index', async () => {
     const scorer = await createFlexibertScorer({ mode: 'analytic' });
     const columns = randomFlexibertColumns(10, 1);

@@ -1,0 +1,85 @@
+import { CapacityCache } from '../../../src/proxy/cache';
+import { LayerMemo, MatrixCapacityMemo } from '../../../src/proxy/shape-memo';
+import { score, type Score } from '../../../src/proxy/score';
+import { scoreMany } from '../../../src/proxy/many';
+import { sampleSpace } from '../../../src/search/sample';
+
+const normal = (std: number) => ({ scheme: 'normal' as const, std });
+
+describe('MatrixCapacityMemo', () => {
+  it('keeps at most maxEntries, evicts the oldest first one at a time, and every kept key stays reachable', () => {
+    const memo = new MatrixCapacityMemo(100);
+    for (let i = 0; i < 1000; i++) {
+      memo.set(64 + (i % 37), 128 + i, normal(0.02), i);
+      expect(memo.size).toBe(Math.min(i + 1, 100));
+      // After inserting i, exactly the last 100 keys are held, each with its own value.
+      if (i % 97 === 0 || i === 999) {
+        for (let j = 0; j <= i; j++) {
+          const value = memo.get(64 + (j % 37), 128 + j, normal(0.02));
+          expect(value).toBe(j > i - 100 ? j : undefined);
+        }
+      }
+    }
+  });
+
+  it('tells inits apart by scheme, parameter and kaiming mode', () => {
+    const memo = new MatrixCapacityMemo(16);
+    memo.set(8, 8, normal(0.02), 1);
+    memo.set(8, 8, { scheme: 'uniform', bound: 0.02 }, 2);
+    memo.set(8, 8, { scheme: 'kaiming-normal' }, 3);
+    memo.set(8, 8, { scheme: 'kaiming-normal', mode: 'fan-out' }, 4);
+    expect(memo.get(8, 8, normal(0.02))).toBe(1);
+    expect(memo.get(8, 8, { scheme: 'uniform', bound: 0.02 })).toBe(2);
+    expect(memo.get(8, 8, { scheme: 'kaiming-normal', mode: 'fan-in' })).toBe(3);
+    expect(memo.get(8, 8, { scheme: 'kaiming-normal', mode: 'fan-out' })).toBe(4);
+    expect(memo.get(8, 8, normal(0.01))).toBeUndefined();
+    expect(memo.get(8, 9, normal(0.02))).toBeUndefined();
+  });
+});
+
+describe('LayerMemo', () => {
+  it('drops its oldest entry when full', () => {
+    const memo = new LayerMemo<object, number>(3);
+    const keys = [{}, {}, {}, {}];
+    keys.forEach((key, i) => memo.set(key, i));
+    expect(memo.size).toBe(3);
+    expect(memo.get(keys[0])).toBeUndefined();
+    expect(memo.get(keys[3])).toBe(3);
+  });
+});
+
+describe('CapacityCache eviction', () => {
+  it('is bounded and spares an entry used since it was last spared (second chance)', () => {
+    const cache = new CapacityCache(3);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('c', 3);
+    expect(cache.get('a')).toBe(1);
+    cache.set('d', 4); // a was used: b goes
+    expect(cache.size).toBe(3);
+    expect(cache.peek('b')).toBeUndefined();
+    expect([...cache].map(([key]) => key).sort()).toEqual(['a', 'c', 'd']);
+    cache.set('e', 5); // c is the oldest unused
+    expect(cache.peek('c')).toBeUndefined();
+    expect(cache.peek('a')).toBe(1);
+  });
+});
+
+describe('a stream scored through the shape memo', () => {
+  const families = ['lts-gpt2', 'hf-decoder'] as const;
+  for (const space of families) {
+    for (const [mode, seedPolicy, perHead] of [['analytic', 'shape', false], ['analytic', 'shape', true], ['exact', 'shape', true], ['exact', 'position', false]] as const) {
+      it(`${space}, ${mode}, seed policy ${seedPolicy}${perHead ? ', per head' : ''}: equals scoring each candidate alone, bit for bit`, async () => {
+        const candidates = [...sampleSpace(space, { count: mode === 'exact' ? 4 : 60, seed: 5, decoder: { layers: [1, 3], hidden: [64, 256, 64], heads: [2, 4], kvHeads: [1, 2], vocab: 100 } })];
+        const options = { mode, seedPolicy, perHead, measure: 'log-det' };
+        const streamed: Score[] = [];
+        for await (const record of scoreMany(candidates, options)) streamed.push(record as Score);
+        for (let i = 0; i < candidates.length; i++) {
+          const alone = await score(candidates[i], options);
+          expect(streamed[i].score).toBe(alone.score);
+          expect(streamed[i].layers).toEqual(alone.layers);
+        }
+      });
+    }
+  }
+});
