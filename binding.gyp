@@ -24,7 +24,8 @@
         "native/spectrum/philox.cc",
         "native/spectrum/spectrum.cc",
         "native/spectrum/symmetric_eigen.cc",
-        "native/spectrum/team.cc"
+        "native/spectrum/team.cc",
+        "native/tensors/convert.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["<@(zerolm_defines)"],

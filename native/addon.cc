@@ -17,10 +17,11 @@
 #include "spectrum/kernels.h"
 #include "spectrum/philox.h"
 #include "spectrum/spectrum.h"
+#include "tensors/convert.h"
 
 namespace {
 
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 constexpr double kMaxDimension = 2147483647.0;
 constexpr int kMaxThreads = 1024;
 
@@ -254,6 +255,7 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
                              InstanceMethod("simd", &ZeroLMAddon::Simd),
                              InstanceMethod("defaultThreads", &ZeroLMAddon::DefaultThreads),
                              InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
+                             InstanceMethod("convertTensor", &ZeroLMAddon::ConvertTensor),
                              InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
                          });
     // At environment teardown (a worker thread terminated or exiting) stop running batches, so that Node's wait
@@ -303,6 +305,52 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
       const uint32_t seed = uint32_field(arguments, "seed", "fill");
       const uint32_t stream = uint32_field(arguments, "stream", "fill");
       zerolm::fill_values(distribution, scale, seed, stream, 0, target.ElementLength(), target.Data());
+      return info.Env().Undefined();
+    });
+  }
+
+  // convertTensor(source: Uint8Array, dtype: 'F32'|'F16'|'BF16', sourceRows, sourceCols, rows: Uint32Array|null,
+  // cols: Uint32Array|null, out: Float32Array): the selected rows and columns of a stored little-endian tensor as
+  // float32 (see native/tensors/convert.h). Every bound is checked here before any byte is read.
+  Napi::Value ConvertTensor(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        fail("E_ARGUMENT", "convertTensor: source must be a Uint8Array");
+      zerolm::TensorDtype dtype;
+      if (!info[1].IsString() || !zerolm::parse_tensor_dtype(info[1].As<Napi::String>().Utf8Value(), dtype))
+        fail("E_UNSUPPORTED", "convertTensor: dtype must be 'F32', 'F16' or 'BF16'");
+      Napi::Object arguments = Napi::Object::New(info.Env());
+      arguments.Set("sourceRows", info[2]);
+      arguments.Set("sourceCols", info[3]);
+      const size_t source_rows = dimension_field(arguments, "sourceRows", "convertTensor");
+      const size_t source_cols = dimension_field(arguments, "sourceCols", "convertTensor");
+      auto indices = [&](const Napi::Value& value, const char* name) -> Napi::Uint32Array {
+        if (value.IsNull() || value.IsUndefined()) return Napi::Uint32Array();
+        if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+          fail("E_ARGUMENT", std::string("convertTensor: ") + name + " must be a Uint32Array or null");
+        return value.As<Napi::Uint32Array>();
+      };
+      const Napi::Uint32Array rows = indices(info[4], "rows");
+      const Napi::Uint32Array cols = indices(info[5], "cols");
+      if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        fail("E_ARGUMENT", "convertTensor: out must be a Float32Array");
+      // No JS runs from here on: lengths and addresses are stable.
+      const Napi::Uint8Array source = info[0].As<Napi::Uint8Array>();
+      Napi::Float32Array out = info[6].As<Napi::Float32Array>();
+      const double elements = static_cast<double>(source_rows) * static_cast<double>(source_cols);
+      if (elements * static_cast<double>(zerolm::dtype_bytes(dtype)) > static_cast<double>(source.ByteLength()))
+        fail("E_SHAPE", "convertTensor: source holds fewer bytes than sourceRows * sourceCols elements");
+      const uint32_t* row_data = rows.IsEmpty() ? nullptr : rows.Data();
+      const uint32_t* col_data = cols.IsEmpty() ? nullptr : cols.Data();
+      const size_t row_count = rows.IsEmpty() ? source_rows : rows.ElementLength();
+      const size_t col_count = cols.IsEmpty() ? source_cols : cols.ElementLength();
+      for (size_t i = 0; row_data != nullptr && i < row_count; ++i)
+        if (row_data[i] >= source_rows) fail("E_SHAPE", "convertTensor: rows[" + std::to_string(i) + "] is out of range");
+      for (size_t j = 0; col_data != nullptr && j < col_count; ++j)
+        if (col_data[j] >= source_cols) fail("E_SHAPE", "convertTensor: cols[" + std::to_string(j) + "] is out of range");
+      if (static_cast<double>(row_count) * static_cast<double>(col_count) != static_cast<double>(out.ElementLength()))
+        fail("E_SHAPE", "convertTensor: out must hold exactly the selected rows * cols values");
+      zerolm::gather_to_float32(source.Data(), dtype, source_cols, row_data, row_count, col_data, col_count, out.Data());
       return info.Env().Undefined();
     });
   }

@@ -99,9 +99,10 @@ interface NativeBinding {
   simd(): 'avx2-fma' | 'scalar';
   defaultThreads(): number;
   philox4x32_10(counter: number[], key: number[]): Uint32Array;
+  convertTensor(source: Uint8Array, dtype: string, sourceRows: number, sourceCols: number, rows: Uint32Array | null, cols: Uint32Array | null, out: Float32Array): void;
 }
 
-const EXPECTED_ABI_VERSION = 5;
+const EXPECTED_ABI_VERSION = 6;
 /** The addon ABI this build loads (cache files record it: capacities from another ABI are not served). */
 export const ADDON_ABI_VERSION = EXPECTED_ABI_VERSION;
 let binding: NativeBinding | undefined;
@@ -517,6 +518,47 @@ export function fillUniform(rows: number, cols: number, o: { bound: number; seed
   const bound = checkScale(o.bound, 'fillUniform bound', MAX_UNIFORM_BOUND);
   const target = new Float32Array(rows * cols);
   callNative((native) => native.fill('uniform', target, bound, o.seed, o.stream));
+  return target;
+}
+
+/** The stored element types convertTensor reads: safetensors' names. */
+export type TensorDtype = 'F32' | 'F16' | 'BF16';
+export const TENSOR_DTYPES: readonly TensorDtype[] = ['F32', 'F16', 'BF16'];
+
+/**
+ * The rows and columns `select` picks of a row-major sourceRows x sourceCols tensor stored as little-endian `dtype`
+ * bytes, converted to float32 by the addon (native/tensors/): rows[i], cols[j] index the source; null takes all, in
+ * order. Returns rows.length x cols.length values. Fused projections are split and pruned matrices sliced this way,
+ * so nothing but the selected block is ever made in float32.
+ */
+export function convertTensor(
+  source: Uint8Array,
+  dtype: TensorDtype,
+  shape: readonly [number, number],
+  select: { rows?: Uint32Array; cols?: Uint32Array } = {},
+  /** Where to write (reused memory converts several times faster than a fresh array); its length must match. */
+  out?: Float32Array,
+): Float32Array {
+  if (!types.isUint8Array(source)) fail('E_ARGUMENT', 'convertTensor source', `must be a Uint8Array, got ${describe(source)}`);
+  if (!TENSOR_DTYPES.includes(dtype)) fail('E_UNSUPPORTED', 'convertTensor dtype', `must be one of ${TENSOR_DTYPES.join(', ')}, got ${describe(dtype)}`);
+  const [sourceRows, sourceCols] = shape;
+  checkDimension(sourceRows, 'convertTensor sourceRows');
+  checkDimension(sourceCols, 'convertTensor sourceCols');
+  const bytes = dtype === 'F32' ? 4 : 2;
+  if (sourceRows * sourceCols * bytes > source.byteLength) {
+    fail('E_SHAPE', 'convertTensor source', `has ${source.byteLength} bytes, fewer than ${sourceRows} x ${sourceCols} ${dtype} values need`);
+  }
+  const check = (indices: Uint32Array | undefined, bound: number, name: string): void => {
+    if (indices === undefined) return;
+    if (!types.isUint32Array(indices)) fail('E_ARGUMENT', `convertTensor ${name}`, `must be a Uint32Array, got ${describe(indices)}`);
+    for (let i = 0; i < indices.length; i++) if (indices[i] >= bound) fail('E_SHAPE', `convertTensor ${name}[${i}]`, `is ${indices[i]}, outside 0..${bound - 1}`, i);
+  };
+  check(select.rows, sourceRows, 'rows');
+  check(select.cols, sourceCols, 'cols');
+  const length = (select.rows?.length ?? sourceRows) * (select.cols?.length ?? sourceCols);
+  if (out !== undefined && (!types.isFloat32Array(out) || out.length !== length)) fail('E_ARGUMENT', 'convertTensor out', `must be a Float32Array of ${length} values`);
+  const target = out ?? new Float32Array(length);
+  callNative((native) => native.convertTensor(source, dtype, sourceRows, sourceCols, select.rows ?? null, select.cols ?? null, target));
   return target;
 }
 

@@ -24,6 +24,20 @@ export function checkLayerCount(count: number, path: string): number {
   return count;
 }
 
+/**
+ * Most weight matrices one input may have (per-head slices and experts each counted): past it the specs, keys,
+ * capacities and sums of a single input would take hundreds of megabytes. The largest published models have a few
+ * tens of thousands (126 layers of 275 head slices, per head; 61 layers of 256 experts of 3 matrices).
+ */
+export const MAX_MATRICES_PER_INPUT = 1 << 20;
+
+/** Refuses, before building them, more than MAX_MATRICES_PER_INPUT matrices (E_MEMORY_LIMIT naming the field). */
+export function checkMatrixCount(count: number, path: string, what: string): void {
+  if (count > MAX_MATRICES_PER_INPUT) {
+    throw fieldError('E_MEMORY_LIMIT', path, `${what} give ${count} matrices, above the per-input limit of ${MAX_MATRICES_PER_INPUT}`);
+  }
+}
+
 export type JsonRecord = Record<string, unknown>;
 
 export function isRecord(value: unknown): value is JsonRecord {
@@ -194,6 +208,8 @@ export interface FamilyBuildOptions {
   build?: string;
   init?: InitScheme;
   id?: string;
+  /** Refuse (E_UNSUPPORTED) a config whose architecture-changing keys the builder would ignore, instead of warning. */
+  strictConfig?: boolean;
 }
 
 export interface ResolvedBuildOptions {
@@ -201,6 +217,7 @@ export interface ResolvedBuildOptions {
   /** Validated replacement for the family's default init of scored matrices, when given. */
   init?: InitScheme;
   id?: string;
+  strictConfig: boolean;
 }
 
 /** Validates the options a caller passed: a known build name, a valid init scheme, a string id. */
@@ -213,7 +230,9 @@ export function resolveBuildOptions(options: FamilyBuildOptions | undefined, fam
   if (!builds.includes(build)) {
     throw fieldError('E_UNSUPPORTED', 'build', `family ${family} has no build ${JSON.stringify(build)}; its builds are ${builds.join(', ')}`);
   }
-  const resolved: ResolvedBuildOptions = { build };
+  const strictConfig = options?.strictConfig ?? false;
+  if (typeof strictConfig !== 'boolean') throw fieldError('E_ARGUMENT', 'strictConfig', `must be true or false, got ${describeValue(strictConfig)}`);
+  const resolved: ResolvedBuildOptions = { build, strictConfig };
   if (options?.init !== undefined) resolved.init = checkInit(options.init, 'init', 'E_ARGUMENT');
   if (options?.id !== undefined) {
     if (typeof options.id !== 'string') throw fieldError('E_ARGUMENT', 'id', `must be a string, got ${describeValue(options.id)}`);

@@ -16,6 +16,13 @@
  *   llama on the MLP when mlp_bias; mistral none. qwen3 adds per-head RMSNorms on queries and keys (head_dim each).
  *   The LM head (vocab x hidden, no bias) is separate unless tie_word_embeddings (default false, gemma true).
  *
+ * - gemma2, gemma3_text (and gemma3, built from its text_config), phi3, mixtral, qwen2_moe, qwen3_moe, deepseek_v2 and
+ *   deepseek_v3: hf/decoders.ts. opt, gpt_neox and falcon: hf/classic.ts. t5: hf/t5.ts. Each file says what it counts.
+ * - Mixture of experts: build 'default' scores every expert, 'active-experts' only the num_experts_per_tok a token
+ *   uses; params.active is the active count either way (hf/decoders.ts).
+ * - Config keys that would change the architecture but that the model type's builder does not read (expert counts on
+ *   a dense type, MLA ranks, ...) give a plan warning naming them; strictConfig makes them E_UNSUPPORTED (hf/common.ts).
+ *
  * Per-layer overrides: num_attention_heads, num_key_value_heads and intermediate_size (n_head and n_inner for gpt2)
  * may be lists with one entry per layer.
  *
@@ -26,6 +33,7 @@
  * for gpt2 the c_proj weights (attention output, ffn.down) use initializer_range / sqrt(2 * n_layer), as
  * GPT2PreTrainedModel does.
  */
+import { ZeroLMError } from '../errors';
 import {
   fieldError,
   indexPath,
@@ -36,6 +44,7 @@ import {
   readPerLayer,
   readPositiveInteger,
   checkLayerCount,
+  readRecord,
   readString,
   requireRecord,
   resolveBuildOptions,
@@ -44,34 +53,40 @@ import {
 } from './fields';
 import { bertEmbeddings, finishPlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
+import { buildFalcon, buildGptNeox, buildOpt, CLASSIC_KEYS } from './hf/classic';
+import { headsDividing, perLayerPath, unreadKeysWarning, type Built } from './hf/common';
+import { buildDecoder, DECODER_KEYS, DECODER_TYPES, type DecoderType } from './hf/decoders';
+import { buildT5, T5_KEYS } from './hf/t5';
 
-export const HF_BUILDS = ['default'] as const;
+/** 'active-experts' scores, in mixture-of-experts layers, only the experts one token uses (see hf/decoders.ts). */
+export const HF_BUILDS = ['default', 'active-experts'] as const;
 export const HF_DEFAULT_BUILD = 'default';
 
 const ENCODER_TYPES = ['bert', 'roberta', 'xlm-roberta', 'electra'] as const;
 const GATED_DECODER_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'] as const;
-export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...GATED_DECODER_TYPES];
+export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...GATED_DECODER_TYPES, ...DECODER_TYPES, 'gemma3', 'opt', 'gpt_neox', 'falcon', 't5'];
+
+const ENCODER_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size', 'initializer_range'];
+const GATED_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'initializer_range'];
+/** The config keys each model type's builder reads: a key that would change the architecture and is not here is warned about. */
+const KEYS_READ: Record<string, ReadonlySet<string>> = {
+  bert: new Set(ENCODER_KEYS),
+  roberta: new Set(ENCODER_KEYS),
+  'xlm-roberta': new Set(ENCODER_KEYS),
+  electra: new Set([...ENCODER_KEYS, 'embedding_size']),
+  gpt2: new Set(['vocab_size', 'n_embd', 'n_layer', 'n_head', 'n_inner', 'n_positions', 'tie_word_embeddings', 'initializer_range']),
+  llama: new Set([...GATED_KEYS, 'attention_bias', 'mlp_bias']),
+  mistral: new Set(GATED_KEYS),
+  qwen2: new Set(GATED_KEYS),
+  qwen3: new Set([...GATED_KEYS, 'attention_bias']),
+  gemma: new Set([...GATED_KEYS, 'attention_bias']),
+  ...DECODER_KEYS,
+  ...CLASSIC_KEYS,
+  t5: T5_KEYS,
+};
 
 type EncoderType = (typeof ENCODER_TYPES)[number];
 type GatedDecoderType = (typeof GATED_DECODER_TYPES)[number];
-
-interface Built {
-  hiddenSize: number;
-  layers: LayerPlan[];
-  extras: MatrixSpec[];
-  embeddingParams: number;
-}
-
-/** The path of a per-layer field's entry i: "key[i]" when the input gave a list, "key" when it gave one number. */
-function perLayerPath(record: JsonRecord, key: string, i: number): string {
-  return Array.isArray(record[key]) ? indexPath(key, i) : key;
-}
-
-function headsDividing(record: JsonRecord, key: string, heads: number[], hidden: number, hiddenKey: string): void {
-  heads.forEach((h, i) => {
-    if (hidden % h !== 0) throw fieldError('E_FORMAT', perLayerPath(record, key, i), `${h} heads do not divide ${hiddenKey} ${hidden}`);
-  });
-}
 
 function attentionMatrices(prefix: string, hidden: number, heads: number, init: InitScheme, outputInit: InitScheme): MatrixSpec[] {
   return [
@@ -216,15 +231,59 @@ function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scor
   return { hiddenSize: hidden, layers, extras, embeddingParams };
 }
 
+function buildOfType(record: JsonRecord, modelType: string, init: InitScheme | undefined, activeOnly: boolean): Built {
+  if ((ENCODER_TYPES as readonly string[]).includes(modelType)) return buildEncoder(record, modelType as EncoderType, init);
+  if (modelType === 'gpt2') return buildGpt2(record, init);
+  if ((GATED_DECODER_TYPES as readonly string[]).includes(modelType)) return buildGatedDecoder(record, modelType as GatedDecoderType, init);
+  if ((DECODER_TYPES as readonly string[]).includes(modelType)) return buildDecoder(record, modelType as DecoderType, init, activeOnly);
+  if (modelType === 'opt') return buildOpt(record, init);
+  if (modelType === 'gpt_neox') return buildGptNeox(record, init);
+  if (modelType === 'falcon') return buildFalcon(record, init);
+  if (modelType === 't5') return buildT5(record, init);
+  throw fieldError('E_UNSUPPORTED', 'model_type', `${JSON.stringify(modelType)} is not supported; supported model types: ${HF_MODEL_TYPES.join(', ')}`);
+}
+
+/**
+ * gemma3 (Gemma3ForConditionalGeneration): the language model of its text_config, built as gemma3_text. The vision
+ * tower and projector are not part of the plan, and a warning says so.
+ */
+function textModelOf(record: JsonRecord): { text: JsonRecord; warning: string } {
+  const text = readRecord(record, 'text_config', '');
+  const inner = text.model_type ?? 'gemma3_text';
+  if (inner !== 'gemma3_text') throw fieldError('E_UNSUPPORTED', 'text_config.model_type', `gemma3 needs a gemma3_text text_config, got ${JSON.stringify(inner)}`);
+  return { text, warning: 'gemma3: only the language model (text_config) is built; the vision tower and projector are not counted' };
+}
+
 export function buildHfConfig(input: unknown, options?: FamilyBuildOptions): ModelPlan {
   const resolved = resolveBuildOptions(options, 'hf', HF_BUILDS, HF_DEFAULT_BUILD);
   const record = requireRecord(input, '');
   const modelType = readString(record, 'model_type', '');
+  const warnings: string[] = [];
   let built: Built;
-  if ((ENCODER_TYPES as readonly string[]).includes(modelType)) built = buildEncoder(record, modelType as EncoderType, resolved.init);
-  else if (modelType === 'gpt2') built = buildGpt2(record, resolved.init);
-  else if ((GATED_DECODER_TYPES as readonly string[]).includes(modelType)) built = buildGatedDecoder(record, modelType as GatedDecoderType, resolved.init);
-  else throw fieldError('E_UNSUPPORTED', 'model_type', `${JSON.stringify(modelType)} is not supported; supported model types: ${HF_MODEL_TYPES.join(', ')}`);
+  if (modelType === 'gemma3') {
+    const { text, warning } = textModelOf(record);
+    try {
+      built = buildDecoder(text, 'gemma3_text', resolved.init, false);
+    } catch (cause) {
+      // Field paths are relative to text_config: say so.
+      const field = cause instanceof ZeroLMError ? cause.location?.field : undefined;
+      if (field === undefined) throw cause;
+      throw new ZeroLMError((cause as ZeroLMError).code, `text_config.${(cause as ZeroLMError).message}`, { field: `text_config.${field}` }, { cause });
+    }
+    warnings.push(warning);
+    const unread = unreadKeysWarning(text, 'gemma3_text', DECODER_KEYS.gemma3_text, resolved.strictConfig, 'text_config');
+    if (unread !== undefined) warnings.push(unread);
+  } else {
+    built = buildOfType(record, modelType, resolved.init, resolved.build === 'active-experts');
+    const unread = unreadKeysWarning(record, modelType, KEYS_READ[modelType], resolved.strictConfig);
+    if (unread !== undefined) warnings.push(unread);
+  }
   const id = resolved.id ?? idOf(record._name_or_path) ?? idOf(record.id);
-  return finishPlan({ ...(id === undefined ? {} : { id }), family: 'hf', build: resolved.build, ...built });
+  return finishPlan({
+    ...(id === undefined ? {} : { id }),
+    family: 'hf',
+    build: resolved.build,
+    ...built,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  });
 }

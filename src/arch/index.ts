@@ -50,7 +50,7 @@ export const families: Record<FamilyName, Family> = {
   hf: {
     builds: [...HF_BUILDS],
     defaultBuild: HF_DEFAULT_BUILD,
-    defaultInit: 'normal(std initializer_range, default 0.02); gpt2 c_proj weights std initializer_range/sqrt(2*n_layer)',
+    defaultInit: 'normal(std initializer_range, default 0.02); gpt2 c_proj weights std initializer_range/sqrt(2*n_layer); t5 as T5PreTrainedModel (factor/sqrt(fan))',
     build: buildHfConfig,
   },
   modules: {
@@ -146,5 +146,5 @@ export function buildPlan(input: unknown, options: BuildOptions & { family?: Fam
     }
     family = options.family;
   }
-  return families[family].build(input, { build: options.build, init: options.init, id: options.id });
+  return families[family].build(input, { build: options.build, init: options.init, id: options.id, ...(options.strictConfig === undefined ? {} : { strictConfig: options.strictConfig }) });
 }

@@ -51,11 +51,17 @@ export function layerNormParams(width: number): number {
 export interface PlanParts extends Pick<ModelPlan, 'id' | 'family' | 'build' | 'hiddenSize' | 'layers' | 'extras'> {
   /** Every parameter outside the layers: embeddings, their norms and projections, heads (pooler, LM/softmax head). */
   embeddingParams: number;
+  /** Mixture of experts: parameters of the routed experts a token skips; gives params.active. */
+  inactiveParams?: number;
+  warnings?: string[];
 }
 
 /** Sums the layer counts, checks that every total is an exact (safe) integer, and returns the plan. */
 export function finishPlan(parts: PlanParts): ModelPlan {
-  return assemblePlan(parts.id, parts.family, parts.build, parts.hiddenSize, parts.layers, parts.extras, parts.embeddingParams);
+  const plan = assemblePlan(parts.id, parts.family, parts.build, parts.hiddenSize, parts.layers, parts.extras, parts.embeddingParams);
+  if (parts.inactiveParams !== undefined) plan.params.active = plan.params.total - parts.inactiveParams;
+  if (parts.warnings !== undefined && parts.warnings.length > 0) plan.warnings = parts.warnings;
+  return plan;
 }
 
 /** finishPlan without the parts object: what the hot builders call. */

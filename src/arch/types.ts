@@ -67,7 +67,17 @@ export interface ModelPlan {
     attention: number;
     /** sum of layer.params.ffn */
     ffn: number;
+    /**
+     * Mixture-of-experts models only: the parameters one token uses, total minus the routed experts it skips
+     * (embeddings included, as published "active" counts are).
+     */
+    active?: number;
   };
+  /**
+   * What the builder could not honour, e.g. config keys that would change the architecture but that it does not
+   * read. Present only when there is something to say.
+   */
+  warnings?: string[];
 }
 
 export interface BuildOptions {
@@ -75,4 +85,6 @@ export interface BuildOptions {
   build?: string;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
+  /** hf: refuse (E_UNSUPPORTED) a config with architecture-changing keys its builder ignores, instead of warning. */
+  strictConfig?: boolean;
 }

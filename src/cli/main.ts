@@ -100,12 +100,13 @@ interface CommonScoreFlags {
   mode?: string;
   init?: string;
   cache?: string;
+  strictConfig?: boolean;
 }
 
 function scoringFlags(command: Command): Command {
   return command
     .addOption(new Option('--family <family>', 'architecture family (detected when unambiguous)').choices(families))
-    .option('--build <build>', 'family build: nas-bench-bert as-trained|as-specified|lpzero')
+    .option('--build <build>', 'family build: nas-bench-bert as-trained|as-specified|lpzero; hf default|active-experts (MoE: score every expert, or the top-k one token uses)')
     .option('--measure <measure>', `capacity measure: ${measureNames.join(', ')}`)
     .option('--eta <fraction>', 'energy fraction for pca-k', finiteNumber('--eta'))
     .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
@@ -115,7 +116,8 @@ function scoringFlags(command: Command): Command {
     .addOption(new Option('--mode <mode>', 'exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
     .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
     .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
-    .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)');
+    .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)')
+    .option('--strict-config', 'refuse a Hugging Face config whose architecture-changing keys the builder would ignore (default: warn)');
 }
 
 function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
@@ -131,6 +133,7 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
     threads: flags.threads,
     mode: flags.mode as ScoreOptions['mode'],
     init: flags.init === undefined ? undefined : parseInit(flags.init),
+    ...(flags.strictConfig ? { strictConfig: true } : {}),
   };
 }
 
@@ -204,6 +207,15 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   let failed = 0;
   let calibrationWarned = false;
   let before = 0; // inputs of the sources already read
+  const warned = new Set<string>();
+  const warn = (warnings: readonly string[] | undefined): void => {
+    if (warnings === undefined) return;
+    for (const warning of warnings) {
+      if (warned.has(warning)) continue;
+      warned.add(warning);
+      process.stderr.write(`zerolm score: warning: ${warning}\n`);
+    }
+  };
   const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
     for (const error of errors) reportError(error);
     failed += errors.length;
@@ -222,6 +234,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         const bytes = new GuardedByteStream(opened.stream, opened.source);
         for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
+          warn(scores.warnings);
           done += scores.count;
           if (out.pushBytes(scores.jsonl)) await out.flush();
         }
@@ -243,15 +256,18 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
         if (isScoreError(record)) errors.push(record);
-        else if (record.calibration?.matches === false && !calibrationWarned) {
-          calibrationWarned = true;
-          const where = `${record.source ?? ''}${record.line !== undefined ? `:${record.line}` : ''}${record.id !== undefined ? ` (id ${record.id})` : ''}`;
-          const message = `${where}: outside the space ${record.calibration.file} was fitted on: ${record.calibration.why}`;
-          if (flags.strictCalibration) {
-            await out.flush();
-            throw new ZeroLMError('E_ARGUMENT', `${message}; its alpha does not apply (--strict-calibration)`, { field: 'calibration' });
+        else {
+          warn(record.warnings);
+          if (record.calibration?.matches === false && !calibrationWarned) {
+            calibrationWarned = true;
+            const where = `${record.source ?? ''}${record.line !== undefined ? `:${record.line}` : ''}${record.id !== undefined ? ` (id ${record.id})` : ''}`;
+            const message = `${where}: outside the space ${record.calibration.file} was fitted on: ${record.calibration.why}`;
+            if (flags.strictCalibration) {
+              await out.flush();
+              throw new ZeroLMError('E_ARGUMENT', `${message}; its alpha does not apply (--strict-calibration)`, { field: 'calibration' });
+            }
+            process.stderr.write(`zerolm score: warning: ${message}; its alpha may not apply here (records say "matches": false; --strict-calibration refuses)\n`);
           }
-          process.stderr.write(`zerolm score: warning: ${message}; its alpha may not apply here (records say "matches": false; --strict-calibration refuses)\n`);
         }
         if (out.pushEncoded(serializer, record)) await out.flush();
       }
@@ -288,7 +304,15 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
     .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default here: ${defaultScoreWorkers(Infinity)} for a file, ${defaultScoreWorkers()} for a pipe)`, integer('--workers', 0, 64))
     .option('--no-progress', 'never draw a progress bar')
+    .option('--weights <path>', 'score one Hugging Face config on real weights: a .safetensors file, or a folder with model.safetensors or model.safetensors.index.json and its shards')
+    .option('--per-matrix', 'with --weights: add every matrix\'s capacity to the record (matrices)')
+    .option('--prune <file>', 'with --weights: JSON {"layers":[...],"heads":{"LAYER":[...]},"channels":{"LAYER":[...]}} of parts to drop')
     .action(async (files: string[], flags) => {
+      if (flags.weights !== undefined || flags.perMatrix || flags.prune !== undefined) {
+        const { runScoreWeights } = await import('./weights');
+        process.exitCode = await runScoreWeights(files, { ...flags, options: scoreOptionsFrom(flags) });
+        return;
+      }
       process.exitCode = await withCacheFile(flags, (cache) => runScore(files, flags, cache));
     });
 

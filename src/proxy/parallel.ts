@@ -24,6 +24,8 @@ export interface EncodedScores {
   errors: ScoreErrorRecord[];
   /** Records in `jsonl`. */
   count: number;
+  /** The distinct warnings of the scored records (see Score.warnings), when there are any. */
+  warnings?: string[];
 }
 
 export interface ScoreJsonLinesOptions extends ScoreManyOptions {
@@ -157,6 +159,7 @@ export class ScoreEncoder {
   async encode(records: InputRecord[], resolved: ResolvedScoreOptions, batchSize: number): Promise<EncodedScores> {
     let used = 0;
     const errors: ScoreErrorRecord[] = [];
+    let warnings: Set<string> | undefined;
     let count = 0;
     for await (const batch of scoreResolvedBatches([records], resolved, batchSize)) {
       for (const record of batch) {
@@ -173,12 +176,13 @@ export class ScoreEncoder {
           this.scratch = grown;
         }
         if (isScoreError(record)) errors.push(record);
+        else if (record.warnings !== undefined) for (const warning of record.warnings) (warnings ??= new Set()).add(warning);
         count++;
       }
     }
     const jsonl = Buffer.allocUnsafeSlow(used);
     this.scratch.copy(jsonl, 0, 0, used);
-    return { jsonl, errors, count };
+    return warnings === undefined ? { jsonl, errors, count } : { jsonl, errors, count, warnings: [...warnings] };
   }
 }
 
@@ -192,7 +196,7 @@ export interface ScoreWorkerData {
 
 export type ScoreWorkerRequest = { kind: 'unit'; id: number; unit: LineUnit; source: string } | { kind: 'finish' };
 export type ScoreWorkerReply =
-  | { kind: 'unit'; id: number; jsonl: Uint8Array; errors: ScoreErrorRecord[]; count: number }
+  | { kind: 'unit'; id: number; jsonl: Uint8Array; errors: ScoreErrorRecord[]; count: number; warnings?: string[] }
   | { kind: 'failed'; id: number; error: ReturnType<ZeroLMError['toJSON']> }
   | { kind: 'finished'; cacheEntries: Array<[string, number]> };
 
@@ -286,7 +290,9 @@ class ScoringPool {
       waiting.reject(new ZeroLMError(code, message, location));
       return;
     }
-    waiting.resolve({ jsonl: Buffer.from(reply.jsonl.buffer, reply.jsonl.byteOffset, reply.jsonl.byteLength), errors: reply.errors, count: reply.count });
+    const scores: EncodedScores = { jsonl: Buffer.from(reply.jsonl.buffer, reply.jsonl.byteOffset, reply.jsonl.byteLength), errors: reply.errors, count: reply.count };
+    if (reply.warnings !== undefined) scores.warnings = reply.warnings;
+    waiting.resolve(scores);
   }
 
   private fail(error: Error): void {

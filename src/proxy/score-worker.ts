@@ -32,8 +32,8 @@ async function handle(request: ScoreWorkerRequest): Promise<void> {
   }
   try {
     const records = recordsOfLineUnit(request.unit, request.source);
-    const { jsonl, errors, count } = await encoder.encode(records, resolved, data.batchSize);
-    const reply: ScoreWorkerReply = { kind: 'unit', id: request.id, jsonl, errors, count };
+    const { jsonl, errors, count, warnings } = await encoder.encode(records, resolved, data.batchSize);
+    const reply: ScoreWorkerReply = { kind: 'unit', id: request.id, jsonl, errors, count, ...(warnings === undefined ? {} : { warnings }) };
     port!.postMessage(reply, [jsonl.buffer as ArrayBuffer]);
   } catch (cause) {
     const error = internalError(cause);

@@ -6,6 +6,7 @@
  */
 import { buildPlan, detectFamily, families, familyNames } from '../arch';
 import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
+import { MAX_MATRICES_PER_INPUT } from '../arch/fields';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, callerError, throwIfAborted } from '../errors';
 import { MAX_NORMAL_STD, MAX_UNIFORM_BOUND, spectra, type SpectrumJob, type SpectrumRoute } from '../native';
@@ -14,6 +15,7 @@ import { CapacityCache } from './cache';
 import { mismatchOf, type SpaceFingerprint } from '../arch/fingerprint';
 import { LayerMemo, MatrixCapacityMemo } from './shape-memo';
 import { combine, validateAlpha, validateRule, type CombinationRule } from './alpha';
+import type { WeightsScore, WeightsScoreOptions } from './real-weights';
 
 export { combine, validateAlpha, validateRule, type CombinationRule };
 
@@ -50,6 +52,8 @@ export interface ScoreOptions {
   familyBuilds?: Partial<Record<FamilyName, string>>;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
+  /** hf configs: refuse (E_UNSUPPORTED) architecture-changing keys the builder would ignore, instead of warning. */
+  strictConfig?: boolean;
   measure?: string;
   /** pca-k energy fraction. */
   eta?: number;
@@ -103,6 +107,10 @@ export interface Components {
   family: FamilyName;
   build: string;
   layers: readonly LayerScore[];
+  /** Mixture of experts only: the plan's params.active. */
+  activeParams?: number;
+  /** The plan's warnings, when it has any. */
+  warnings?: readonly string[];
 }
 
 export interface LayerScore {
@@ -127,6 +135,10 @@ export interface Score {
   seedPolicy: SeedPolicy;
   perHead: boolean;
   layers: readonly LayerScore[];
+  /** Mixture-of-experts models only: the parameters one token uses (params counts every expert). */
+  activeParams?: number;
+  /** Only when the builder had something to say (e.g. config keys it ignored). */
+  warnings?: readonly string[];
 }
 
 /** Options after validation, with defaults filled in. */
@@ -135,6 +147,7 @@ export interface ResolvedScoreOptions {
   build?: string;
   familyBuilds?: Partial<Record<FamilyName, string>>;
   init?: InitScheme;
+  strictConfig?: boolean;
   measure: Measure;
   measureOptions: MeasureOptions;
   alpha: number;
@@ -189,6 +202,7 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     build: options.build,
     familyBuilds: options.familyBuilds,
     init: options.init,
+    strictConfig: options.strictConfig,
     measure,
     measureOptions,
     alpha: validateAlpha(options.alpha ?? DEFAULTS.alpha),
@@ -462,7 +476,10 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       attention += value.attention;
       ffn += value.ffn;
     }
-    components[p] = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+    const entry: Components = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+    if (plan.params.active !== undefined) entry.activeParams = plan.params.active;
+    if (plan.warnings !== undefined) entry.warnings = plan.warnings;
+    components[p] = entry;
   }
   return components;
 }
@@ -486,15 +503,28 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
     throw new ZeroLMError('E_NON_FINITE', `the score is ${score} (${rule} of attention ${attention} and ffn ${ffn} with alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'alpha' });
   }
   const measure = options.measure.name;
-  if (id !== undefined) {
-    return { id, score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
-  }
-  return { score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  const record: Score =
+    id !== undefined
+      ? { id, score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers }
+      : { score, attention, ffn, params, nonEmbeddingParams, measure, rule, alpha, family, build, mode, seed, seedPolicy, perHead, layers };
+  // Appended after the documented fields, and only where they apply, so every other record keeps its exact shape.
+  if (components.activeParams !== undefined) record.activeParams = components.activeParams;
+  if (components.warnings !== undefined) record.warnings = components.warnings;
+  return record;
 }
 
-/** Score one architecture (any input a builder accepts, or a ModelPlan). */
-export async function score(architecture: unknown, options: ScoreOptions = {}): Promise<Score> {
+/**
+ * Score one architecture (any input a builder accepts, or a ModelPlan). With `weights` (a safetensors checkpoint), a
+ * Hugging Face config is scored on its real weights instead: see scoreWeights (src/proxy/real-weights.ts).
+ */
+export async function score(architecture: unknown, options: WeightsScoreOptions): Promise<WeightsScore>;
+export async function score(architecture: unknown, options?: ScoreOptions): Promise<Score>;
+export async function score(architecture: unknown, options: ScoreOptions | WeightsScoreOptions = {}): Promise<Score> {
   try {
+    if ((options as { weights?: unknown } | null)?.weights !== undefined) {
+      const { scoreWeights } = await import('./real-weights');
+      return await scoreWeights(architecture, options as WeightsScoreOptions);
+    }
     const resolved = resolveScoreOptions(options);
     const plan = toPlan(architecture, resolved);
     const [components] = await componentsOfPlans([plan], resolved);
@@ -519,19 +549,20 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; perHead?: boolean }, id?: string): ModelPlan {
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; perHead?: boolean }, id?: string): ModelPlan {
   const plan = planOf(architecture, options, id);
   checkScoredMatrices(plan, options.perHead ?? false);
   return plan;
 }
 
-function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
+function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
+  const strict = options.strictConfig ? { strictConfig: true } : {};
   if (options.build === undefined && options.familyBuilds !== undefined) {
     const family = options.family ?? detectFamily(architecture);
-    return buildPlan(architecture, { family, build: options.familyBuilds[family], id });
+    return buildPlan(architecture, { family, build: options.familyBuilds[family], id, ...strict });
   }
-  return buildPlan(architecture, { family: options.family, build: options.build, id });
+  return buildPlan(architecture, { family: options.family, build: options.build, id, ...strict });
 }
 
 /**
@@ -539,7 +570,7 @@ function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'fami
  * sums of a single input would take hundreds of megabytes. The largest published models score a few tens of
  * thousands (126 layers of 275 head slices, per head).
  */
-export const MAX_SCORED_MATRICES = 1 << 20;
+export const MAX_SCORED_MATRICES = MAX_MATRICES_PER_INPUT;
 
 /** Refuses, before any per-matrix work, a plan that would score more than MAX_SCORED_MATRICES matrices. */
 function checkScoredMatrices(plan: ModelPlan, perHead: boolean): void {
