@@ -1,11 +1,13 @@
 /**
- * The only module that loads the compiled addon (build/Release/zerolm_native.node). It validates every argument
- * before anything crosses into C++, and re-throws every native failure as a ZeroLMError of this realm.
+ * The only module that loads the compiled addon (a local build, or the prebuild the package ships). It validates
+ * every argument before anything crosses into C++, and re-throws every native failure as a ZeroLMError of this realm.
  * The binary is loaded lazily, on first use, so pure-TypeScript modules work without it.
  */
 import * as path from 'path';
 import { types } from 'util';
+import type { InitScheme } from './arch/types';
 import { AbortError, ErrorCode, ZeroLMError } from './errors';
+import { resolveInit } from './weights/init';
 
 export type NativeDistribution = { distribution: 'normal'; std: number } | { distribution: 'uniform'; bound: number };
 /**
@@ -20,7 +22,11 @@ export type SpectrumGenerator = 'weights' | 'bidiagonal';
 export interface MatrixRecipe {
   rows: number;
   cols: number;
-  init: NativeDistribution;
+  /**
+   * The init scheme as score() takes it ({ scheme: 'normal', std: 0.02 }, { scheme: 'xavier-normal' }, ...), resolved
+   * for this shape, or the distribution itself.
+   */
+  init: InitScheme | NativeDistribution;
   seed: number;
   stream: number;
   generator?: SpectrumGenerator;
@@ -107,19 +113,55 @@ const EXPECTED_ABI_VERSION = 6;
 export const ADDON_ABI_VERSION = EXPECTED_ABI_VERSION;
 let binding: NativeBinding | undefined;
 
-/** ZEROLM_NATIVE_PATH, when set, is the only place looked at; otherwise build/{Release,Debug} of this package. */
-function addonPaths(): string[] {
+/** Where this package's files are (dist/.. when compiled, src/.. under ts-jest). */
+const PACKAGE_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Where the addon may be, in the order tried: ZEROLM_NATIVE_PATH alone when set; else a local build
+ * (build/Release, build/Debug: what a source build, and `npm ci` in a checkout, makes), then the prebuilt binary for
+ * this platform that the package ships (prebuilds/<platform>-<arch>/, found by node-gyp-build's rules).
+ */
+export function addonCandidates(): string[] {
   const fromEnvironment = process.env.ZEROLM_NATIVE_PATH;
   if (fromEnvironment) return [path.resolve(fromEnvironment)];
-  const root = path.resolve(__dirname, '..');
-  return ['Release', 'Debug'].map((kind) => path.join(root, 'build', kind, 'zerolm_native.node'));
+  const local = ['Release', 'Debug'].map((kind) => path.join(PACKAGE_ROOT, 'build', kind, 'zerolm_native.node'));
+  const prebuild = prebuildPath();
+  return prebuild === undefined || local.includes(prebuild) ? local : [...local, prebuild];
 }
+
+/** The prebuild node-gyp-build picks for this platform, Node-API and libc, or undefined when none fits. */
+function prebuildPath(): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    return path.resolve(nodeGypBuild.path(PACKAGE_ROOT));
+  } catch {
+    return undefined;
+  }
+}
+
+/** This machine as the prebuilds name it: linux-x64 (glibc), darwin-arm64, ... */
+export function platformName(): string {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  const libc = process.platform === 'linux' ? (report?.header?.glibcVersionRuntime ? ' (glibc)' : ' (musl or another libc)') : '';
+  return `${process.platform}-${process.arch}${libc}`;
+}
+
+/** The file the addon was loaded from, or undefined before it is loaded (it loads on first use). */
+export function loadedAddonPath(): string | undefined {
+  return loadedFrom;
+}
+let loadedFrom: string | undefined;
+
+/** Set once loading failed: every later call throws the same error at once instead of searching again. */
+let loadFailure: ZeroLMError | undefined;
 
 function load(): NativeBinding {
   if (binding) return binding;
+  if (loadFailure) throw loadFailure;
   const tried: string[] = [];
   let lastError: unknown;
-  for (const candidate of addonPaths()) {
+  for (const candidate of addonCandidates()) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const loaded = require(candidate) as NativeBinding;
@@ -127,6 +169,7 @@ function load(): NativeBinding {
         throw new Error(`addon ABI version ${String(loaded.abiVersion)}, expected ${EXPECTED_ABI_VERSION}`);
       }
       binding = loaded;
+      loadedFrom = candidate;
       return loaded;
     } catch (error) {
       tried.push(candidate);
@@ -134,12 +177,15 @@ function load(): NativeBinding {
     }
   }
   const reason = messageOf(lastError).split('\n')[0];
-  throw new ZeroLMError(
+  loadFailure = new ZeroLMError(
     'E_NATIVE_MISSING',
-    `The zerolm native addon could not be loaded (tried ${tried.join(', ')}: ${reason}). Run \`npm run build:native\`.`,
+    `the zerolm native addon is not available for ${platformName()}, Node ${process.versions.node} (tried ${tried.join(', ')}: ${reason}). ` +
+      'Exact and bidiagonal scoring and spectra need it; analytic mode does not (--mode analytic, or mode: \'analytic\'). ' +
+      'To build it: install cmake (3.15 or later) and a C++17 compiler (g++ or clang++), then run `npm rebuild zerolm` in your project.',
     undefined,
     { cause: lastError },
   );
+  throw loadFailure;
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -257,8 +303,10 @@ function checkJob(job: unknown, field: string): NativeJob {
     return { rows, cols, route: route as SpectrumRoute, values };
   }
   if (!hasInit) fail('E_ARGUMENT', field, 'needs values (Float32Array) or init (a distribution) with seed and stream');
-  const init = record.init;
+  let init = record.init;
   if (typeof init !== 'object' || init === null) fail('E_ARGUMENT', `${field}.init`, `must be an object, got ${describe(init)}`);
+  // The scheme form score() takes ({scheme: 'xavier-normal'}, ...), resolved for this shape.
+  if ('scheme' in init) init = resolveInit(init as InitScheme, rows, cols, `${field}.init`);
   const distribution = (init as Record<string, unknown>).distribution;
   let scale: number;
   if (distribution === 'normal') {
@@ -381,9 +429,11 @@ function batchBytes(jobs: NativeJob[], threads: number, copiesValues = false): n
 }
 
 function checkMemory(jobs: NativeJob[], options: CheckedOptions, copiesValues = false): void {
-  // A matrix is refused if it could not be held as float32 within the limit, even on routes that stream it
-  // (sumSquares of a recipe): such a matrix is a mistake, and generating it would take hours.
+  // A matrix of weights is refused if it could not be held as float32 within the limit, even on routes that stream
+  // it (sumSquares of a recipe): such a matrix is a mistake, and generating it would take hours. A bidiagonal draw
+  // has no weights: only what it allocates (O(min(rows, cols))) counts, in the batch total below.
   for (let i = 0; i < jobs.length; i++) {
+    if (jobs[i].generator === 'bidiagonal') continue;
     const dense = jobs[i].rows * jobs[i].cols * 4;
     if (dense > options.memoryLimitBytes) {
       throw new ZeroLMError(

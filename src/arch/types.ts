@@ -47,6 +47,8 @@ export interface LayerPlan {
 }
 
 export type FamilyName = 'nas-bench-bert' | 'gpt2-flex' | 'transformer-xl' | 'hf' | 'modules';
+/** Builds of the families: nas-bench-bert's three ('as-trained' its default), hf's 'active-experts', 'default' for the others. */
+export type BuildName = 'as-trained' | 'as-specified' | 'lpzero' | 'active-experts' | 'default';
 
 export interface ModelPlan {
   /** Identifier from the input (benchmark id, file name), when it has one. */
@@ -82,7 +84,7 @@ export interface ModelPlan {
 
 export interface BuildOptions {
   /** Family-specific build name; each family documents its builds and its default. */
-  build?: string;
+  build?: BuildName;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
   /** hf: refuse (E_UNSUPPORTED) a config with architecture-changing keys its builder ignores, instead of warning. */

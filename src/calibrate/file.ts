@@ -101,7 +101,7 @@ export async function calibrateBenchmark(name: string, options: CalibrateBenchma
  * header naming `architecture` (a JSON or YAML file, relative to the CSV) and `label` (and optionally `id` and
  * `higherIsBetter`). Every problem is an error naming file, line and field: a calibration is only as good as its labels.
  */
-export async function readLabels(file: string, options: { family?: ScoreOptions['family']; build?: string } = {}): Promise<{ entries: LabelledPlan[]; higherIsBetter: boolean | undefined }> {
+export async function readLabels(file: string, options: { family?: ScoreOptions['family']; build?: ScoreOptions['build'] } = {}): Promise<{ entries: LabelledPlan[]; higherIsBetter: boolean | undefined }> {
   let text: string;
   try {
     text = (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');

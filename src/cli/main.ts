@@ -1,23 +1,78 @@
 #!/usr/bin/env node
 /** The zerolm command line: parse, call the library, print. */
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
 import { GuardedByteStream, inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
-import { getMeasure, measureNames, measureReads } from '../capacity/measures';
+import { getMeasure, measureNames, measureReads, type MeasureName } from '../capacity/measures';
+import type { BuildName } from '../arch/types';
 import { scoreModes, DEFAULTS, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
 import { combinationRules } from '../proxy/alpha';
-import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord } from '../proxy/many';
+import { DEFAULT_BATCH_SIZE, isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord } from '../proxy/many';
 import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { LineWriter, ProgressLine } from './output';
 import { checkPlotOutput, checkScoringOptions, checkStrategyFlags, checkWritableOutput } from './preflight';
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
-import { sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
+import { DEFAULT_DECODER_RANGES, sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
+import { DEFAULT_MEMORY_LIMIT_BYTES } from '../native';
 
 const families = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf', 'modules'];
+
+/**
+ * Exit statuses, the one policy of every command (README, "Exit status"):
+ * - ok: every input scored (or the command did what it was asked);
+ * - someInputsFailed: the command ran, and some inputs could not be scored (each has its error record);
+ * - commandFailed: the command could not run: a bad command line (unknown flag, bad value, missing required option),
+ *   an option the library refuses, an unreadable or unusable file, a missing optional package, or no native addon
+ *   for a mode that needs one.
+ */
+export const EXIT_STATUS = { ok: 0, someInputsFailed: 1, commandFailed: 2 } as const;
+
+/** The status a command line ends with when `error` stopped it. */
+function exitStatusOf(error: unknown): number {
+  // Commander's own exits: --help and --version are 0; its usage errors (already printed) are a bad command line.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_STATUS.ok : EXIT_STATUS.commandFailed;
+  return EXIT_STATUS.commandFailed;
+}
+
+/** The examples each command's --help ends with (README's CLI examples are run by a test, these by hand). */
+const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  score: [
+    'zerolm score --benchmark nas-bench-bert --measure log-det > scores.jsonl',
+    'zerolm sample hf-decoder --count 1000 --layers 8 | zerolm score --mode analytic',
+    'zerolm calibrate lts-gpt2-wt103 --out lts.json && zerolm score --calibration lts.json configs.jsonl',
+  ],
+  calibrate: [
+    'zerolm calibrate lts-gpt2-wt103 --out lts.json',
+    'zerolm calibrate nas-bench-bert --out bert.json --measure spectral --sample-size 100',
+  ],
+  eval: [
+    'zerolm eval nas-bench-bert',
+    'zerolm eval lts-gpt2-wt103 --measures all --mode analytic --json',
+    'zerolm eval nas-bench-bert --plot plot.png      (needs: npm install vega vega-lite @resvg/resvg-js)',
+  ],
+  sample: [
+    'zerolm sample nas-bench-bert --count 1000 --seed 3 > architectures.jsonl',
+    'zerolm sample hf-decoder --count 100000 --layers 8-32 --hidden 1024-4096:256 --heads 16,32 --kv-heads 4,8 | zerolm score --mode analytic',
+  ],
+  info: ['zerolm info'],
+};
+
+function addExamples(program: Command): void {
+  for (const command of program.commands) {
+    const examples = HELP_EXAMPLES[command.name()];
+    if (examples) command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  $ ${line}`).join('\n')}\n`);
+  }
+  program.addHelpText(
+    'after',
+    `\nExit status: ${EXIT_STATUS.ok} every input scored; ${EXIT_STATUS.someInputsFailed} some inputs failed (each has an error record); ` +
+      `${EXIT_STATUS.commandFailed} the command could not run (bad command line, unusable option or file, no addon for the mode).\n` +
+      'Run `zerolm COMMAND --help` for a command\'s flags, defaults and examples.\n',
+  );
+}
 
 /*
  * Modules only some commands use are loaded when first needed: the benchmark loaders (which bring a YAML parser),
@@ -64,13 +119,17 @@ function finiteNumber(name: string) {
   };
 }
 
-/** "LOW-HIGH" or "LOW-HIGH:STEP" (parts = 3 makes the step required). */
+/** "LOW-HIGH" or "LOW-HIGH:STEP" (parts = 3 makes the step required), or one value V, meaning V-V. */
 function range(name: string, parts: 2 | 3, integral = true) {
   return (text: string): never => {
+    const single = /^[0-9.]+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+    if (single !== undefined && Number.isFinite(single) && single > 0 && (!integral || Number.isInteger(single))) {
+      return (parts === 3 ? [single, single, 1] : [single, single]) as never;
+    }
     const match = /^([0-9.]+)-([0-9.]+)(?::([0-9.]+))?$/.exec(text.trim());
     const numbers = match ? [match[1], match[2], match[3]].filter((v) => v !== undefined).map(Number) : [];
     const ok = match && numbers.length === parts && numbers.every((v) => Number.isFinite(v) && v > 0 && (!integral || Number.isInteger(v))) && numbers[0] <= numbers[1];
-    if (!ok) throw new InvalidArgumentError(`${name} must look like ${parts === 3 ? 'LOW-HIGH:STEP' : 'LOW-HIGH'} with ${integral ? 'positive integers' : 'positive numbers'}, LOW <= HIGH`);
+    if (!ok) throw new InvalidArgumentError(`${name} must look like ${parts === 3 ? 'LOW-HIGH:STEP' : 'LOW-HIGH'} or one value, with ${integral ? 'positive integers' : 'positive numbers'}, LOW <= HIGH`);
     return numbers as never;
   };
 }
@@ -87,6 +146,24 @@ function list(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A byte count: "4G", "512M", "1.5GiB", "65536" (K, M, G, T are powers of 1024). */
+export function parseSize(name: string) {
+  return (text: string): number => {
+    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
+    const bytes = match ? Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]) : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`${name} must be a size such as 512M, 4G or 1073741824, got "${text}"`);
+    return bytes;
+  };
+}
+
+/** 4294967296 -> "4G": sizes in help texts. */
+function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) if (bytes % factor === 0) return `${bytes / factor}${unit}`;
+  return String(bytes);
+}
+
 interface CommonScoreFlags {
   rule?: string;
   family?: string;
@@ -101,21 +178,28 @@ interface CommonScoreFlags {
   init?: string;
   cache?: string;
   strictConfig?: boolean;
+  memoryLimit?: number;
 }
 
 function scoringFlags(command: Command): Command {
   return command
-    .addOption(new Option('--family <family>', 'architecture family (detected when unambiguous)').choices(families))
-    .option('--build <build>', 'family build: nas-bench-bert as-trained|as-specified|lpzero; hf default|active-experts (MoE: score every expert, or the top-k one token uses)')
-    .option('--measure <measure>', `capacity measure: ${measureNames.join(', ')}`)
-    .option('--eta <fraction>', 'energy fraction for pca-k', finiteNumber('--eta'))
-    .option('--seed <n>', 'weight seed (uint32)', integer('--seed', 0, 0xffffffff))
-    .addOption(new Option('--seed-policy <policy>', 'shape: common random numbers per shape; position: independent per matrix').choices([...seedPolicies]))
+    .addOption(new Option('--family <family>', 'architecture family (default: detected from the input when unambiguous)').choices(families))
+    .option('--build <build>', 'family build: nas-bench-bert as-trained (default), as-specified or lpzero; hf default or active-experts (MoE: score every expert, or the top-k one token uses); other families: default')
+    .option('--measure <measure>', `capacity measure: ${measureNames.join(', ')} (default: ${DEFAULTS.measure})`)
+    .option('--eta <fraction>', 'energy fraction for pca-k, in (0, 1] (default: 0.99)', finiteNumber('--eta'))
+    .option('--seed <n>', `weight seed, an unsigned 32-bit integer (default: ${DEFAULTS.seed})`, integer('--seed', 0, 0xffffffff))
+    .addOption(new Option('--seed-policy <policy>', `shape: common random numbers per shape; position: independent per matrix (default: ${DEFAULTS.seedPolicy})`).choices([...seedPolicies]))
     .option('--per-head', 'score each attention head slice as its own matrix')
-    .addOption(new Option('--rule <rule>', 'how attention and FFN capacities combine: geometric (sqrt(S_attn*S_ffn), the default without --alpha) or weighted-sum (ZeroLM: alpha*S_attn + (1-alpha)*S_ffn, the default with --alpha)').choices([...combinationRules]))
-    .addOption(new Option('--mode <mode>', 'exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations').choices([...scoreModes]))
-    .option('--init <scheme>', 'override init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal')
+    .addOption(new Option('--rule <rule>', `how attention and FFN capacities combine: geometric, sqrt(S_attn*S_ffn) (default without --alpha), or weighted-sum, ZeroLM's alpha*S_attn + (1-alpha)*S_ffn (default with --alpha)`).choices([...combinationRules]))
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        `exact: seeded weights; bidiagonal: Gaussian spectra of the same law, drawn without the weights (normal inits); analytic: Marchenko-Pastur expectations, no addon needed (default: ${DEFAULTS.mode})`,
+      ).choices([...scoreModes]),
+    )
+    .option('--init <scheme>', "override every matrix's init: normal:STD, uniform:BOUND, xavier-normal, xavier-uniform, kaiming-normal (default: the family's)")
     .option('--threads <n>', 'engine threads (default: all cores)', integer('--threads', 1, 1024))
+    .option('--memory-limit <size>', `refuse work that would allocate more than this at once, e.g. 512M, 16G (default: ${formatSize(DEFAULT_MEMORY_LIMIT_BYTES)})`, parseSize('--memory-limit'))
     .option('--cache <file>', 'persist per-matrix capacities in this file (versioned, checksummed; rebuilt if corrupt)')
     .option('--strict-config', 'refuse a Hugging Face config whose architecture-changing keys the builder would ignore (default: warn)');
 }
@@ -123,8 +207,9 @@ function scoringFlags(command: Command): Command {
 function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
   return {
     family: flags.family as ScoreOptions['family'],
-    build: flags.build,
-    measure: flags.measure,
+    // Checked by the library (an unknown name is one E_ARGUMENT or E_UNSUPPORTED listing the known ones).
+    build: flags.build as BuildName | undefined,
+    measure: flags.measure as MeasureName | undefined,
     rule: flags.rule as ScoreOptions['rule'],
     eta: flags.eta,
     seed: flags.seed,
@@ -134,6 +219,7 @@ function scoreOptionsFrom(flags: CommonScoreFlags): ScoreOptions {
     mode: flags.mode as ScoreOptions['mode'],
     init: flags.init === undefined ? undefined : parseInit(flags.init),
     ...(flags.strictConfig ? { strictConfig: true } : {}),
+    memoryLimitBytes: flags.memoryLimit,
   };
 }
 
@@ -155,6 +241,12 @@ function reportError(record: ScoreErrorRecord): void {
   // Reader errors already start with their location; say it once, first.
   const message = where && record.error.message.startsWith(`${where}: `) ? record.error.message.slice(where.length + 2) : record.error.message;
   process.stderr.write(`zerolm score: ${where ? `${where}: ` : ''}${record.id !== undefined ? `id ${record.id}: ` : ''}${record.error.code}: ${message}\n`);
+}
+
+/** A missing addon fails every input alike: it stops the run as one error (exit 2), not one line per input. */
+function throwIfAddonMissing(errors: readonly ScoreErrorRecord[]): void {
+  const missing = errors.find((record) => record.error.code === 'E_NATIVE_MISSING');
+  if (missing) throw new ZeroLMError('E_NATIVE_MISSING', missing.error.message);
 }
 
 /**
@@ -188,9 +280,9 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     ] as const) {
       if (mine !== undefined && mine !== theirs) process.stderr.write(`zerolm score: warning: ${flag} ${mine} overrides the calibration's ${theirs}; its alpha was chosen for ${theirs}\n`);
     }
-    options.measure ??= calibration.measure;
+    options.measure ??= calibration.measure as MeasureName;
     options.rule ??= calibration.rule;
-    if (options.build === undefined) options.familyBuilds = { [calibration.family]: calibration.build };
+    if (options.build === undefined) options.familyBuilds = { [calibration.family]: calibration.build as BuildName };
     options.perHead ??= calibration.perHead;
     options.mode ??= calibration.mode as ScoreOptions['mode'];
     options.seedPolicy ??= calibration.seedPolicy as ScoreOptions['seedPolicy'];
@@ -217,6 +309,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
     }
   };
   const report = (errors: readonly ScoreErrorRecord[], count: number): void => {
+    throwIfAddonMissing(errors);
     for (const error of errors) reportError(error);
     failed += errors.length;
     scored += count - errors.length;
@@ -255,8 +348,10 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       const errors: ScoreErrorRecord[] = [];
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
-        if (isScoreError(record)) errors.push(record);
-        else {
+        if (isScoreError(record)) {
+          throwIfAddonMissing([record]);
+          errors.push(record);
+        } else {
           warn(record.warnings);
           if (record.calibration?.matches === false && !calibrationWarned) {
             calibrationWarned = true;
@@ -279,7 +374,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
   await out.flush();
   progress.end();
   if (failed > 0) process.stderr.write(`zerolm score: ${scored} scored, ${failed} failed\n`);
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? EXIT_STATUS.someInputsFailed : EXIT_STATUS.ok;
 }
 
 export function buildProgram(): Command {
@@ -288,7 +383,10 @@ export function buildProgram(): Command {
     .name('zerolm')
     .description('Rank Transformer architectures without training and without data (ZeroLM spectral capacity proxies).')
     .version(require('../../package.json').version as string)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors throw (main() turns them into EXIT_STATUS.commandFailed) instead of exiting with commander's 1;
+    // set before the commands are added, which inherit it.
+    .exitOverride();
 
   scoringFlags(
     program
@@ -296,12 +394,12 @@ export function buildProgram(): Command {
       .description('score architectures from files (JSON, JSONL, YAML) or stdin; one JSON line per architecture on stdout')
       .argument('[files...]', 'input files; "-" or none for stdin'),
   )
-    .option('--alpha <alpha>', `weight of the attention capacity (default ${DEFAULTS.alpha}); giving it selects ZeroLM's weighted sum unless --rule says otherwise`, finiteNumber('--alpha'))
+    .option('--alpha <alpha>', `weight of the attention capacity (default: ${DEFAULTS.alpha}); giving it selects ZeroLM's weighted sum unless --rule says otherwise`, finiteNumber('--alpha'))
     .option('--calibration <file>', 'take alpha (and its measure/build) from a file written by `zerolm calibrate`; inputs outside the space it was fitted on are marked and warned about once')
     .option('--strict-calibration', 'with --calibration: stop with exit status 2 at the first input outside the calibration\'s space')
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
-    .option('--batch-size <n>', 'architectures per engine call', integer('--batch-size', 1, 1 << 20))
+    .option('--batch-size <n>', `architectures per engine call (default: ${DEFAULT_BATCH_SIZE})`, integer('--batch-size', 1, 1 << 20))
     .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default here: ${defaultScoreWorkers(Infinity)} for a file, ${defaultScoreWorkers()} for a pipe)`, integer('--workers', 0, 64))
     .option('--no-progress', 'never draw a progress bar')
     .option('--weights <path>', 'score one Hugging Face config on real weights: a .safetensors file, or a folder with model.safetensors or model.safetensors.index.json and its shards')
@@ -368,8 +466,8 @@ export function buildProgram(): Command {
       .description('calibrate on random samples and report held-out rank correlation against baselines and peer proxies')
       .addArgument(describedWhenShown(new Argument('[benchmark]'), () => `embedded benchmark: ${benchmarkNames()} (not with --leave-one-out or --transfer, which use them all)`)),
   )
-    .option('--builds <list>', 'comma-separated builds to evaluate', list)
-    .option('--measures <list>', 'comma-separated measures, or "all"', list)
+    .option('--builds <list>', "comma-separated builds to evaluate (default: --build, else the family's default)", list)
+    .option('--measures <list>', `comma-separated measures, or "all" (default: --measure, else ${DEFAULTS.measure})`, list)
     .addOption(new Option('--strategy <strategy>', 'alpha strategy').choices([...alphaStrategies]).default('sampling'))
     .option('--alpha <alpha>', 'alpha for --strategy fixed', finiteNumber('--alpha'))
     .addOption(new Option('--criterion <tau>', 'what calibration maximises').choices([...calibrationCriteria]).default('tau-a'))
@@ -383,7 +481,7 @@ export function buildProgram(): Command {
     .option('--split-seed <n>', 'seed of the splits', integer('--split-seed', 0, 0xffffffff), 0)
     .option('--no-baselines', 'skip #params, FLOPs and peer proxies')
     .option('--json', 'print one JSON object per evaluated configuration instead of tables')
-    .option('--plot <file>', 'draw score against ground truth (.svg or .png)')
+    .option('--plot <file>', 'draw score against ground truth (.svg or .png; needs the optional packages vega and vega-lite, and @resvg/resvg-js for .png)')
     .option('--leave-one-out', 'how the label-free default was chosen: each shipped benchmark left out in turn, the rule chosen on the others, reported on it')
     .option('--transfer', 'alpha calibrated on one shipped benchmark, applied to each other one, beside the label-free default and #params')
     .action(async (benchmark: string | undefined, flags) => {
@@ -415,6 +513,8 @@ export function buildProgram(): Command {
       if (flags.plot) await checkPlotOutput(flags.plot);
       const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
       const { formatEvalTable } = await import('../eval/report');
+      // Before any work: the plotting packages are optional.
+      if (flags.plot) await (await import('../eval/plot')).requirePlotPackages(flags.plot);
       // One cache for the evaluation and the plot, so that the plot reuses the capacities the evaluation computed.
       await withCacheFile(flags, async (fileCache) => {
         const cache = fileCache ?? new CapacityCache();
@@ -440,7 +540,7 @@ export function buildProgram(): Command {
         if (flags.plot) {
           const { plotBenchmark } = await import('../eval/plot');
           // The plot shows the first report's measure; eta goes with it only if that measure reads it (pca-k).
-          const plotted = reports[0]?.measure ?? measures?.[0];
+          const plotted = (reports[0]?.measure ?? measures?.[0]) as MeasureName | undefined;
           const eta = measureReads(getMeasure(plotted ?? DEFAULTS.measure), 'eta') ? flags.eta : undefined;
           await plotBenchmark(benchmark, flags.plot, { ...scoreOptionsFrom(flags), cache, build: builds?.[0], measure: plotted, eta, alpha: reports[0]?.alpha.mean });
           process.stderr.write(`zerolm eval: plot written to ${flags.plot}\n`);
@@ -454,12 +554,12 @@ export function buildProgram(): Command {
     .argument('<space>', `search space: ${spaceNames.join(', ')}`)
     .requiredOption('--count <n>', 'how many', integer('--count', 0))
     .option('--seed <n>', 'sampling seed', integer('--seed', 0, 0xffffffff), 0)
-    .option('--layers <range>', 'hf-decoder: layer range LOW-HIGH', range('--layers', 2))
-    .option('--hidden <range>', 'hf-decoder: hidden range LOW-HIGH:STEP', range('--hidden', 3))
-    .option('--heads <list>', 'hf-decoder: attention head choices', integerList('--heads'))
-    .option('--kv-heads <list>', 'hf-decoder: key/value head choices', integerList('--kv-heads'))
-    .option('--ffn-ratio <range>', 'hf-decoder: intermediate_size / hidden range LOW-HIGH', range('--ffn-ratio', 2, false))
-    .option('--vocab <n>', 'hf-decoder: vocabulary size', integer('--vocab', 1))
+    .option('--layers <range>', `hf-decoder: layer range LOW-HIGH, or one count (default: ${DEFAULT_DECODER_RANGES.layers.join('-')})`, range('--layers', 2))
+    .option('--hidden <range>', `hf-decoder: hidden range LOW-HIGH:STEP, or one size (default: ${DEFAULT_DECODER_RANGES.hidden[0]}-${DEFAULT_DECODER_RANGES.hidden[1]}:${DEFAULT_DECODER_RANGES.hidden[2]})`, range('--hidden', 3))
+    .option('--heads <list>', `hf-decoder: attention head choices (default: ${DEFAULT_DECODER_RANGES.heads.join(',')})`, integerList('--heads'))
+    .option('--kv-heads <list>', `hf-decoder: key/value head choices (default: ${DEFAULT_DECODER_RANGES.kvHeads.join(',')})`, integerList('--kv-heads'))
+    .option('--ffn-ratio <range>', `hf-decoder: intermediate_size / hidden range LOW-HIGH, or one ratio (default: ${DEFAULT_DECODER_RANGES.ffnRatio.join('-')})`, range('--ffn-ratio', 2, false))
+    .option('--vocab <n>', `hf-decoder: vocabulary size (default: ${DEFAULT_DECODER_RANGES.vocab})`, integer('--vocab', 1))
     .action(async (space: string, flags) => {
       const decoder: Partial<DecoderRanges> = {};
       if (flags.layers) decoder.layers = flags.layers;
@@ -479,16 +579,24 @@ export function buildProgram(): Command {
     .description('what this installation runs: version, SIMD path, threads, measures, families, benchmarks')
     .action(async () => {
       const native = await import('../native');
+      // Without the addon, info still answers: which addon (none, and why), and what works (analytic mode).
+      let engine: { simd: string | null; threads: number | null; addon: string | null; addonProblem?: string };
+      try {
+        engine = { simd: native.simd(), threads: native.defaultThreads(), addon: native.loadedAddonPath() ?? null };
+      } catch (cause) {
+        if (!(cause instanceof ZeroLMError && cause.code === 'E_NATIVE_MISSING')) throw cause;
+        engine = { simd: null, threads: null, addon: null, addonProblem: cause.message };
+      }
       const info = {
         version: require('../../package.json').version,
-        simd: native.simd(),
-        threads: native.defaultThreads(),
+        ...engine,
         measures: measureNames,
         families,
         benchmarks: benchmarksModule().listBenchmarks(),
       };
       process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
     });
+  addExamples(program);
   return program;
 }
 
@@ -501,9 +609,12 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (cause) {
-    const error = cause instanceof ZeroLMError ? cause : undefined;
-    process.stderr.write(`zerolm: ${error ? `${error.code}: ${error.message}` : (cause as Error)?.stack ?? String(cause)}\n`);
-    process.exitCode = 2;
+    // Commander has printed its own message (and the help); anything else is printed here, once.
+    if (!(cause instanceof CommanderError)) {
+      const error = cause instanceof ZeroLMError ? cause : undefined;
+      process.stderr.write(`zerolm: ${error ? `${error.code}: ${error.message}` : (cause as Error)?.stack ?? String(cause)}\n`);
+    }
+    process.exitCode = exitStatusOf(cause);
   }
 }
 

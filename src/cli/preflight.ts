@@ -68,5 +68,5 @@ export function checkScoringOptions(options: ScoreOptions, builds?: readonly str
   // eta is left to the command (eval gives it to pca-k only, whatever --measure says).
   const checked = { ...options, eta: undefined };
   resolveScoreOptions(checked);
-  for (const build of builds ?? []) resolveScoreOptions({ ...checked, build });
+  for (const build of builds ?? []) resolveScoreOptions({ ...checked, build: build as ScoreOptions['build'] });
 }

@@ -6,10 +6,10 @@
 import { calibrateAlpha, forRanking, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { sampleSplit, seededRandom } from '../calibrate/random';
 import { ZeroLMError, throwIfAborted } from '../errors';
-import type { ModelPlan } from '../arch/types';
+import type { BuildName, ModelPlan } from '../arch/types';
 import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOptions } from '../proxy/score';
-import { getMeasure, measureReads } from '../capacity/measures';
+import { getMeasure, measureReads, type MeasureName } from '../capacity/measures';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
 import { nscScores } from './nsc';
@@ -42,6 +42,8 @@ export interface LabelFree extends HeldOut {
 export interface EvalReport {
   benchmark: string;
   n: number;
+  /** What the proxies are ranked against: the benchmark's label ('glue', 'valid_ppl') and its direction. */
+  label: { name: string; higherIsBetter: boolean };
   build: string;
   measure: string;
   mode: string;
@@ -69,8 +71,8 @@ export interface EvalReport {
 export interface EvaluateOptions extends Omit<ScoreOptions, 'alpha' | 'measure' | 'build' | 'rule'> {
   /** The combination whose alpha the calibrated rows choose (default 'weighted-sum'). */
   rule?: CombinationRule;
-  builds?: string[];
-  measures?: string[];
+  builds?: BuildName[];
+  measures?: MeasureName[];
   strategy?: AlphaStrategy;
   criterion?: CalibrationCriterion;
   /** Alpha for the 'fixed' strategy. */
@@ -141,7 +143,7 @@ function heldOutOf(score: ArrayLike<number>, oriented: Float64Array, params: Flo
 }
 
 /** The plan of every entry of a benchmark, in its order, in one build of its family. */
-export function benchmarkPlans(benchmark: Benchmark, build?: string): ModelPlan[] {
+export function benchmarkPlans(benchmark: Benchmark, build?: BuildName): ModelPlan[] {
   return benchmark.entries.map((entry) => toPlan(entry.architecture, { family: benchmark.family, build }, entry.id));
 }
 
@@ -154,8 +156,8 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
   const splitSeed = options.splitSeed ?? 0;
   const splits = makeSplits(n, sampleSize, options.splits ?? DEFAULT_SPLITS, splitSeed);
   const strategy = options.strategy ?? 'sampling';
-  const builds = options.builds ?? [undefined as unknown as string];
-  const measures = options.measures ?? [undefined as unknown as string];
+  const builds = options.builds ?? [undefined as unknown as BuildName];
+  const measures = options.measures ?? [undefined as unknown as MeasureName];
   // Options a measure reads (eta) go to the measures that read them; one that none of them reads is refused.
   const takesEta = (measure: string | undefined): boolean => measureReads(getMeasure(measure ?? DEFAULTS.measure), 'eta');
   if (options.eta !== undefined && !measures.some(takesEta)) {
@@ -211,6 +213,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
       reports.push({
         benchmark: benchmark.name,
         n,
+        label: { name: benchmark.labelName, higherIsBetter: benchmark.higherIsBetter },
         build: plans[0]?.build ?? build,
         measure: resolved.measure.name,
         mode: resolved.mode,

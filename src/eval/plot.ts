@@ -13,7 +13,48 @@ export interface PlotPoint {
   layers: number;
 }
 
-export async function renderScatter(points: readonly PlotPoint[], title: string, labelName: string, format: 'svg' | 'png'): Promise<Buffer> {
+export type PlotFormat = 'svg' | 'png';
+
+/** The plot's format, from the file's extension. */
+export function plotFormatOf(file: string): PlotFormat {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.png')) return 'png';
+  if (lower.endsWith('.svg')) return 'svg';
+  throw new ZeroLMError('E_ARGUMENT', `plot file must end in .svg or .png, got ${file}`, { file, field: 'plot' });
+}
+
+/**
+ * The optional packages (peer dependencies, not installed with zerolm) a plot needs: vega-lite compiles the chart,
+ * vega renders it as SVG, resvg rasterises PNG.
+ */
+export const PLOT_PACKAGES: Readonly<Record<PlotFormat, readonly string[]>> = { svg: ['vega', 'vega-lite'], png: ['vega', 'vega-lite', '@resvg/resvg-js'] };
+
+/**
+ * Loads what a plot to `file` needs, or throws one E_UNSUPPORTED naming the missing packages and how to install
+ * them. Callers run it before any work, so that a missing package costs no scoring.
+ */
+export async function requirePlotPackages(file: string): Promise<void> {
+  const needed = PLOT_PACKAGES[plotFormatOf(file)];
+  const missing: string[] = [];
+  for (const name of needed) {
+    try {
+      await import(name);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException)?.code;
+      if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw cause;
+      missing.push(name);
+    }
+  }
+  if (missing.length > 0) {
+    throw new ZeroLMError(
+      'E_UNSUPPORTED',
+      `plotting needs the optional packages ${needed.join(', ')}, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed: run \`npm install ${needed.join(' ')}\` in your project`,
+      { field: 'plot' },
+    );
+  }
+}
+
+export async function renderScatter(points: readonly PlotPoint[], title: string, labelName: string, format: PlotFormat): Promise<Buffer> {
   const vegaLite = await import('vega-lite');
   const vega = await import('vega');
   const spec = {
@@ -41,8 +82,8 @@ export async function renderScatter(points: readonly PlotPoint[], title: string,
 }
 
 export async function plotBenchmark(name: string, file: string, options: ScoreOptions & { dataDir?: string }): Promise<void> {
-  const format = file.toLowerCase().endsWith('.png') ? 'png' : file.toLowerCase().endsWith('.svg') ? 'svg' : undefined;
-  if (!format) throw new ZeroLMError('E_ARGUMENT', `plot file must end in .svg or .png, got ${file}`, { file, field: 'plot' });
+  const format = plotFormatOf(file);
+  await requirePlotPackages(file);
   const benchmark = loadBenchmark(name, options.dataDir);
   const resolved = resolveScoreOptions(options);
   const plans = benchmarkPlans(benchmark, options.build);

@@ -26,6 +26,36 @@ export function evalRows(group: readonly EvalReport[]): Row[] {
   return rows.sort((a, b) => (b.heldOut.kendall.mean || -2) - (a.heldOut.kendall.mean || -2));
 }
 
+/** What a benchmark's label is, in words, by its name; another label is named as it is. */
+const LABEL_WORDS: Readonly<Record<string, string>> = {
+  glue: "each trained model's mean GLUE dev score",
+  valid_ppl: "each trained model's WikiText-103 validation perplexity",
+};
+
+/** How the alpha column came about, in words. */
+function alphaWords(report: EvalReport): string {
+  const free = 'label-free rows use no labels at all (zerolm\'s default score is sqrt(S_attn * S_ffn) of log-det capacities);';
+  const balance = "calibrated rows fit alpha of ZeroLM's score = alpha * S_attn + (1 - alpha) * S_ffn";
+  if (report.alphaStrategy === 'fixed') return `${free}\n  ${balance.replace('fit alpha of', 'use a fixed alpha in')}, so they used no labels either.`;
+  return (
+    `${free}\n  ${balance} by ${report.alphaStrategy} on ${report.sampleSize} labelled architectures per split (the "labels" column), the only labels zerolm uses; ` +
+    `every held-out number is measured on the other ${report.n - report.sampleSize}.`
+  );
+}
+
+/** The lines above a table that say what it shows: what is ranked against what, the columns, alpha. */
+function explanation(report: EvalReport): string[] {
+  const { name, higherIsBetter } = report.label;
+  return [
+    `Ranked against: ${LABEL_WORDS[name] ?? name} (${name}, ${higherIsBetter ? 'higher' : 'lower'} is better), best model first.`,
+    "Columns: how well each proxy's ranking agrees with it, from -1 (reversed) through 0 (unrelated) to 1 (same order); higher is better.",
+    '  Spearman        rank correlation over the held-out architectures',
+    '  Kendall         tau-b: share of pairs ordered like the label minus share ordered the other way',
+    '  10%-PW Kendall  Kendall over only the pairs whose parameter counts differ by < 10% (pairs #params cannot order)',
+    alphaWords(report),
+  ];
+}
+
 /** One table per benchmark and build: every measure evaluated, then the baselines, best Kendall first. */
 export function formatEvalTable(reports: readonly EvalReport[]): string {
   const out: string[] = [];
@@ -39,6 +69,7 @@ export function formatEvalTable(reports: readonly EvalReport[]): string {
     const calibration = first.alphaStrategy === 'fixed' ? 'alpha fixed' : `calibrated rows choose alpha by ${first.alphaStrategy} on ${first.sampleSize} labelled architectures of each split`;
     out.push(`${first.benchmark}: ${first.n} architectures, build ${first.build}, ${first.mode} mode${first.perHead ? ', per-head attention' : ''}, seed policy ${first.seedPolicy}`);
     out.push(`held-out means ± sd over ${first.splits} splits (split seed ${first.seed}); ${calibration}; "all" = every architecture (label-free rows only)`);
+    out.push(...explanation(first));
     const rows = evalRows(group);
     const width = Math.max(24, ...rows.map((r) => r.name.length));
     out.push(`${'proxy'.padEnd(width)}  labels  ${'Spearman'.padEnd(15)}  ${'Kendall'.padEnd(15)}  ${'10%-PW Kendall'.padEnd(15)}  Spearman (all)  Kendall (all)`);

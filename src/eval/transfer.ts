@@ -9,6 +9,8 @@ import { calibrateAlpha, forRanking } from '../calibrate';
 import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { CapacityCache } from '../proxy/cache';
+import type { BuildName } from '../arch/types';
+import type { MeasureName } from '../capacity/measures';
 import { listBenchmarks, loadBenchmark } from './benchmarks';
 import { benchmarkPlans, evaluate, type EvaluateOptions, type MeanSd } from './evaluate';
 import { kendallTauB, spearman } from './rank';
@@ -104,7 +106,7 @@ export interface LearningCurvePoint {
 }
 
 /** Held-out means for each number of labels (each on its own splits, the baselines on the same held-out sets). */
-export async function learningCurve(benchmark: string, sampleSizes: readonly number[], options: Omit<EvaluateOptions, 'sampleSize' | 'measures' | 'builds'> & { measure?: string; build?: string } = {}): Promise<LearningCurvePoint[]> {
+export async function learningCurve(benchmark: string, sampleSizes: readonly number[], options: Omit<EvaluateOptions, 'sampleSize' | 'measures' | 'builds'> & { measure?: MeasureName; build?: BuildName } = {}): Promise<LearningCurvePoint[]> {
   const points: LearningCurvePoint[] = [];
   // One cache for every point: the capacities are the same, only the splits change.
   const cache = options.cache ?? new CapacityCache();

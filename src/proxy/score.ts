@@ -5,9 +5,9 @@
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
 import { buildPlan, detectFamily, families, familyNames } from '../arch';
-import type { FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
+import type { BuildName, FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { MAX_MATRICES_PER_INPUT } from '../arch/fields';
-import { getMeasure, validateMeasureOptions, type Measure, type MeasureOptions } from '../capacity/measures';
+import { getMeasure, validateMeasureOptions, type Measure, type MeasureName, type MeasureOptions } from '../capacity/measures';
 import { ZeroLMError, callerError, throwIfAborted } from '../errors';
 import { MAX_NORMAL_STD, MAX_UNIFORM_BOUND, spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
@@ -47,14 +47,14 @@ export const DEFAULTS = Object.freeze({
 
 export interface ScoreOptions {
   family?: FamilyName;
-  build?: string;
+  build?: BuildName;
   /** The build for inputs of a given family when `build` is not set (a calibration's build applies to its own family only). */
-  familyBuilds?: Partial<Record<FamilyName, string>>;
+  familyBuilds?: Partial<Record<FamilyName, BuildName>>;
   /** Replaces the family's default init for every scored matrix. */
   init?: InitScheme;
   /** hf configs: refuse (E_UNSUPPORTED) architecture-changing keys the builder would ignore, instead of warning. */
   strictConfig?: boolean;
-  measure?: string;
+  measure?: MeasureName;
   /** pca-k energy fraction. */
   eta?: number;
   /** Weight of the attention capacity (default 0.5). Giving one selects rule 'weighted-sum' unless `rule` is given. */
@@ -144,8 +144,8 @@ export interface Score {
 /** Options after validation, with defaults filled in. */
 export interface ResolvedScoreOptions {
   family?: FamilyName;
-  build?: string;
-  familyBuilds?: Partial<Record<FamilyName, string>>;
+  build?: BuildName;
+  familyBuilds?: Partial<Record<FamilyName, BuildName>>;
   init?: InitScheme;
   strictConfig?: boolean;
   measure: Measure;
@@ -375,6 +375,13 @@ function keyedMatricesOf(layer: LayerPlan, options: ResolvedScoreOptions): [Keye
   return blocks;
 }
 
+/** What a memory refusal suggests: the mode that allocates less (bidiagonal: O(n) per matrix; analytic: nothing). */
+function memoryLimitHint(mode: ScoreMode): string {
+  const raise = 'or raise the limit (--memory-limit SIZE, or the memoryLimitBytes option)';
+  if (mode === 'exact') return `; mode 'bidiagonal' (normal inits: the same law of singular values, without the weights) or 'analytic' (no matrices) needs far less, ${raise}`;
+  return mode === 'bidiagonal' ? `; mode 'analytic' needs no matrices, ${raise}` : '';
+}
+
 /**
  * Capacities for many plans at once: every distinct matrix is computed once per call (and not at all when the
  * scorer's shape memo or the cache has it), in one batched engine call.
@@ -438,10 +445,12 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       } catch (cause) {
         // Name the architecture's matrix rather than the engine's job index.
         const index = cause instanceof ZeroLMError ? cause.location?.index : undefined;
+        const hint = cause instanceof ZeroLMError && cause.code === 'E_MEMORY_LIMIT' ? memoryLimitHint(options.mode) : '';
         if (cause instanceof ZeroLMError && index !== undefined && entries[index]) {
           const matrix = entries[index].matrix;
-          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}`, { field: matrix.name }, { cause });
+          throw new ZeroLMError(cause.code, `${matrix.name}: ${cause.message.replace(/^jobs\[\d+\] is an? /, '')}${hint}`, { field: matrix.name }, { cause });
         }
+        if (hint && cause instanceof ZeroLMError) throw new ZeroLMError(cause.code, `${cause.message}${hint}`, cause.location, { cause });
         throw cause;
       }
       results.forEach((stats, i) => store(entries[i], measure.fromStats(stats, measureOptions)));

@@ -20,7 +20,7 @@
  */
 import { buildPlan } from '../arch';
 import { defaultSequenceLength, layerForwardFlops } from '../arch/flops';
-import type { ModelPlan } from '../arch/types';
+import type { BuildName, ModelPlan } from '../arch/types';
 import { ZeroLMError } from '../errors';
 import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, type ResolvedScoreOptions, type ScoreOptions } from '../proxy/score';
@@ -127,7 +127,7 @@ function unsupported(message: string): ZeroLMError {
 /** Builds a probe, or undefined when the builder refuses it (a choice invalid in this context). */
 function tryBuild(architecture: Record<string, unknown>, definition: SpaceDefinition): ModelPlan | undefined {
   try {
-    return buildPlan(architecture, { family: definition.family, build: definition.build });
+    return buildPlan(architecture, { family: definition.family, build: definition.build as BuildName | undefined });
   } catch (cause) {
     if (cause instanceof ZeroLMError && (cause.code === 'E_FORMAT' || cause.code === 'E_UNSUPPORTED' || cause.code === 'E_SHAPE')) return undefined;
     throw cause;
@@ -137,7 +137,7 @@ function tryBuild(architecture: Record<string, unknown>, definition: SpaceDefini
 /** Compiles a space: a built-in name, a definition, or a space file's parsed JSON (checked field by field). */
 export async function compileSpace(space: string | SpaceDefinition | unknown, options: CompileOptions = {}): Promise<CompiledSpace> {
   const definition = typeof space === 'string' ? builtinSpace(space) : readSpaceDefinition(space);
-  const resolved = resolveScoreOptions({ ...options, family: definition.family, build: definition.build ?? options.build });
+  const resolved = resolveScoreOptions({ ...options, family: definition.family, build: (definition.build as BuildName | undefined) ?? options.build });
   if (resolved.seedPolicy === 'position') {
     throw new ZeroLMError('E_UNSUPPORTED', "compiled spaces need seedPolicy 'shape': under 'position' every matrix is a draw of its own, so a layer kind's capacities differ by position; score such candidates with score()/scoreMany", { field: 'seedPolicy' });
   }

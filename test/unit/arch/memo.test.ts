@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { buildMemoSize, buildPlan, clearBuildMemo, MAX_MEMO_ENTRIES, type InitScheme, type ModelPlan } from '../../../src/arch';
+import { buildMemoSize, buildPlan, clearBuildMemo, MAX_MEMO_ENTRIES, type BuildName, type InitScheme, type ModelPlan } from '../../../src/arch';
 import { setMemoLimit } from '../../../src/arch/memo';
 import { benchmarkFile, expectError } from './helpers';
 
@@ -117,8 +117,8 @@ describe('the memo never changes a result', () => {
 
   test('every nas-bench-bert entry in every build and init equals its build with an empty memo', () => {
     const memoised: string[] = [];
-    const options: Array<{ build: string; init?: InitScheme }> = [];
-    for (const build of ['as-trained', 'as-specified', 'lpzero']) for (const init of inits) options.push(init === undefined ? { build } : { build, init });
+    const options: Array<{ build: BuildName; init?: InitScheme }> = [];
+    for (const build of ['as-trained', 'as-specified', 'lpzero'] as const) for (const init of inits) options.push(init === undefined ? { build } : { build, init });
     // Two passes: the second one is served from the memo.
     for (let pass = 0; pass < 2; pass++) for (const o of options) for (const entry of entries.slice(0, 120)) memoised.push(JSON.stringify(buildPlan(entry, o)));
     const mismatches: number[] = [];

@@ -268,7 +268,7 @@ describe('nas-bench-bert validation', () => {
   });
 
   test('unknown build is E_UNSUPPORTED and names the valid ones', () => {
-    const e = expectError(() => buildPlan(entries[0], { build: 'as-dreamt' }), 'E_UNSUPPORTED');
+    const e = expectError(() => buildPlan(entries[0], { build: 'as-dreamt' as never }), 'E_UNSUPPORTED');
     expect(e.message).toContain('as-trained, as-specified, lpzero');
   });
 });

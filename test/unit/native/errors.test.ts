@@ -188,7 +188,7 @@ describe('missing binary', () => {
         }
         expect(caught).toBeInstanceOf(errors.ZeroLMError);
         expect((caught as ZeroLMError).code).toBe('E_NATIVE_MISSING');
-        expect((caught as ZeroLMError).message).toContain('npm run build:native');
+        expect((caught as ZeroLMError).message).toContain('npm rebuild zerolm');
       });
     } finally {
       if (saved === undefined) delete process.env.ZEROLM_NATIVE_PATH;

@@ -19,14 +19,15 @@ export const addonPath = process.env.ZEROLM_NATIVE_PATH
 let compiledPath: string | undefined;
 
 /**
- * src/native.ts and src/errors.ts transpiled to CommonJS in a temporary folder, so that worker threads and child
+ * src/native.ts and the modules it imports transpiled to CommonJS in a temporary folder, so that worker threads and child
  * processes (which jest does not transform) run the current source rather than a possibly stale dist/.
  * The folder is named by a hash of the sources: reused while they are unchanged, never half-written (rename).
  * Load it with ZEROLM_NATIVE_PATH = addonPath in the environment.
  */
 export function compiledNativeModule(): string {
   if (compiledPath) return compiledPath;
-  const sources = ['native', 'errors'].map((name) => [name, readFileSync(path.join(repositoryRoot, 'src', `${name}.ts`), 'utf8')]);
+  // native.ts and what it imports at run time (weights/init resolves init schemes; it imports errors).
+  const sources = ['native', 'errors', 'weights/init'].map((name) => [name, readFileSync(path.join(repositoryRoot, 'src', `${name}.ts`), 'utf8')]);
   const hash = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
   const directory = path.join(tmpdir(), `zerolm-native-js-${hash}`);
   if (!existsSync(path.join(directory, 'native.js'))) {
@@ -38,6 +39,7 @@ export function compiledNativeModule(): string {
       const output = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       });
+      mkdirSync(path.dirname(path.join(staging, `${name}.js`)), { recursive: true });
       writeFileSync(path.join(staging, `${name}.js`), output.outputText);
     }
     try {

@@ -29,7 +29,7 @@ describe('hf score records', () => {
   });
 
   test('FFN capacity is linear in the experts scored (shape seed policy: every expert the same draw)', async () => {
-    const ffn = async (architecture: object, build?: string): Promise<number> => (await score(architecture, { build })).ffn;
+    const ffn = async (architecture: object, build?: 'default' | 'active-experts'): Promise<number> => (await score(architecture, { build })).ffn;
     const one = await ffn({ ...smallMixtral, num_experts_per_tok: 1 }, 'active-experts');
     const two = await ffn(smallMixtral, 'active-experts');
     const all = await ffn(smallMixtral);

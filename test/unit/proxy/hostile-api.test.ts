@@ -217,7 +217,7 @@ describe('per-input cost', () => {
 
 describe('options no input could be scored with are refused up front', () => {
   it.each<[string, scoring.ScoreOptions, string, RegExp]>([
-    ['an unknown build', { build: 'bogus' }, 'E_UNSUPPORTED', /build "bogus" is not a build of any family/],
+    ['an unknown build', { build: 'bogus' as never }, 'E_UNSUPPORTED', /build "bogus" is not a build of any family/],
     ['a build of another family', { build: 'lpzero', family: 'hf' }, 'E_UNSUPPORTED', /not a build of family hf/],
     ['an unknown family', { family: 'rnn' as never }, 'E_UNSUPPORTED', /family "rnn" is not supported/],
     ['an init std no float32 weight can have', { init: parseInit('normal:1e300') }, 'E_ARGUMENT', /init std 1e\+300 is above/],

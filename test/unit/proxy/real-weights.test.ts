@@ -214,7 +214,7 @@ describe('scoreWeights: every measure on real matrices', () => {
     writeSafetensors(join(folder, 'model-00002-of-00002.safetensors'), model.tensors.slice(half));
     const weightMap = Object.fromEntries(model.tensors.map((t, i) => [t.name, i < half ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors']));
     writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
-    for (const options of [{}, { perHead: true, measure: 'log-det' }]) {
+    for (const options of [{}, { perHead: true, measure: 'log-det' as const }]) {
       const one = await scoreWeights(llama, { weights: single, ...options });
       const sharded = await scoreWeights(llama, { weights: folder, ...options });
       expect({ ...sharded, weights: '' }).toEqual({ ...one, weights: '' });

@@ -46,7 +46,7 @@ describe('score', () => {
   });
 
   it('is bit-identical across thread counts, and a cache hit equals recomputation', async () => {
-    for (const measure of ['log-det', 'effective-rank']) {
+    for (const measure of ['log-det', 'effective-rank'] as const) {
       const one = await score(entry, { measure, threads: 1, perHead: true });
       const two = await score(entry, { measure, threads: 2, perHead: true });
       expect(two.score).toBe(one.score);
@@ -121,7 +121,7 @@ describe('score', () => {
 
   it('refuses a NaN alpha, an unknown measure and an unknown mode with stable codes', async () => {
     await expect(score(entry, { alpha: Number.NaN })).rejects.toMatchObject({ code: 'E_NON_FINITE' });
-    await expect(score(entry, { measure: 'vibes' })).rejects.toMatchObject({ code: 'E_ARGUMENT' });
+    await expect(score(entry, { measure: 'vibes' as never })).rejects.toMatchObject({ code: 'E_ARGUMENT' });
     await expect(score(entry, { mode: 'psychic' as never })).rejects.toBeInstanceOf(ZeroLMError);
   });
 });
@@ -166,7 +166,7 @@ describe('scoreMany', () => {
 describe('columnar FlexiBERT scoring', () => {
   it('agrees bit for bit with the object path, scores and params', async () => {
     const columns = randomFlexibertColumns(300, 4);
-    for (const build of ['as-trained', 'as-specified', 'lpzero']) {
+    for (const build of ['as-trained', 'as-specified', 'lpzero'] as const) {
       const scorer = await createFlexibertScorer({ measure: 'log-det', alpha: 0.4, build });
       const result = scorer.score(columns);
       const objects = Array.from({ length: columns.count }, (_, i) => flexibertObjectAt(columns, i));
@@ -206,7 +206,7 @@ describe('ScoreSerializer', () => {
       { hidden_size: 128, nas_config: { encoder_layers: [entry.nas_config.encoder_layers[1]] } },
       { bogus: 1 },
     ];
-    for (const options of [{}, { measure: 'log-det', alpha: -0.25, perHead: true }, { mode: 'analytic' as const, seed: 7 }]) {
+    for (const options of [{}, { measure: 'log-det' as const, alpha: -0.25, perHead: true }, { mode: 'analytic' as const, seed: 7 }]) {
       for await (const record of scoreMany(inputs, options)) expect(serializer.line(record)).toBe(JSON.stringify(record));
       const withWhere = { ...(await score(entry, options)), source: 'file.jsonl', line: 12 };
       expect(serializer.line(withWhere)).toBe(JSON.stringify(withWhere));

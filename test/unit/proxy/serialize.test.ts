@@ -17,7 +17,7 @@ function encoded(serializer: ScoreSerializer, record: ScoreRecord, offset = 3): 
 describe('ScoreSerializer.encodeInto', () => {
   it('writes the bytes of JSON.stringify for a stream of sampled scores, with and without where they came from', async () => {
     const inputs = [...sampleSpace('nas-bench-bert', { count: 400, seed: 6 })];
-    for (const options of [{ mode: 'analytic' as const }, {}, { measure: 'log-det', alpha: -0.25, perHead: true }]) {
+    for (const options of [{ mode: 'analytic' as const }, {}, { measure: 'log-det' as const, alpha: -0.25, perHead: true }]) {
       const serializer = new ScoreSerializer();
       let i = 0;
       for await (const record of scoreMany(inputs, options)) {

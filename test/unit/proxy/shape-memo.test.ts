@@ -71,7 +71,7 @@ describe('a stream scored through the shape memo', () => {
     for (const [mode, seedPolicy, perHead] of [['analytic', 'shape', false], ['analytic', 'shape', true], ['exact', 'shape', true], ['exact', 'position', false]] as const) {
       it(`${space}, ${mode}, seed policy ${seedPolicy}${perHead ? ', per head' : ''}: equals scoring each candidate alone, bit for bit`, async () => {
         const candidates = [...sampleSpace(space, { count: mode === 'exact' ? 4 : 60, seed: 5, decoder: { layers: [1, 3], hidden: [64, 256, 64], heads: [2, 4], kvHeads: [1, 2], vocab: 100 } })];
-        const options = { mode, seedPolicy, perHead, measure: 'log-det' };
+        const options = { mode, seedPolicy, perHead, measure: 'log-det' as const };
         const streamed: Score[] = [];
         for await (const record of scoreMany(candidates, options)) streamed.push(record as Score);
         for (let i = 0; i < candidates.length; i++) {

@@ -1,3 +1,4 @@
+import type { BuildName } from '../../../src/arch/types';
 import { builtinSpace, compileSpace, readSpaceDefinition, type SpaceDefinition } from '../../../src/space';
 import { score } from '../../../src/proxy/score';
 import { CapacityCache } from '../../../src/proxy/cache';
@@ -30,13 +31,13 @@ async function expectAgreement(space: Parameters<typeof compileSpace>[0], option
   const out = compiled.score(candidates);
   for (let i = 0; i < count; i++) {
     const architecture = compiled.architectureOf(candidates, i);
-    const alone = await score(architecture, { ...options, family: compiled.definition.family, build: compiled.definition.build });
+    const alone = await score(architecture, { ...options, family: compiled.definition.family, build: compiled.definition.build as BuildName | undefined });
     expect(out.score[i]).toBe(alone.score);
     expect(out.attention[i]).toBe(alone.attention);
     expect(out.ffn[i]).toBe(alone.ffn);
     expect(out.params[i]).toBe(alone.params);
     expect(out.nonEmbeddingParams[i]).toBe(alone.nonEmbeddingParams);
-    expect(out.flops[i]).toBe(forwardFlops(buildPlan(architecture, { family: compiled.definition.family, build: compiled.definition.build }), options?.sequenceLength));
+    expect(out.flops[i]).toBe(forwardFlops(buildPlan(architecture, { family: compiled.definition.family, build: compiled.definition.build as BuildName | undefined }), options?.sequenceLength));
   }
 }
 
