@@ -1,5 +1,9 @@
 // Throughput of whole-architecture scoring, side by side in one run (issue: score millions of candidates per
 // second, exact when asked). Imports the compiled package from dist/ (`npx tsc -p tsconfig.json` first).
+//  0. Compiled spaces (every built-in space, src/space/): analytic and cached exact, 1e6 random candidates; and the
+//     CLI pipe `zerolm sample SPACE --count N | zerolm score --mode analytic` for every space, the nas-bench-bert
+//     lines also re-serialised (other key order and spacing), with peak RSS. `--only spaces` runs this section alone;
+//     `--rounds N` sets its CLI runs per input.
 //  1. Columnar FlexiBERT API: exact layer table (cached) and analytic, 1e3 / 1e5 / 1e6 random candidates.
 //  2. Library object path (scoreMany): exact without cache, cached, analytic.
 //  3. CLI pipe `zerolm sample | zerolm score`, and the peak memory of a stream of 1e6.
@@ -17,16 +21,78 @@ import * as reference from './lib/reference-proxy.mjs';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const zerolm = require(join(root, 'dist/index.js'));
-const { createFlexibertScorer, randomFlexibertColumns, flexibertObjectAt } = require(join(root, 'dist/proxy/columnar.js'));
+const { createFlexibertScorer, randomFlexibertColumns, flexibertObjectAt } = require(join(root, 'dist/space/flexibert.js'));
 const { componentsOfPlans, resolveScoreOptions, toPlan } = require(join(root, 'dist/proxy/score.js'));
 const cli = join(root, 'dist/cli/main.js');
 const quick = process.argv.includes('--quick');
 const work = mkdtempSync(join(tmpdir(), 'zerolm-bench-'));
 
+const haveTime = existsSync('/usr/bin/time');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (count, ms) => Math.round((count / ms) * 1000);
 const fmt = (n) => n.toLocaleString('en-US');
 console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; node ${process.version}; SIMD ${zerolm.simd()}`);
+
+// ---- 0. Compiled spaces, and every space through the CLI
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+{
+  const { seededRandom } = require(join(root, 'dist/calibrate/random.js'));
+  const count = quick ? 1e5 : 1e6;
+  console.log(`\n### Compiled spaces (compileSpace: typed arrays in, typed arrays out), ${fmt(count)} random candidates, candidates/s, median of 5 runs\n`);
+  console.log('| space | mode | layer kinds | contexts | compile s | candidates/s |');
+  console.log('|---|---|---|---|---|---|');
+  // Cached exact on lts-gpt2 and hf-decoder compiles every distinct matrix exactly once (92,000 ffn shapes for
+  // lts-gpt2's d_inner 512-2048): minutes here, so those rows use a coarser grid of the same ranges. Scoring speed
+  // depends on the table's size, not on how its entries were computed.
+  const coarse = {
+    'lts-gpt2': () => ({ ...zerolm.builtinSpace('lts-gpt2'), layerChoices: { n_head: [2, 4, 8], d_inner: Array.from({ length: 25 }, (_, i) => 512 + 64 * i) } }),
+    'hf-decoder': () => zerolm.builtinSpace('hf-decoder', { hidden: [512, 1024, 256], layers: [8, 32] }),
+  };
+  for (const name of zerolm.builtinSpaceNames) {
+    for (const mode of ['analytic', 'exact']) {
+      const space = mode === 'exact' && coarse[name] ? coarse[name]() : name;
+      const started = performance.now();
+      const compiled = await zerolm.compileSpace(space, { mode, cache: new zerolm.CapacityCache() });
+      const compileMs = performance.now() - started;
+      const candidates = compiled.randomCandidates(count, seededRandom(1));
+      const out = compiled.score(candidates);
+      const times = [];
+      for (let r = 0; r < 5; r++) {
+        const t = performance.now();
+        compiled.score(candidates, out);
+        times.push(performance.now() - t);
+      }
+      const label = mode === 'exact' ? `exact (cached)${coarse[name] ? ', coarser grid' : ''}` : mode;
+      console.log(`| ${name} | ${label} | ${fmt(compiled.tables.kinds)} | ${fmt(compiled.tables.contexts)} | ${(compileMs / 1000).toFixed(2)} | ${fmt(rate(count, median(times)))} |`);
+    }
+  }
+  const lines = quick ? 1e5 : 1e6;
+  const roundsAt = process.argv.indexOf('--rounds');
+  const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : quick ? 1 : 3;
+  console.log(`\n### CLI, every space: zerolm sample SPACE --count ${fmt(lines)} | zerolm score --mode analytic, median of ${rounds} run(s)\n`);
+  console.log('| input | wall s | architectures/s | peak RSS of zerolm score |');
+  console.log('|---|---|---|---|');
+  const sampledBert = join(work, 'spaces-nas-bench-bert.jsonl');
+  const reserialised = join(work, 'spaces-nas-bench-bert-reserialised.jsonl');
+  execSync(`"${process.execPath}" "${cli}" sample nas-bench-bert --count ${lines} > ${sampledBert}`, { shell: '/bin/bash' });
+  // The same lines, every object's keys in reverse order, with a space after each colon and comma.
+  const reverse = `const rl = require('readline').createInterface({ input: require('fs').createReadStream(process.argv[1]) }); const out = require('fs').createWriteStream(process.argv[2]); const rev = (v) => Array.isArray(v) ? v.map(rev) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).reverse().map((k) => [k, rev(v[k])])) : v; rl.on('line', (l) => out.write(JSON.stringify(rev(JSON.parse(l)), null, 0).replace(/,"/g, ', "').replace(/":/g, '": ') + '\\n')); rl.on('close', () => out.end());`;
+  execSync(`"${process.execPath}" -e "${reverse.replace(/"/g, '\\"')}" ${sampledBert} ${reserialised}`, { shell: '/bin/bash' });
+  const inputs = [
+    ...zerolm.builtinSpaceNames.map((name) => [`sample ${name} \\| score`, `"${process.execPath}" "${cli}" sample ${name} --count ${lines} | @TIMED@"${process.execPath}" "${cli}" score --mode analytic > /dev/null`]),
+    ['cat (sampled nas-bench-bert lines) \\| score', `cat ${sampledBert} | @TIMED@"${process.execPath}" "${cli}" score --mode analytic > /dev/null`],
+    ['cat (the same lines re-serialised: keys reversed, spaces) \\| score', `cat ${reserialised} | @TIMED@"${process.execPath}" "${cli}" score --mode analytic > /dev/null`],
+  ];
+  const results = new Map(inputs.map(([label]) => [label, []]));
+  for (let r = 0; r < rounds; r++) for (const [label, command] of r % 2 === 0 ? inputs : [...inputs].reverse()) results.get(label).push(timedShell(command));
+  for (const [label, times] of results) {
+    const ms = median(times.map((t) => t.ms));
+    const rss = Math.max(...times.map((t) => t.rssMb));
+    console.log(`| ${label} | ${(ms / 1000).toFixed(2)} | ${fmt(rate(lines, ms))} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : 'n/a'} |`);
+  }
+  if (only === 'spaces') process.exit(0);
+}
 
 // ---- 1. Columnar
 console.log('\n### Columnar FlexiBERT API (typed arrays in, typed arrays out), architectures/s, median of tinybench runs\n');
@@ -93,7 +159,6 @@ const clis = [
   ['this build, --workers 0', cli, ' --workers 0'],
   ...(baseline ? [['baseline', join(baseline, 'dist/cli/main.js'), '']] : []),
 ];
-const haveTime = existsSync('/usr/bin/time');
 const runs = quick ? 1 : 3;
 console.log(`\n### CLI: zerolm sample nas-bench-bert --count N --seed 3, piped into zerolm score, and each alone; median of ${runs} run(s)\n`);
 console.log(`| N | command | build | wall s | architectures/s | peak RSS of the sampler (sample row) or of zerolm score${haveTime ? '' : ' (no /usr/bin/time)'} |`);

@@ -8,7 +8,7 @@ export { measures, measureNames, getMeasure, validateMeasureOptions, measureRead
 export { analyticSpectrumStats } from './capacity/analytic';
 export { CapacityCache } from './proxy/cache';
 export { loadCacheFile, saveCacheFile } from './proxy/cache-file';
-export { createFlexibertScorer, randomFlexibertColumns, type FlexibertColumns, type ColumnarScores, type FlexibertScorer } from './proxy/columnar';
+export { createFlexibertScorer, randomFlexibertColumns, type FlexibertColumns, type ColumnarScores, type FlexibertScorer } from './space/flexibert';
 export { score, combine, DEFAULTS, scoreModes, type Score, type ScoreOptions, type LayerScore, type ScoreMode } from './proxy/score';
 export { scoreWeights, type WeightsScore, type WeightsScoreOptions, type PruneSpec, type MatrixCapacity } from './proxy/real-weights';
 export { WeightStore, SafetensorsFile, type TensorEntry } from './io/safetensors';

@@ -40,7 +40,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { deepFreeze, findSlot, memoise, memoised, metBefore, newContextId, registerMemo, reserveMemo } from './memo';
+import { deepFreeze, findSlot, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
 import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -244,8 +244,8 @@ export function embeddingSide(a: AdaptiveEmbeddingFields): { extras: MatrixSpec[
 /**
  * A memo context: one (init, d_model, n_layer); n_layer sets the residual init of c_proj and which layer holds the
  * final LayerNorm. Within it a layer depends on its index, heads and d_inner. The attention block of (index, heads)
- * is memoised when first built (nearly every plan reuses it); a whole layer is memoised the second time it is met,
- * because with d_inner drawn per layer most layers never repeat (see memo.ts).
+ * is memoised when first built (nearly every plan reuses it); whole layers are not, since with d_inner drawn per layer
+ * most never repeat.
  */
 interface Gpt2Context {
   id: number;
@@ -253,9 +253,8 @@ interface Gpt2Context {
   residualInit: InitScheme;
 }
 
-/** Kinds of memo entries, the last field of their keys. */
+/** The kind of memo entry, the last field of its key. */
 const ATTENTION_ENTRY = 1;
-const LAYER_ENTRY = 2;
 
 /** Contexts by init (weight_init_std for the default init, the JSON of a caller-given one), then d_model and n_layer. */
 const contexts = new Map<number | string, Map<number, Gpt2Context>>();
@@ -330,23 +329,12 @@ export function buildGpt2Flex(input: unknown, options?: FamilyBuildOptions): Mod
   const resolved = resolveBuildOptions(options, 'gpt2-flex', GPT2_FLEX_BUILDS, GPT2_FLEX_DEFAULT_BUILD);
   const a = parseGpt2Flex(input);
   const layerCount = a.layerCount;
-  reserveMemo(2 * layerCount); // a layer and its attention block each
+  reserveMemo(layerCount); // an attention block each
   const context = contextFor(a, resolved.init);
-  const contextId = context.id;
   const layers = new Array<LayerPlan>(layerCount);
-  for (let i = 0; i < layerCount; i++) {
-    const heads = a.heads[i];
-    const inner = a.innerSizes[i];
-    const memo = memoised<LayerPlan>(findSlot(contextId, i, heads, inner, 0, LAYER_ENTRY));
-    if (memo !== undefined) {
-      layers[i] = memo;
-    } else if (!metBefore(contextId, i, heads, inner, 0, LAYER_ENTRY)) {
-      layers[i] = buildLayer(context, i, a, heads, inner); // this plan's own copy
-    } else {
-      const layer = buildLayer(context, i, a, heads, inner); // may memoise the attention block: find the slot again
-      layers[i] = memoise(findSlot(contextId, i, heads, inner, 0, LAYER_ENTRY), contextId, i, heads, inner, 0, LAYER_ENTRY, layer);
-    }
-  }
+  // Each layer is the plan's own (its attention block shared through the memo): with d_inner drawn per layer most
+  // layers never repeat, and the scorer's shape memo needs no shared object to find their capacities.
+  for (let i = 0; i < layerCount; i++) layers[i] = buildLayer(context, i, a, a.heads[i], a.innerSizes[i]);
   const side = embeddingSide(a);
   return assemblePlan(resolved.id ?? a.id, 'gpt2-flex', resolved.build, a.modelSize, layers, side.extras, side.adaptiveEmbedding + side.softmax);
 }

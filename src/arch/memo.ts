@@ -2,18 +2,12 @@
  * The builders' memo: immutable LayerPlans (and other parts) reused across plans.
  *
  * Two inputs with the same layer at the same index, built with the same build, hidden size and init, get the very
- * same frozen LayerPlan object, so consumers can memoise per-layer work by object identity (the scorer keeps
- * per-layer capacities in a WeakMap keyed by LayerPlan).
+ * same frozen LayerPlan object, so consumers can memoise per-layer work by object identity (a scorer keeps
+ * per-layer capacities in a bounded map keyed by LayerPlan, src/proxy/shape-memo.ts).
  *
  * Layers are keyed by a tuple of six small integers (a context id standing for build, hidden size and init, the
  * layer index, then the layer's own fields) in one open-addressing hash table held in typed arrays, so a lookup
  * allocates nothing and the table itself costs the garbage collector nothing.
- *
- * Builders whose layers rarely repeat (gpt2-flex, with d_inner drawn per layer) memoise a layer only the second time
- * they meet it: keeping every one-off layer alive costs more than building it (the young objects would all be
- * promoted). Their first sightings go to a small direct-mapped filter of key fingerprints, which forgets old keys
- * when new ones land on their place; forgetting only delays memoisation. Such a layer's first plan holds a
- * private, equal copy; every plan after the one that memoised it shares the memoised object.
  *
  * The memo is bounded: once it holds MAX_MEMO_ENTRIES entries it is dropped whole (with every builder's contexts)
  * and refilled, which changes object identity but never a result.
@@ -33,16 +27,12 @@ export function setMemoLimit(entriesLimit: number): number {
 
 const FIELDS = 6;
 const EMPTY = 0;
-/** Slots of the first-sighting filter: 64 KiB, small enough to stay in cache. */
-const SEEN_SLOTS = 1 << 14;
 
 let capacity = 0;
 let mask = 0;
 let keys = new Int32Array(0);
 /** Per slot: EMPTY, or 1 + the index of the stored value. */
 let states = new Int32Array(0);
-/** Fingerprints of keys met once, by their hash's low bits; 0 is empty. */
-const seenFingerprints = new Int32Array(SEEN_SLOTS);
 let values: unknown[] = [];
 let entries = 0;
 let contextCount = 0;
@@ -67,7 +57,6 @@ export function clearBuildMemo(): void {
   for (const clear of clearers) clear();
   keys.fill(0);
   states.fill(EMPTY);
-  seenFingerprints.fill(0);
   values = [];
   entries = 0;
   contextCount = 0;
@@ -152,19 +141,6 @@ export function memoise<T>(slot: number, a: number, b: number, c: number, d: num
   values.push(deepFreeze(value));
   states[slot] = values.length;
   return value;
-}
-
-/**
- * Whether a key was met before (and not forgotten), remembering it if not. For builders that memoise a layer the
- * second time they meet it; a wrong answer either way only moves that moment.
- */
-export function metBefore(a: number, b: number, c: number, d: number, e: number, f: number): boolean {
-  const h = hash(a, b, c, d, e, f);
-  const slot = h & (SEEN_SLOTS - 1);
-  const fingerprint = (h >>> 14) | 1;
-  if (seenFingerprints[slot] === fingerprint) return true;
-  seenFingerprints[slot] = fingerprint;
-  return false;
 }
 
 /**

@@ -389,24 +389,32 @@ function memoryLimitHint(mode: ScoreMode): string {
 export async function componentsOfPlans(plans: readonly ModelPlan[], options: ResolvedScoreOptions): Promise<Components[]> {
   throwIfAborted(options.signal);
   const { cache, measure, measureOptions, layerMemo, matrixMemo } = options;
-  // Pass 1: every layer that neither memo can answer gets its cache keys; the capacities missing everywhere are
-  // collected once.
-  const found = new Map<LayerPlan, LayerScore>();
+  // Pass 1: each layer's capacities from the memos where they have them (the common case: nothing but the scores is
+  // allocated); every other layer gets its cache keys, and the capacities missing everywhere are collected once.
+  const expectations = matrixMemo !== undefined && (options.mode === 'analytic' || measure.needs === 'shape');
+  const layerScores = new Array<Array<LayerScore | undefined>>(plans.length);
   const pending = new Map<LayerPlan, [KeyedMatrix[], KeyedMatrix[]]>();
   const missing = new Map<string, KeyedMatrix>();
-  for (const plan of plans) {
-    for (const layer of plan.layers) {
-      if (found.has(layer) || pending.has(layer) || layerMemo.get(layer) !== undefined) continue;
-      let fromMemo = layerFromMemo(layer, options);
-      if (fromMemo === undefined && matrixMemo !== undefined && (options.mode === 'analytic' || measure.needs === 'shape')) {
-        // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
-        memoiseExpectations(layer, options, matrixMemo);
-        fromMemo = layerFromMemo(layer, options);
+  for (let p = 0; p < plans.length; p++) {
+    const planLayers = plans[p].layers;
+    const scores = new Array<LayerScore | undefined>(planLayers.length);
+    layerScores[p] = scores;
+    for (let i = 0; i < planLayers.length; i++) {
+      const layer = planLayers[i];
+      // Only layers a builder shares (frozen, handed to many plans) are kept by identity.
+      const shared = Object.isFrozen(layer);
+      let value = shared ? layerMemo.get(layer) : undefined;
+      if (value === undefined) {
+        value = layerFromMemo(layer, options);
+        if (value === undefined && expectations) {
+          // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
+          memoiseExpectations(layer, options, matrixMemo);
+          value = layerFromMemo(layer, options);
+        }
+        if (value !== undefined && shared) layerMemo.set(layer, Object.freeze(value));
       }
-      if (fromMemo !== undefined) {
-        found.set(layer, fromMemo);
-        continue;
-      }
+      scores[i] = value;
+      if (value !== undefined || pending.has(layer)) continue;
       const blocks = keyedMatricesOf(layer, options);
       for (const keyed of blocks[0].concat(blocks[1])) {
         if (missing.has(keyed.key)) continue;
@@ -464,28 +472,25 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
     if (value !== undefined) return value;
     throw new ZeroLMError('E_CACHE', `capacity cache evicted "${key}" within one batch: raise its maxEntries (now ${cache.maxEntries}) or lower the batch size`);
   };
+  const computed = new Map<LayerPlan, LayerScore>();
   for (const [layer, [attentionKeys, ffnKeys]] of pending) {
-    found.set(layer, { attention: sum(attentionKeys.map((k) => capacityOf(k.key))), ffn: sum(ffnKeys.map((k) => capacityOf(k.key))) });
+    const value: LayerScore = { attention: sum(attentionKeys.map((k) => capacityOf(k.key))), ffn: sum(ffnKeys.map((k) => capacityOf(k.key))) };
+    computed.set(layer, value);
+    if (Object.isFrozen(layer)) layerMemo.set(layer, Object.freeze(value));
   }
   const components = new Array<Components>(plans.length);
   for (let p = 0; p < plans.length; p++) {
     const plan = plans[p];
-    const layers = new Array<LayerScore>(plan.layers.length);
+    const scores = layerScores[p];
     let attention = 0;
     let ffn = 0;
-    for (let i = 0; i < layers.length; i++) {
-      const layer = plan.layers[i];
-      let value = layerMemo.get(layer);
-      if (value === undefined) {
-        value = found.get(layer) as LayerScore;
-        // Only layers a builder shares (frozen, handed to many plans) are worth keeping by identity.
-        if (Object.isFrozen(layer)) layerMemo.set(layer, Object.freeze(value));
-      }
-      layers[i] = value;
+    for (let i = 0; i < scores.length; i++) {
+      let value = scores[i];
+      if (value === undefined) scores[i] = value = computed.get(plan.layers[i]) as LayerScore;
       attention += value.attention;
       ffn += value.ffn;
     }
-    const entry: Components = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers };
+    const entry: Components = { id: plan.id, attention, ffn, params: plan.params.total, nonEmbeddingParams: plan.params.nonEmbedding, family: plan.family, build: plan.build, layers: scores as LayerScore[] };
     if (plan.params.active !== undefined) entry.activeParams = plan.params.active;
     if (plan.warnings !== undefined) entry.warnings = plan.warnings;
     components[p] = entry;

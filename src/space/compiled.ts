@@ -243,13 +243,13 @@ export async function compileSpace(space: string | SpaceDefinition | unknown, op
 }
 
 /**
- * The sums, candidate by candidate in `order`: a function of its own with every array an argument, so that V8
- * optimises this loop alone (and the same entries are added in the same order as on the object path).
+ * The sums, candidate by candidate: a function of its own with every array an argument, so that V8 optimises this
+ * loop alone (and the same entries are added in the same order as on the object path).
  */
-function sumInOrder(
-  order: Uint32Array,
+function sumRows(
   count: number,
   contextOfCandidate: Uint32Array,
+  rowOfContext: Uint32Array,
   layers: Uint32Array,
   maxDepth: number,
   depthValues: Uint32Array,
@@ -272,11 +272,10 @@ function sumInOrder(
   nonEmbeddingParams: Float64Array,
   flops: Float64Array,
 ): void {
-  for (let o = 0; o < count; o++) {
-    const i = order[o];
+  for (let i = 0; i < count; i++) {
     const context = contextOfCandidate[i];
     const n = depthValues[context % depthCount];
-    const row = context * kinds;
+    const row = rowOfContext[context] * kinds;
     const slot = i * maxDepth;
     let a = 0;
     let f = 0;
@@ -323,14 +322,45 @@ function makeCompiledSpace(
   const depthValues = Uint32Array.from(depths);
   const sizes = Uint32Array.from(globalSizes);
   const { alpha, rule } = resolved;
-  // The four entries of a (context, kind) side by side: a candidate's layer costs one cache line, not four.
-  const entries = new Float64Array(attention.length * 4);
-  for (let e = 0; e < attention.length; e++) {
-    entries[4 * e] = attention[e];
-    entries[4 * e + 1] = ffn[e];
-    entries[4 * e + 2] = params[e];
-    entries[4 * e + 3] = flops[e];
+  // The four entries of a (context, kind) side by side: a candidate's layer costs one cache line, not four. Contexts
+  // whose rows are identical (layers that do not depend on the layer count, say) share one row, so the rows scoring
+  // touches stay few enough to stay in cache.
+  const rowOfContext = new Uint32Array(tables.contexts);
+  const rowBits = new Int32Array(attention.buffer);
+  const rowsByHash = new Map<number, number[]>();
+  const uniqueContexts: number[] = [];
+  const sameRow = (a: number, b: number): boolean => {
+    for (let k = 0; k < kinds; k++) {
+      const x = a * kinds + k;
+      const y = b * kinds + k;
+      if (!Object.is(attention[x], attention[y]) || !Object.is(ffn[x], ffn[y]) || !Object.is(params[x], params[y]) || !Object.is(flops[x], flops[y])) return false;
+    }
+    return true;
+  };
+  for (let c = 0; c < tables.contexts; c++) {
+    let h = 0x811c9dc5;
+    for (let w = 2 * c * kinds; w < 2 * (c + 1) * kinds; w++) h = Math.imul(h ^ rowBits[w], 0x01000193);
+    const candidates = rowsByHash.get(h) ?? [];
+    const match = candidates.find((row) => sameRow(uniqueContexts[row], c));
+    if (match !== undefined) rowOfContext[c] = match;
+    else {
+      rowOfContext[c] = uniqueContexts.length;
+      candidates.push(uniqueContexts.length);
+      rowsByHash.set(h, candidates);
+      uniqueContexts.push(c);
+    }
   }
+  const entries = new Float64Array(uniqueContexts.length * kinds * 4);
+  uniqueContexts.forEach((c, row) => {
+    for (let k = 0; k < kinds; k++) {
+      const e = c * kinds + k;
+      const o = 4 * (row * kinds + k);
+      entries[o] = attention[e];
+      entries[o + 1] = ffn[e];
+      entries[o + 2] = params[e];
+      entries[o + 3] = flops[e];
+    }
+  });
 
   const contextOf = (globalIndices: ArrayLike<number>, depthIndex: number): number => {
     let combination = 0;
@@ -356,9 +386,7 @@ function makeCompiledSpace(
   }
 
   let contextScratch = new Uint32Array(0);
-  let orderScratch = new Uint32Array(0);
   const scratch = (count: number): Uint32Array => (contextScratch.length >= count ? contextScratch : (contextScratch = new Uint32Array(count)));
-  const scratchOrder = (count: number): Uint32Array => (orderScratch.length >= count ? orderScratch : (orderScratch = new Uint32Array(count)));
 
   /** Candidate i's context, its indices checked. */
   function candidateContext(globals: Uint32Array, depth: Uint32Array, i: number): number {
@@ -374,16 +402,9 @@ function makeCompiledSpace(
     return combination * depthCount + d;
   }
 
-  /** Fills each candidate's context (its indices checked) and a counting sort of the candidates by context. */
-  function orderByContext(count: number, globals: Uint32Array, depth: Uint32Array, contextOfCandidate: Uint32Array, order: Uint32Array): void {
-    const starts = new Uint32Array(tables.contexts + 1);
-    for (let i = 0; i < count; i++) {
-      const context = candidateContext(globals, depth, i);
-      contextOfCandidate[i] = context;
-      starts[context + 1]++;
-    }
-    for (let c = 0; c < tables.contexts; c++) starts[c + 1] += starts[c];
-    for (let i = 0; i < count; i++) order[starts[contextOfCandidate[i]]++] = i;
+  /** Fills each candidate's context, its indices checked. */
+  function contextsOf(count: number, globals: Uint32Array, depth: Uint32Array, contextOfCandidate: Uint32Array): void {
+    for (let i = 0; i < count; i++) contextOfCandidate[i] = candidateContext(globals, depth, i);
   }
 
   function score(candidates: SpaceCandidates, out?: SpaceScores): SpaceScores {
@@ -393,12 +414,9 @@ function makeCompiledSpace(
     for (const field of ['score', 'attention', 'ffn', 'params', 'nonEmbeddingParams', 'flops'] as const) {
       if (!(result[field] instanceof Float64Array) || result[field].length < count) throw new ZeroLMError('E_ARGUMENT', `out.${field} must be a Float64Array of at least ${count} values`, { field: `out.${field}` });
     }
-    // Candidates are visited context by context (a counting sort of their indices), so the table row of one context
-    // stays in cache while its candidates are summed: random candidates would otherwise miss it layer after layer.
     const contextOfCandidate = scratch(count);
-    const order = scratchOrder(count);
-    orderByContext(count, globals, depth, contextOfCandidate, order);
-    sumInOrder(order, count, contextOfCandidate, layers, maxDepth, depthValues, depthCount, kinds, entries, globals, globalCount, layerGlobalCount, sizes, embeddingCombinations, base, embedding, alpha, rule, result.score, result.attention, result.ffn, result.params, result.nonEmbeddingParams, result.flops);
+    contextsOf(count, globals, depth, contextOfCandidate);
+    sumRows(count, contextOfCandidate, rowOfContext, layers, maxDepth, depthValues, depthCount, kinds, entries, globals, globalCount, layerGlobalCount, sizes, embeddingCombinations, base, embedding, alpha, rule, result.score, result.attention, result.ffn, result.params, result.nonEmbeddingParams, result.flops);
     return result;
   }
 

@@ -6,7 +6,7 @@
 import { readArchitectures } from '../../../src/arch/input';
 import { calibrateAlpha } from '../../../src/calibrate';
 import { ZeroLMError } from '../../../src/errors';
-import { createFlexibertScorer, randomFlexibertColumns } from '../../../src/proxy/columnar';
+import { createFlexibertScorer, randomFlexibertColumns } from '../../../src/space/flexibert';
 import * as arch from '../../../src/arch';
 import { parseInit } from '../../../src/weights/init';
 import * as scoring from '../../../src/proxy/score';

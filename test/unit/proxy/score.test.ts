@@ -1,7 +1,7 @@
 import { score, componentsOfPlans, resolveScoreOptions, scoredMatricesOf } from '../../../src/proxy/score';
 import { scoreMany, isScoreError, type ScoreRecord } from '../../../src/proxy/many';
 import { CapacityCache } from '../../../src/proxy/cache';
-import { createFlexibertScorer, flexibertObjectAt, randomFlexibertColumns } from '../../../src/proxy/columnar';
+import { createFlexibertScorer, flexibertObjectAt, randomFlexibertColumns } from '../../../src/space/flexibert';
 import { buildPlan } from '../../../src/arch';
 import { fillNormal } from '../../../src/native';
 import { parseInit, resolveInit, streamFor } from '../../../src/weights/init';

@@ -83,3 +83,31 @@ describe('a stream scored through the shape memo', () => {
     }
   }
 });
+
+describe('a stream of modules inputs (xavier and kaiming inits, per-head splits) through the shape memo', () => {
+  it('equals scoring each alone, bit for bit, in analytic and exact modes', async () => {
+    const inputs = Array.from({ length: 12 }, (_, i) => ({
+      format: 'modules',
+      id: `m${i}`,
+      layers: Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+        attention: [
+          { rows: 32, cols: 32, heads: 4, headAxis: 'rows', init: { scheme: 'xavier-normal' } },
+          { rows: 32, cols: 32, heads: 4, headAxis: 'cols' },
+        ],
+        ffn: [
+          { rows: 32 * (1 + ((i + j) % 2)), cols: 32, init: { scheme: 'kaiming-normal', mode: j % 2 === 0 ? 'fan-in' : 'fan-out' } },
+          { rows: 32, cols: 32 * (1 + ((i + j) % 2)), init: { scheme: 'uniform', bound: 0.05 } },
+        ],
+      })),
+    }));
+    for (const options of [{ mode: 'analytic' as const, perHead: true }, { mode: 'exact' as const, measure: 'nuclear' as const }]) {
+      const streamed: Score[] = [];
+      for await (const record of scoreMany(inputs, options)) streamed.push(record as Score);
+      for (let i = 0; i < inputs.length; i++) {
+        const alone = await score(inputs[i], options);
+        expect(streamed[i].score).toBe(alone.score);
+        expect(streamed[i].layers).toEqual(alone.layers);
+      }
+    }
+  });
+});

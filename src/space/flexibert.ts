@@ -8,10 +8,10 @@
 import { buildPlan } from '../arch';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, callerError } from '../errors';
-import { FLEXIBERT_SPACE } from '../space/ranges';
+import { FLEXIBERT_SPACE } from './ranges';
 import { seededRandom } from '../calibrate/random';
-import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from './score';
-import { combine, type CombinationRule } from './alpha';
+import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
+import { combine, type CombinationRule } from '../proxy/alpha';
 
 /** Operation choices in column order: index = 2*type + parameter. */
 export const FLEXIBERT_OPERATIONS: ReadonlyArray<readonly [string, string | number]> = Object.entries(FLEXIBERT_SPACE.operations).flatMap(([type, parameters]) =>
