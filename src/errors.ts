@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'E_NATIVE_MISSING' // the compiled addon is not there
   | 'E_NATIVE' // the addon reported a failure
   | 'E_ABORTED' // the operation was cancelled through an AbortSignal
-  | 'E_CACHE'; // a cache file is corrupt or does not match
+  | 'E_CACHE' // a cache file is corrupt or does not match
+  | 'E_INTERNAL'; // a bug in zerolm: an exception nobody foresaw (its cause is kept; please report it)
 
 export class ZeroLMError extends Error {
   readonly code: ErrorCode;
@@ -38,4 +39,34 @@ export class AbortError extends ZeroLMError {
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
+}
+
+/** Any exception as a ZeroLMError: ours pass through, anything else is an internal error (a bug), its cause kept. */
+export function internalError(cause: unknown, context?: string): ZeroLMError {
+  if (cause instanceof ZeroLMError) return cause;
+  const message = typeof (cause as Error)?.message === 'string' ? (cause as Error).message : String(cause);
+  return new ZeroLMError('E_INTERNAL', `internal error${context ? ` ${context}` : ''}: ${message} (a bug in zerolm; please report it)`, undefined, { cause });
+}
+
+/** Whether a value can be read through (no throwing getters, Proxy traps, cycles or BigInts): JSON.stringify walks it all. */
+function readable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error to report when handling a caller's value threw something that is not ours: the value's own fault when
+ * merely reading it throws (`code`, typically E_FORMAT for an architecture, E_ARGUMENT for options), else a bug.
+ */
+export function callerError(cause: unknown, values: ReadonlyArray<{ value: unknown; code: ErrorCode; what: string }>): ZeroLMError {
+  if (cause instanceof ZeroLMError) return cause;
+  const message = typeof (cause as Error)?.message === 'string' ? (cause as Error).message : String(cause);
+  for (const { value, code, what } of values) {
+    if (!readable(value)) return new ZeroLMError(code, `${what} could not be read: ${message}`, undefined, { cause });
+  }
+  return internalError(cause);
 }

@@ -109,6 +109,8 @@ interface NativeBinding {
 }
 
 const EXPECTED_ABI_VERSION = 6;
+/** The addon ABI this build loads (cache files record it: capacities from another ABI are not served). */
+export const ADDON_ABI_VERSION = EXPECTED_ABI_VERSION;
 let binding: NativeBinding | undefined;
 
 /** Where this package's files are (dist/.. when compiled, src/.. under ts-jest). */

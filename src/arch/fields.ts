@@ -9,6 +9,35 @@ import type { InitScheme } from './types';
 /** Largest size accepted for any one dimension (rows, columns, vocabulary, layer count, ...): 2^20. */
 export const MAX_DIMENSION = 1 << 20;
 
+/**
+ * Most layers one input may have: every layer costs its matrices' specs, their scoring and a record in the output,
+ * so a short input asking for a million layers is refused before anything is built (a 170-byte config once took
+ * 3.3 GB). Real models have at most a few hundred.
+ */
+export const MAX_LAYERS = 1 << 14;
+
+/** Refuses a layer count over MAX_LAYERS (E_MEMORY_LIMIT naming the field); call before building the layers. */
+export function checkLayerCount(count: number, path: string): number {
+  if (count > MAX_LAYERS) {
+    throw fieldError('E_MEMORY_LIMIT', path, `${count} layers exceed the per-input limit of ${MAX_LAYERS} (each layer's matrices are built, scored and reported)`);
+  }
+  return count;
+}
+
+/**
+ * Most weight matrices one input may have (per-head slices and experts each counted): past it the specs, keys,
+ * capacities and sums of a single input would take hundreds of megabytes. The largest published models have a few
+ * tens of thousands (126 layers of 275 head slices, per head; 61 layers of 256 experts of 3 matrices).
+ */
+export const MAX_MATRICES_PER_INPUT = 1 << 20;
+
+/** Refuses, before building them, more than MAX_MATRICES_PER_INPUT matrices (E_MEMORY_LIMIT naming the field). */
+export function checkMatrixCount(count: number, path: string, what: string): void {
+  if (count > MAX_MATRICES_PER_INPUT) {
+    throw fieldError('E_MEMORY_LIMIT', path, `${what} give ${count} matrices, above the per-input limit of ${MAX_MATRICES_PER_INPUT}`);
+  }
+}
+
 export type JsonRecord = Record<string, unknown>;
 
 export function isRecord(value: unknown): value is JsonRecord {

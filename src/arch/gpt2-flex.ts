@@ -34,6 +34,7 @@ import {
   readOptionalPositiveInteger,
   readPerLayer,
   readPositiveInteger,
+  checkLayerCount,
   requireRecord,
   resolveBuildOptions,
   type FamilyBuildOptions,
@@ -158,7 +159,7 @@ export function optionalPositive(record: JsonRecord, key: string, fallback: numb
 
 export function parseGpt2Flex(input: unknown): Gpt2FlexArchitecture {
   const record = isRecord(input) ? input : requireRecord(input, '');
-  const layerCount = dimension(record, 'n_layer');
+  const layerCount = checkLayerCount(dimension(record, 'n_layer'), 'n_layer');
   const modelSize = dimension(record, 'd_model');
   const heads = perLayer(record, 'n_head', layerCount);
   for (let i = 0; i < layerCount; i++) {

@@ -43,6 +43,7 @@ import {
   readOptionalPositiveInteger,
   readPerLayer,
   readPositiveInteger,
+  checkLayerCount,
   readRecord,
   readString,
   requireRecord,
@@ -99,7 +100,7 @@ function attentionMatrices(prefix: string, hidden: number, heads: number, init: 
 function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: InitScheme | undefined): Built {
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
   const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
   headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
   const inner = readPerLayer(record, 'intermediate_size', '', layerCount);
@@ -136,7 +137,7 @@ function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: In
 function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Built {
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'n_embd', '');
-  const layerCount = readPositiveInteger(record, 'n_layer', '');
+  const layerCount = checkLayerCount(readPositiveInteger(record, 'n_layer', ''), 'n_layer');
   const heads = readPerLayer(record, 'n_head', '', layerCount);
   headsDividing(record, 'n_head', heads, hidden, 'n_embd');
   const inner = readOptionalPerLayer(record, 'n_inner', '', layerCount) ?? new Array<number>(layerCount).fill(4 * hidden);
@@ -172,7 +173,7 @@ function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Buil
 function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scoredInit: InitScheme | undefined): Built {
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
   const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
   const kvHeads = readOptionalPerLayer(record, 'num_key_value_heads', '', layerCount) ?? heads;
   const inner = readPerLayer(record, 'intermediate_size', '', layerCount);

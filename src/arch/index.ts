@@ -12,7 +12,7 @@ import { buildTransformerXl, isTransformerXlModelType, TRANSFORMER_XL_BUILDS, TR
 import type { BuildOptions, FamilyName, ModelPlan } from './types';
 
 export * from './types';
-export { MAX_DIMENSION, type FamilyBuildOptions } from './fields';
+export { MAX_DIMENSION, MAX_LAYERS, type FamilyBuildOptions } from './fields';
 export { clearBuildMemo, buildMemoSize, MAX_MEMO_ENTRIES } from './memo';
 export { parseNasBenchBert, operationLabel, ELECTRA_SMALL, LPZERO_PORT, type NasBenchBertArchitecture, type EncoderLayerSpec, type Operation } from './nas-bench-bert';
 export { parseGpt2Flex, cleanCutoffs, type Gpt2FlexArchitecture } from './gpt2-flex';

@@ -62,6 +62,9 @@ export type OpenedSource =
 
 /** Open a file path, or '-' for standard input, and decide its format as readArchitectures does. */
 export async function openSource(path: string, options: ReadOptions = {}): Promise<OpenedSource> {
+  if (typeof path !== 'string' || path === '') {
+    throw new ZeroLMError('E_ARGUMENT', `path must be a file path or '-' (standard input), got ${typeof path === 'string' ? 'an empty string' : typeof path}`, { field: 'path' });
+  }
   const source = path === '-' ? '<stdin>' : path;
   let stream: Readable;
   let size: number | undefined;
@@ -95,8 +98,47 @@ export async function* readOpenedBatches(opened: OpenedSource, options: ReadOpti
     return;
   }
   const { source, format, stream } = opened;
-  if (format === 'jsonl') yield* readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
-  else yield* readDocument(stream, source, format, options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES);
+  const records = format === 'jsonl'
+    ? readJsonLines(stream, source, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)
+    : readDocument(stream, source, format, options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES);
+  // A failure nobody foresaw (the stream breaks, a parser throws) ends this source with one more record saying
+  // so; the records read before it stand, and the sources after it are still read.
+  let count = 0;
+  try {
+    for await (const batch of records) {
+      if (batch.length > 0) count = batch[batch.length - 1].index + 1;
+      yield batch;
+    }
+  } catch (cause) {
+    yield [{ source, index: count, error: readFailure(source, cause) }];
+  }
+}
+
+/**
+ * A source's bytes that end, instead of throwing, when the source fails midway (a read error): `failure` then holds
+ * the error for the record that ends the source (for readers that take a byte stream, such as scoreJsonLines).
+ */
+export class GuardedByteStream implements AsyncIterable<Buffer> {
+  failure: ZeroLMError | undefined;
+  constructor(
+    private readonly stream: Readable | AsyncIterable<Buffer>,
+    private readonly source: string,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of this.stream as AsyncIterable<Buffer>) yield chunk;
+    } catch (cause) {
+      this.failure = readFailure(this.source, cause);
+    }
+  }
+}
+
+function readFailure(source: string, cause: unknown): ZeroLMError {
+  if (cause instanceof ZeroLMError) return cause;
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  const message = (cause as Error)?.message ?? String(cause);
+  return new ZeroLMError(typeof code === 'string' && code.startsWith('E') && code !== 'ERR_INVALID_ARG_TYPE' ? 'E_IO' : 'E_PARSE', `${source}: reading stopped (${message})`, { file: source }, { cause });
 }
 
 /**
@@ -112,14 +154,16 @@ export async function* readStreamBatches(stream: Readable, source: string, forma
   yield* readOpenedBatches(await decideFormat(stream, source, format, options), options);
 }
 
-async function decideFormat(stream: Readable, source: string, format: InputFormat | undefined, options: ReadOptions): Promise<OpenedSource> {
-  if (format !== undefined) return { source, format, stream };
+async function decideFormat(stream: Readable | AsyncIterable<Buffer>, source: string, format: InputFormat | undefined, options: ReadOptions): Promise<OpenedSource> {
+  if (format !== undefined) return { source, format, stream: withoutByteOrderMark(stream) };
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   // Sniff: buffer up to the first newline (bounded), then decide.
-  const sniffed = await sniff(stream, Math.min(maxLine, maxDocument));
-  if (sniffed.kind === 'error') return { source, error: { source, index: 0, line: 1, error: sniffed.error } };
-  const { firstLine, rest } = sniffed;
+  const sniffed = await sniff(withoutByteOrderMark(stream), Math.min(maxLine, maxDocument));
+  const replay = prepend(sniffed.buffered, sniffed.rest);
+  // Only JSONL can skip a line and go on: an over-long first line is its first (error) record, not the end.
+  if (sniffed.kind === 'overlong') return { source, format: 'jsonl', stream: replay };
+  const { firstLine } = sniffed;
   const trimmed = firstLine.trim();
   let lineIsJson = false;
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -130,45 +174,76 @@ async function decideFormat(stream: Readable, source: string, format: InputForma
       lineIsJson = false;
     }
   }
-  const replay = prepend(Buffer.from(firstLine, 'utf8'), rest);
   if (lineIsJson && sniffed.hasMore) return { source, format: 'jsonl', stream: replay };
   return { source, format: trimmed.startsWith('{') || trimmed.startsWith('[') ? 'json' : 'yaml', stream: replay };
 }
 
-type Sniffed = { kind: 'ok'; firstLine: string; rest: AsyncIterator<Buffer>; hasMore: boolean } | { kind: 'error'; error: ZeroLMError };
+type Sniffed =
+  | { kind: 'ok'; firstLine: string; buffered: Buffer; rest: AsyncIterator<Buffer>; hasMore: boolean }
+  | { kind: 'overlong'; buffered: Buffer; rest: AsyncIterator<Buffer> };
 
-/** Read up to the first non-blank line; the remaining bytes stay in the iterator. */
-async function sniff(stream: Readable, limit: number): Promise<Sniffed> {
-  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/**
+ * Read up to the end of the first non-blank line (LF-terminated; in a stream with no LF at all, CR-terminated), or
+ * past `limit` bytes. Returns the bytes read (to be replayed) and the rest of the stream. Each chunk is searched
+ * once, so a long first line costs linear time.
+ */
+async function sniff(stream: AsyncIterable<Buffer>, limit: number): Promise<Sniffed> {
+  const iterator = stream[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let length = 0;
+  /** Bytes of the line being read, and whether it has shown anything but white space. */
+  let lineBytes = 0;
+  let lineBlank = true;
   for (;;) {
     const { value, done } = await iterator.next();
     if (done) {
-      const all = Buffer.concat(chunks).toString('utf8');
-      return { kind: 'ok', firstLine: all, rest: emptyIterator(), hasMore: false };
+      const buffered = Buffer.concat(chunks, length);
+      const text = buffered.toString('utf8');
+      // No LF anywhere: the lines may end in CR alone (classic Mac OS).
+      const crLines = text.includes('\n') ? [] : text.split('\r').filter((line) => line.trim() !== '');
+      if (crLines.length > 1) return { kind: 'ok', firstLine: crLines[0], buffered, rest: emptyIterator(), hasMore: true };
+      return { kind: 'ok', firstLine: text, buffered, rest: emptyIterator(), hasMore: false };
     }
     const chunk = typeof value === 'string' ? Buffer.from(value) : (value as Buffer);
     chunks.push(chunk);
-    length += chunk.length;
-    const all = Buffer.concat(chunks);
-    // First newline that ends a non-blank line.
     let start = 0;
     for (;;) {
-      const newline = all.indexOf(10, start);
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline < 0 ? chunk.length : newline;
+      if (lineBlank && chunk.toString('utf8', start, end).trim() !== '') lineBlank = false;
+      lineBytes += end - start;
       if (newline < 0) break;
-      const line = all.subarray(0, newline + 1).toString('utf8');
-      if (line.trim() !== '') {
-        const remainder = all.subarray(newline + 1);
-        return { kind: 'ok', firstLine: line, rest: prependIterator(remainder, iterator), hasMore: true };
+      if (!lineBlank) {
+        const buffered = Buffer.concat(chunks, length + chunk.length);
+        const lineEnd = length + newline + 1;
+        return { kind: 'ok', firstLine: buffered.toString('utf8', 0, lineEnd), buffered, rest: iterator, hasMore: true };
       }
+      lineBytes = 0;
       start = newline + 1;
     }
-    if (length > limit) {
-      stream.destroy();
-      return { kind: 'error', error: new ZeroLMError('E_PARSE', `first line is longer than ${limit} bytes`, { line: 1 }) };
-    }
+    length += chunk.length;
+    if (lineBytes > limit) return { kind: 'overlong', buffered: Buffer.concat(chunks, length), rest: iterator };
   }
+}
+
+const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The stream without a UTF-8 byte order mark at its start (JSON.parse refuses one; editors on Windows write it). */
+async function* withoutByteOrderMark(stream: Readable | AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const raw of stream as AsyncIterable<Buffer | string>) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    if (head === undefined) {
+      yield chunk;
+      continue;
+    }
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    if (head.length < BYTE_ORDER_MARK.length && BYTE_ORDER_MARK.subarray(0, head.length).equals(head)) continue; // undecided yet
+    const first: Buffer = head.subarray(0, 3).equals(BYTE_ORDER_MARK) ? head.subarray(3) : head;
+    head = undefined;
+    if (first.length > 0) yield first;
+  }
+  if (head !== undefined && head.length > 0) yield head;
 }
 
 function emptyIterator(): AsyncIterator<Buffer> {
@@ -236,10 +311,6 @@ class JsonLineRecords {
     return { source, line: lineNumber, index: this.index++, error: new ZeroLMError('E_PARSE', `${source}:${lineNumber}: line is longer than ${maxLine} bytes; skipped`, { file: source, line: lineNumber }) };
   }
 
-  /** The record that stands for a source with no inputs at all. */
-  empty(): InputRecord {
-    return { source: this.source, index: 0, error: new ZeroLMError('E_PARSE', `${this.source}: input is empty (no architectures)`, { file: this.source }) };
-  }
 }
 
 /** What JsonLineSplitter finds, line by line, in input order. */
@@ -269,6 +340,8 @@ class JsonLineSplitter {
 
   split(chunk: Buffer, visitor: LineVisitor): void {
     let start = 0;
+    /** The next carriage return at or after `start` (-1: none left in the chunk). */
+    let carriageReturn = chunk.indexOf(CARRIAGE_RETURN);
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline < 0) break;
@@ -276,7 +349,11 @@ class JsonLineSplitter {
       if (this.pieces.length === 0 && !this.overlong) {
         // The common case: the whole line is inside this chunk.
         if (newline - start > this.maxLine) visitor.tooLong();
-        else visitor.line(chunk, start, newline, true);
+        else {
+          if (carriageReturn >= 0 && carriageReturn < start) carriageReturn = chunk.indexOf(CARRIAGE_RETURN, start);
+          if (carriageReturn >= 0 && carriageReturn < newline - 1) this.carriageReturnLines(chunk, start, newline, true, visitor);
+          else visitor.line(chunk, start, newline, true);
+        }
       } else {
         this.pieces.push(chunk.subarray(start, newline));
         this.pieceBytes += newline - start;
@@ -306,12 +383,35 @@ class JsonLineSplitter {
     if (this.overlong || this.pieceBytes > this.maxLine) visitor.tooLong();
     else {
       const whole = Buffer.concat(this.pieces, this.pieceBytes);
-      visitor.line(whole, 0, whole.length, false);
+      this.carriageReturnLines(whole, 0, whole.length, false, visitor);
     }
     this.overlong = false;
     this.pieces = [];
     this.pieceBytes = 0;
   }
+
+  /** The line on [start, end), split where a carriage return ends a line by itself (see nextLineEnd). */
+  private carriageReturnLines(bytes: Buffer, start: number, end: number, inChunk: boolean, visitor: LineVisitor): void {
+    for (;;) {
+      const lineEnd = nextLineEnd(bytes, start, end);
+      visitor.line(bytes, start, lineEnd, inChunk);
+      if (lineEnd === end) return;
+      this.lineNumber++;
+      start = lineEnd + 1;
+    }
+  }
+}
+
+const CARRIAGE_RETURN = 13;
+
+/**
+ * Where the line starting at `start` ends within [start, end): at a carriage return that ends a line by itself
+ * (classic Mac OS line ends), or at `end`. A carriage return just before `end` is the CR of a CRLF and stays in the
+ * line (white space, trimmed like any other).
+ */
+function nextLineEnd(bytes: Buffer, start: number, end: number): number {
+  const carriageReturn = bytes.indexOf(CARRIAGE_RETURN, start);
+  return carriageReturn >= 0 && carriageReturn < end - 1 ? carriageReturn : end;
 }
 
 async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: string, maxLine: number): AsyncGenerator<InputRecord[]> {
@@ -338,7 +438,6 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
   }
   splitter.finish(visitor);
   if (batch.length > 0) yield batch;
-  if (lines.index === 0) yield [lines.empty()];
 }
 
 /** Input bytes per LineUnit: small enough that scoring a unit keeps its output in a core's cache. */
@@ -402,7 +501,6 @@ export class JsonLineCutter implements LineVisitor {
   end(): LineUnitItem[] {
     this.splitter.finish(this);
     this.flush();
-    if (this.records.index === 0) this.out.push({ record: this.records.empty() });
     return this.take();
   }
 
@@ -417,7 +515,7 @@ export class JsonLineCutter implements LineVisitor {
     if (!inChunk) {
       this.addPart(bytes.subarray(start, end));
       // A joined line lacks its newline, unless it ended the stream without one.
-      if (this.chunk !== undefined) this.addPart(NEWLINE_BYTE);
+      if (this.chunk !== undefined || end < bytes.length) this.addPart(NEWLINE_BYTE);
       return;
     }
     if (this.runStart < 0) this.runStart = start;
@@ -479,10 +577,14 @@ export function recordsOfLineUnit(unit: LineUnit, source: string): InputRecord[]
   while (start < bytes.length) {
     let newline = bytes.indexOf(NEWLINE, start);
     if (newline < 0) newline = bytes.length; // the source's last line, with no newline
-    lines.lineNumber++;
-    const record = lines.record(bytes, start, newline);
-    if (record) records.push(record);
-    start = newline + 1;
+    for (;;) {
+      const lineEnd = nextLineEnd(bytes, start, newline);
+      lines.lineNumber++;
+      const record = lines.record(bytes, start, lineEnd);
+      if (record) records.push(record);
+      start = lineEnd + 1;
+      if (lineEnd === newline) break;
+    }
   }
   return records;
 }
@@ -501,10 +603,7 @@ async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: s
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') {
-    yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
-    return;
-  }
+  if (text.trim() === '') return; // no inputs, no records
   const values: Array<{ value: unknown; line?: number }> = [];
   if (format === 'json') {
     let parsed: unknown;
@@ -530,16 +629,20 @@ async function* readDocument(stream: Readable | AsyncIterable<Buffer>, source: s
         values.push({ value: new ZeroLMError('E_PARSE', `${source}:${errorLine}: invalid YAML (${first.message.split('\n')[0]})`, { file: source, line: errorLine }), line: errorLine });
         continue;
       }
-      const value = document.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        value = document.toJS({ maxAliasCount: 100 });
+      } catch (cause) {
+        // Parsed, but refused when built: more aliases than allowed (a "billion laughs" document), nesting too deep.
+        values.push({ value: new ZeroLMError('E_PARSE', `${source}:${line}: YAML document not read (${(cause as Error)?.message ?? String(cause)})`, { file: source, line }, { cause }), line });
+        continue;
+      }
       if (value === null || value === undefined) continue; // empty document between separators
       if (Array.isArray(value)) for (const item of value) values.push({ value: item, line });
       else values.push({ value, line });
     }
-    if (values.length === 0) {
-      yield [{ source, index: 0, error: new ZeroLMError('E_PARSE', `${source}: input is empty (no architectures)`, { file: source }) }];
-      return;
-    }
   }
+  if (values.length === 0) return;
   let index = 0;
   const records: InputRecord[] = [];
   for (const { value, line } of values) {

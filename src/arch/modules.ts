@@ -23,7 +23,7 @@ import {
   fieldError,
   fieldPath,
   indexPath,
-  MAX_DIMENSION,
+  checkLayerCount,
   readArray,
   readOptionalBoolean,
   readOptionalPositiveInteger,
@@ -90,7 +90,7 @@ export function buildModules(input: unknown, options?: FamilyBuildOptions): Mode
   const names = new Set<string>();
   const list = readArray(record, 'layers', '');
   if (list.length === 0) throw fieldError('E_FORMAT', 'layers', 'must list at least one layer');
-  if (list.length > MAX_DIMENSION) throw fieldError('E_FORMAT', 'layers', `${list.length} layers exceed the limit of ${MAX_DIMENSION}`);
+  checkLayerCount(list.length, 'layers');
   const layers = list.map((value, i): LayerPlan => {
     const path = indexPath('layers', i);
     const layer = requireRecord(value, path);

@@ -39,7 +39,7 @@
  * std, the PyTorch port a plain normal), except the as-specified WMA matrix (uniform, bound 0.1).
  */
 import {
-  MAX_DIMENSION,
+  checkLayerCount,
   checkPositiveInteger,
   describeValue,
   fieldError,
@@ -142,7 +142,7 @@ export function parseNasBenchBert(input: unknown): NasBenchBertArchitecture {
   const layersPath = fieldPath(nasConfigPath, 'encoder_layers');
   const list = readArray(readRecord(overrides, 'nas_config', prefix), 'encoder_layers', nasConfigPath);
   if (list.length === 0) throw fieldError('E_FORMAT', layersPath, 'must list at least one encoder layer');
-  if (list.length > MAX_DIMENSION) throw fieldError('E_FORMAT', layersPath, `${list.length} layers exceed the limit of ${MAX_DIMENSION}`);
+  checkLayerCount(list.length, layersPath);
   const layers = list.map((value, i): EncoderLayerSpec => {
     const path = indexPath(layersPath, i);
     const record = requireRecord(value, path);
@@ -437,7 +437,7 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
   const nasConfig = isRecord(overrides.nas_config) ? overrides.nas_config : readRecord(overrides, 'nas_config', prefix);
   const list = Array.isArray(nasConfig.encoder_layers) ? (nasConfig.encoder_layers as unknown[]) : readArray(nasConfig, 'encoder_layers', nasConfigPath);
   if (list.length === 0) throw fieldError('E_FORMAT', layersPath, 'must list at least one encoder layer');
-  if (list.length > MAX_DIMENSION) throw fieldError('E_FORMAT', layersPath, `${list.length} layers exceed the limit of ${MAX_DIMENSION}`);
+  checkLayerCount(list.length, layersPath);
 
   const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : hiddenSize;
   reserveMemo(list.length);

@@ -32,6 +32,7 @@
  * it with `model_type: mem_transformer` (archai's name), or the caller chooses the family (`--family transformer-xl`).
  */
 import {
+  checkLayerCount,
   describeValue,
   fieldError,
   indexPath,
@@ -103,7 +104,7 @@ export function parseTransformerXl(input: unknown): TransformerXlArchitecture {
   if (record.primer_conv === true) {
     throw fieldError('E_UNSUPPORTED', 'primer_conv', "Primer-EZ's depth-wise convolution is not supported");
   }
-  const layerCount = dimension(record, 'n_layer');
+  const layerCount = checkLayerCount(dimension(record, 'n_layer'), 'n_layer');
   const modelSize = dimension(record, 'd_model');
   const heads = perLayer(record, 'n_head', layerCount);
   const headSizes = readHeadSizes(record, modelSize, heads, layerCount);

@@ -95,6 +95,9 @@ function tauFor(data: CalibrationData, rows: ArrayLike<number>, alpha: number, r
 }
 
 export function calibrateAlpha(data: CalibrationData, options: CalibrateOptions = {}): Calibration {
+  if (typeof data !== 'object' || data === null || typeof options !== 'object' || options === null) {
+    throw new ZeroLMError('E_ARGUMENT', 'calibrateAlpha takes (data: {attention, ffn, labels, higherIsBetter}, options: object)', { field: data === null || typeof data !== 'object' ? 'data' : 'options' });
+  }
   const strategy = options.strategy ?? 'sampling';
   if (!alphaStrategies.includes(strategy)) {
     throw new ZeroLMError('E_ARGUMENT', `strategy must be one of ${alphaStrategies.join(', ')}, got ${JSON.stringify(strategy)}`, { field: 'strategy' });

@@ -2,7 +2,7 @@
 /** The zerolm command line: parse, call the library, print. */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
-import { inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
+import { GuardedByteStream, inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads, type MeasureName } from '../capacity/measures';
@@ -13,6 +13,7 @@ import { DEFAULT_BATCH_SIZE, isScoreError, resolveBatchSize, scoreResolvedBatche
 import { defaultScoreWorkers, scoreJsonLines } from '../proxy/parallel';
 import { alphaStrategies, calibrationCriteria, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
 import { LineWriter, ProgressLine } from './output';
+import { checkPlotOutput, checkScoringOptions, checkStrategyFlags, checkWritableOutput } from './preflight';
 import { CapacityCache } from '../proxy/cache';
 import { ScoreSerializer } from '../proxy/serialize';
 import { DEFAULT_DECODER_RANGES, sampleLineEncoder, spaceNames, type DecoderRanges } from '../search/sample';
@@ -99,10 +100,14 @@ function describedWhenShown<T extends Option | Argument>(item: T, describe: () =
   return item;
 }
 
+/** Decimal numbers only: Number() would also take '' (as 0), '0x10', ' 7 ' and '1e3' for an integer. */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    if (!DECIMAL_INTEGER.test(text) || !Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
     return value;
   };
 }
@@ -110,7 +115,7 @@ function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
 function finiteNumber(name: string) {
   return (text: string): number => {
     const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a finite number, got "${text}"`);
+    if (!DECIMAL_NUMBER.test(text) || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a finite number, got "${text}"`);
     return value;
   };
 }
@@ -245,14 +250,18 @@ function throwIfAddonMissing(errors: readonly ScoreErrorRecord[]): void {
   if (missing) throw new ZeroLMError('E_NATIVE_MISSING', missing.error.message);
 }
 
-/** Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. */
+/**
+ * Run with the capacity cache of --cache loaded before and saved after; a bad cache file is reported, then rebuilt. A
+ * path that is not a cache (an input, a device, a folder, a read-only file) is refused before any work.
+ */
 async function withCacheFile<T>(flags: CommonScoreFlags, run: (cache: CapacityCache | undefined) => Promise<T>): Promise<T> {
   if (!flags.cache) return run(undefined);
   const { loadCacheFile, saveCacheFile } = await import('../proxy/cache-file');
   const { cache, problem } = await loadCacheFile(flags.cache);
   if (problem) process.stderr.write(`zerolm: warning: ${problem.message}\n`);
   const result = await run(cache);
-  await saveCacheFile(flags.cache, cache);
+  const { merged } = await saveCacheFile(flags.cache, cache);
+  if (merged > 0) process.stderr.write(`zerolm: ${flags.cache}: kept ${merged} entries another run saved meanwhile\n`);
   return result;
 }
 
@@ -316,11 +325,19 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       if (!opened.error && opened.format === 'jsonl' && workers > 0) {
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
-        for await (const scores of scoreJsonLines(opened.stream, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
+        const bytes = new GuardedByteStream(opened.stream, opened.source);
+        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
           warn(scores.warnings);
           done += scores.count;
           if (out.pushBytes(scores.jsonl)) await out.flush();
+        }
+        if (bytes.failure) {
+          // The source broke midway: what was read is scored above; one record says where reading stopped.
+          const record: ScoreErrorRecord = { source: opened.source, index: done, error: bytes.failure.toJSON() };
+          report([record], 1);
+          done++;
+          if (out.pushEncoded(serializer, record)) await out.flush();
         }
         before += done;
         continue;
@@ -420,6 +437,9 @@ export function buildProgram(): Command {
       if ((benchmark === undefined) === (flags.labels === undefined)) throw new ZeroLMError('E_ARGUMENT', 'give either a benchmark or --labels FILE (not both)');
       if (flags.higherIsBetter && flags.lowerIsBetter) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better and --lower-is-better contradict each other');
       if (benchmark !== undefined && (flags.higherIsBetter || flags.lowerIsBetter)) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better/--lower-is-better apply to --labels only (a benchmark knows its direction)');
+      checkStrategyFlags(flags);
+      checkScoringOptions(scoreOptionsFrom(flags));
+      await checkWritableOutput(flags.out, '--out');
       const common = {
         strategy: flags.strategy as AlphaStrategy,
         criterion: flags.criterion as CalibrationCriterion,
@@ -489,6 +509,9 @@ export function buildProgram(): Command {
       }
       const measures = flags.measures?.includes('all') ? [...measureNames] : flags.measures ?? (flags.measure ? [flags.measure] : undefined);
       const builds = flags.builds ?? (flags.build ? [flags.build] : undefined);
+      checkStrategyFlags(flags);
+      checkScoringOptions(scoreOptionsFrom(flags), builds);
+      if (flags.plot) await checkPlotOutput(flags.plot);
       const { evaluate, DEFAULT_SAMPLE_SIZE, DEFAULT_SPLITS } = evaluateModule();
       const { formatEvalTable } = await import('../eval/report');
       // Before any work: the plotting packages are optional.

@@ -5,7 +5,7 @@
  */
 import type { InputRecord } from '../arch/input';
 import type { ModelPlan } from '../arch/types';
-import { ZeroLMError, throwIfAborted } from '../errors';
+import { ZeroLMError, callerError, internalError, throwIfAborted } from '../errors';
 import { calibrationMatch, componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type CalibrationMatch, type ResolvedScoreOptions, type Score, type ScoreOptions } from './score';
 
 export interface ScoreErrorRecord {
@@ -42,17 +42,34 @@ function idOf(value: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
-function asZeroLMError(cause: unknown): ZeroLMError {
-  if (cause instanceof ZeroLMError) return cause;
-  return new ZeroLMError('E_FORMAT', (cause as Error)?.message ?? String(cause));
+function isIterable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  const iterable = value as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  return typeof iterable[Symbol.asyncIterator] === 'function' || typeof iterable[Symbol.iterator] === 'function';
+}
+
+function checkIterable(value: unknown, name: string): void {
+  let ok: boolean;
+  try {
+    ok = isIterable(value) && typeof value !== 'string';
+  } catch (cause) {
+    throw new ZeroLMError('E_ARGUMENT', `${name} could not be read: ${(cause as Error)?.message ?? String(cause)}`, { field: name }, { cause });
+  }
+  if (!ok) throw new ZeroLMError('E_ARGUMENT', `${name} must be an iterable or async iterable, got ${typeof value === 'string' ? 'a string' : String(value)}`, { field: name });
 }
 
 export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord> {
+  checkIterable(inputs, 'inputs');
   for await (const records of scoreBatches(singles(inputs), options)) yield* records;
 }
 
 async function* singles(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>): AsyncGenerator<readonly ScoreInput[]> {
-  for await (const input of inputs as AsyncIterable<ScoreInput>) yield [input];
+  if (typeof (inputs as AsyncIterable<ScoreInput>)[Symbol.asyncIterator] === 'function') {
+    for await (const input of inputs as AsyncIterable<ScoreInput>) yield [input];
+  } else {
+    // Not `for await`: it would await each input, running a `then` of its own (or a Proxy's trap) as a promise's.
+    for (const input of inputs as Iterable<ScoreInput>) yield [input];
+  }
 }
 
 /**
@@ -60,8 +77,21 @@ async function* singles(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>
  * as one array, so streams of millions pay the async hand-over per batch, not per architecture.
  */
 export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord[]> {
-  const resolved = resolveScoreOptions(options);
-  yield* scoreResolvedBatches(batches, resolved, resolveBatchSize(options.batchSize), options.onProgress);
+  checkIterable(batches, 'batches');
+  let resolved: ResolvedScoreOptions;
+  let batchSize: number;
+  let onProgress: ScoreManyOptions['onProgress'];
+  try {
+    resolved = resolveScoreOptions(options);
+    batchSize = resolveBatchSize(options.batchSize);
+    onProgress = options.onProgress;
+  } catch (cause) {
+    throw callerError(cause, [{ value: options, code: 'E_ARGUMENT', what: 'options' }]);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new ZeroLMError('E_ARGUMENT', `onProgress must be a function, got ${typeof onProgress}`, { field: 'onProgress' });
+  }
+  yield* scoreResolvedBatches(batches, resolved, batchSize, onProgress);
 }
 
 export const DEFAULT_BATCH_SIZE = 1024;
@@ -74,29 +104,68 @@ export function resolveBatchSize(batchSize: number | undefined): number {
   return size;
 }
 
-/** scoreBatches with options resolved once by the caller (who may score many streams with them). */
+/** The batches of a source, with what the source threw (if it did) kept aside instead of thrown. */
+class GuardedSource {
+  failure: { cause: unknown } | undefined;
+  constructor(private readonly batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>) {}
+  async *[Symbol.asyncIterator](): AsyncGenerator<readonly ScoreInput[]> {
+    try {
+      yield* this.batches as AsyncIterable<readonly ScoreInput[]>;
+    } catch (cause) {
+      this.failure = { cause };
+    }
+  }
+}
+
+/** Lets timers, I/O and an AbortSignal's listeners run between batches, even when every capacity is cached. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resume) => setImmediate(resume));
+
+function reportProgress(onProgress: ((done: number) => void) | undefined, done: number): void {
+  if (onProgress === undefined) return;
+  try {
+    onProgress(done);
+  } catch (cause) {
+    if (cause instanceof ZeroLMError) throw cause;
+    throw new ZeroLMError('E_ARGUMENT', `the onProgress callback threw: ${(cause as Error)?.message ?? String(cause)}`, { field: 'onProgress' }, { cause });
+  }
+}
+
+/**
+ * scoreBatches with options resolved once by the caller (who may score many streams with them). When the source
+ * throws, the inputs read before are scored and yielded first; then the error is thrown (E_IO, the source's error as
+ * its cause; a ZeroLMError of the source's own as it is).
+ */
 export async function* scoreResolvedBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, resolved: ResolvedScoreOptions, batchSize: number, onProgress?: (done: number) => void): AsyncGenerator<ScoreRecord[]> {
   let position = 0;
   let done = 0;
   let batch: PendingInput[] = [];
-  for await (const inputs of batches as AsyncIterable<readonly ScoreInput[]>) {
+  const source = new GuardedSource(batches);
+  for await (const inputs of source) {
     throwIfAborted(resolved.signal);
+    if (!Array.isArray(inputs)) throw new ZeroLMError('E_ARGUMENT', `each batch must be an array of inputs, got ${typeof inputs}`, { field: 'batches', index: position });
     for (let i = 0; i < inputs.length; i++) {
       batch.push(plan(inputs[i], position++, resolved));
       if (batch.length >= batchSize) {
         const records = await scorePending(batch, resolved);
         done += batch.length;
         batch = [];
-        onProgress?.(done);
+        reportProgress(onProgress, done);
         yield records;
+        await yieldToEventLoop();
         throwIfAborted(resolved.signal);
       }
     }
   }
   if (batch.length > 0) {
     const records = await scorePending(batch, resolved);
-    onProgress?.(done + batch.length);
+    done += batch.length;
+    reportProgress(onProgress, done);
     yield records;
+  }
+  if (source.failure !== undefined) {
+    const { cause } = source.failure;
+    if (cause instanceof ZeroLMError) throw cause;
+    throw new ZeroLMError('E_IO', `the inputs stopped after ${position} with an error: ${(cause as Error)?.message ?? String(cause)}`, { index: position }, { cause });
   }
 }
 
@@ -113,17 +182,22 @@ class PendingInput {
 }
 
 function plan(input: ScoreInput, position: number, resolved: ResolvedScoreOptions): PendingInput {
-  const record = isInputRecord(input) ? input : undefined;
-  const value = record ? record.value : input;
-  const id = idOf(value);
-  const source = record?.source;
-  const line = record?.line;
-  const index = record?.index ?? position;
-  if (record?.error) return new PendingInput(id, source, line, index, undefined, record.error);
+  let id: string | undefined;
+  let source: string | undefined;
+  let line: number | undefined;
+  let index = position;
   try {
+    const record = isInputRecord(input) ? input : undefined;
+    const value = record ? record.value : input;
+    id = idOf(value);
+    source = record?.source;
+    line = record?.line;
+    index = record?.index ?? position;
+    if (record?.error) return new PendingInput(id, source, line, index, undefined, record.error);
     return new PendingInput(id, source, line, index, toPlan(value, resolved, id), undefined);
   } catch (cause) {
-    return new PendingInput(id, source, line, index, undefined, asZeroLMError(cause));
+    // An input that throws when read (getters, Proxies) is that input's error; anything else is a bug of ours.
+    return new PendingInput(id, source, line, index, undefined, callerError(cause, [{ value: input, code: 'E_FORMAT', what: 'the architecture' }]));
   }
 }
 
@@ -131,8 +205,8 @@ function plan(input: ScoreInput, position: number, resolved: ResolvedScoreOption
 async function outcomesOf(plans: ModelPlan[], resolved: ResolvedScoreOptions): Promise<Array<Score | ZeroLMError>> {
   try {
     const components = await componentsOfPlans(plans, resolved);
-    const scores = new Array<Score>(components.length);
-    for (let i = 0; i < components.length; i++) scores[i] = withAlpha(components[i], resolved);
+    const scores = new Array<Score | ZeroLMError>(components.length);
+    for (let i = 0; i < components.length; i++) scores[i] = finiteOrError(components[i], resolved);
     return scores;
   } catch (cause) {
     if (cause instanceof ZeroLMError && cause.code === 'E_ABORTED') throw cause;
@@ -143,13 +217,21 @@ async function outcomesOf(plans: ModelPlan[], resolved: ResolvedScoreOptions): P
   for (const plan of plans) {
     try {
       const [single] = await componentsOfPlans([plan], resolved);
-      outcomes.push(withAlpha(single, resolved));
+      outcomes.push(finiteOrError(single, resolved));
     } catch (inner) {
       if (inner instanceof ZeroLMError && inner.code === 'E_ABORTED') throw inner;
-      outcomes.push(asZeroLMError(inner));
+      outcomes.push(internalError(inner));
     }
   }
   return outcomes;
+}
+
+function finiteOrError(components: Parameters<typeof withAlpha>[0], resolved: ResolvedScoreOptions): Score | ZeroLMError {
+  try {
+    return withAlpha(components, resolved);
+  } catch (cause) {
+    return internalError(cause);
+  }
 }
 
 async function scorePending(batch: readonly PendingInput[], resolved: ResolvedScoreOptions): Promise<ScoreRecord[]> {

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { recordsOfLineUnit } from '../arch/input';
-import { ZeroLMError } from '../errors';
+import { internalError } from '../errors';
 import { CapacityCache } from './cache';
 import { ScoreEncoder, type ScoreWorkerData, type ScoreWorkerReply, type ScoreWorkerRequest } from './parallel';
 import { resolveScoreOptions } from './score';
@@ -36,7 +36,7 @@ async function handle(request: ScoreWorkerRequest): Promise<void> {
     const reply: ScoreWorkerReply = { kind: 'unit', id: request.id, jsonl, errors, count, ...(warnings === undefined ? {} : { warnings }) };
     port!.postMessage(reply, [jsonl.buffer as ArrayBuffer]);
   } catch (cause) {
-    const error = cause instanceof ZeroLMError ? cause : new ZeroLMError('E_NATIVE', (cause as Error)?.message ?? String(cause));
+    const error = internalError(cause);
     const reply: ScoreWorkerReply = { kind: 'failed', id: request.id, error: error.toJSON() };
     port!.postMessage(reply);
   }

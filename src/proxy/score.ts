@@ -4,11 +4,12 @@
  * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
-import { buildPlan, detectFamily } from '../arch';
+import { buildPlan, detectFamily, families, familyNames } from '../arch';
 import type { BuildName, FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
+import { MAX_MATRICES_PER_INPUT } from '../arch/fields';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureName, type MeasureOptions } from '../capacity/measures';
-import { ZeroLMError, throwIfAborted } from '../errors';
-import { spectra, type SpectrumJob, type SpectrumRoute } from '../native';
+import { ZeroLMError, callerError, throwIfAborted } from '../errors';
+import { MAX_NORMAL_STD, MAX_UNIFORM_BOUND, spectra, type SpectrumJob, type SpectrumRoute } from '../native';
 import { resolveInit, streamFor, validateSeed, varianceOf, seedPolicies, type Distribution, type SeedPolicy } from '../weights/init';
 import { CapacityCache } from './cache';
 import { mismatchOf, type SpaceFingerprint } from '../arch/fingerprint';
@@ -174,6 +175,9 @@ export interface ResolvedScoreOptions {
 }
 
 export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ZeroLMError('E_ARGUMENT', `options must be an object, got ${options === null ? 'null' : typeof options}`, { field: 'options' });
+  }
   const mode = options.mode ?? DEFAULTS.mode;
   if (!scoreModes.includes(mode)) {
     throw new ZeroLMError('E_ARGUMENT', `mode must be one of ${scoreModes.join(', ')}, got ${JSON.stringify(mode)}`, { field: 'mode' });
@@ -187,6 +191,8 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
   const measure = getMeasure(options.measure ?? DEFAULTS.measure);
   validateMeasureOptions(measure, measureOptions);
   const init = options.init;
+  checkFamilyAndBuild(options.family, options.build);
+  if (init !== undefined) checkInitOverride(init);
   if (mode === 'bidiagonal' && init !== undefined && (init.scheme === 'uniform' || init.scheme === 'xavier-uniform')) {
     // Caught here, once, rather than as an error record for every architecture of a stream.
     throw new ZeroLMError('E_ARGUMENT', `mode 'bidiagonal' needs a normal init, got init ${init.scheme}; use mode 'exact'`, { field: 'init' });
@@ -214,6 +220,33 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     // A capacity is a function of shape and init alone unless draws depend on where a matrix sits.
     matrixMemo: seedPolicy === 'shape' || mode === 'analytic' || measure.needs === 'shape' ? new MatrixCapacityMemo() : undefined,
   };
+}
+
+/**
+ * A family or build no input could be scored with is refused once, up front, instead of once per input: a build
+ * must belong to the family given, or without one to some family.
+ */
+function checkFamilyAndBuild(family: unknown, build: unknown): void {
+  if (family !== undefined && !(familyNames as unknown[]).includes(family)) {
+    throw new ZeroLMError('E_UNSUPPORTED', `family ${JSON.stringify(family)} is not supported; families: ${familyNames.join(', ')}`, { field: 'family' });
+  }
+  if (build === undefined) return;
+  if (typeof build !== 'string') throw new ZeroLMError('E_ARGUMENT', `build must be a string, got ${typeof build}`, { field: 'build' });
+  const candidates = family === undefined ? familyNames : [family as FamilyName];
+  if (candidates.some((name) => families[name].builds.includes(build))) return;
+  const known = candidates.map((name) => `${name}: ${families[name].builds.join(', ')}`).join('; ');
+  throw new ZeroLMError('E_UNSUPPORTED', `build ${JSON.stringify(build)} is not a build of ${family === undefined ? 'any family' : `family ${family}`} (${known})`, { field: 'build' });
+}
+
+/** An init override applies to every matrix: a scheme or size no matrix could use is refused up front. */
+function checkInitOverride(init: InitScheme): void {
+  const distribution = resolveInit(init, 1, 1, 'init');
+  if (distribution.distribution === 'normal' && distribution.std > MAX_NORMAL_STD) {
+    throw new ZeroLMError('E_ARGUMENT', `init std ${distribution.std} is above ${MAX_NORMAL_STD.toExponential(3)}, the largest the engine's float32 weights allow`, { field: 'init.std' });
+  }
+  if (distribution.distribution === 'uniform' && distribution.bound > MAX_UNIFORM_BOUND) {
+    throw new ZeroLMError('E_ARGUMENT', `init bound ${distribution.bound} is above ${MAX_UNIFORM_BOUND.toExponential(3)}, the largest float32 value`, { field: 'init.bound' });
+  }
 }
 
 /** A matrix as the scorer sees it: a shape with a concrete distribution and the stream it draws from. */
@@ -501,16 +534,24 @@ export function withAlpha(components: Components, options: Pick<ResolvedScoreOpt
 export async function score(architecture: unknown, options: WeightsScoreOptions): Promise<WeightsScore>;
 export async function score(architecture: unknown, options?: ScoreOptions): Promise<Score>;
 export async function score(architecture: unknown, options: ScoreOptions | WeightsScoreOptions = {}): Promise<Score> {
-  if ((options as { weights?: unknown }).weights !== undefined) {
-    const { scoreWeights } = await import('./real-weights');
-    return scoreWeights(architecture, options as WeightsScoreOptions);
+  try {
+    if ((options as { weights?: unknown } | null)?.weights !== undefined) {
+      const { scoreWeights } = await import('./real-weights');
+      return await scoreWeights(architecture, options as WeightsScoreOptions);
+    }
+    const resolved = resolveScoreOptions(options);
+    const plan = toPlan(architecture, resolved);
+    const [components] = await componentsOfPlans([plan], resolved);
+    const result = withAlpha(components, resolved);
+    if (resolved.calibration) (result as Score & { calibration?: CalibrationMatch }).calibration = calibrationMatch(plan, resolved.calibration);
+    return result;
+  } catch (cause) {
+    // Every error crossing the API is ours: an input or options object that throws when read is its own fault.
+    throw callerError(cause, [
+      { value: architecture, code: 'E_FORMAT', what: 'the architecture' },
+      { value: options, code: 'E_ARGUMENT', what: 'options' },
+    ]);
   }
-  const resolved = resolveScoreOptions(options);
-  const plan = toPlan(architecture, resolved);
-  const [components] = await componentsOfPlans([plan], resolved);
-  const result = withAlpha(components, resolved);
-  if (resolved.calibration) (result as Score & { calibration?: CalibrationMatch }).calibration = calibrationMatch(plan, resolved.calibration);
-  return result;
 }
 
 export function isModelPlan(value: unknown): value is ModelPlan {
@@ -522,7 +563,13 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; perHead?: boolean }, id?: string): ModelPlan {
+  const plan = planOf(architecture, options, id);
+  checkScoredMatrices(plan, options.perHead ?? false);
+  return plan;
+}
+
+function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
   const strict = options.strictConfig ? { strictConfig: true } : {};
   if (options.build === undefined && options.familyBuilds !== undefined) {
@@ -530,4 +577,25 @@ export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions
     return buildPlan(architecture, { family, build: options.familyBuilds[family], id, ...strict });
   }
   return buildPlan(architecture, { family: options.family, build: options.build, id, ...strict });
+}
+
+/**
+ * Most matrices one input may have scored (per-head slices counted one by one): past it, the keys, capacities and
+ * sums of a single input would take hundreds of megabytes. The largest published models score a few tens of
+ * thousands (126 layers of 275 head slices, per head).
+ */
+export const MAX_SCORED_MATRICES = MAX_MATRICES_PER_INPUT;
+
+/** Refuses, before any per-matrix work, a plan that would score more than MAX_SCORED_MATRICES matrices. */
+function checkScoredMatrices(plan: ModelPlan, perHead: boolean): void {
+  const layers = plan.layers;
+  let count = 0;
+  for (let i = 0; i < layers.length; i++) {
+    const { attention, ffn } = layers[i];
+    if (!perHead) count += attention.length + ffn.length;
+    else for (const block of [attention, ffn]) for (const spec of block) count += spec.heads !== undefined && spec.heads > 1 ? spec.heads : 1;
+  }
+  if (count > MAX_SCORED_MATRICES) {
+    throw new ZeroLMError('E_MEMORY_LIMIT', `${layers.length} layers with ${count} matrices to score${perHead ? ' (per head)' : ''} exceed the per-input limit of ${MAX_SCORED_MATRICES}`, { field: 'layers' });
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { seededRandom } from '../calibrate/random';
 import { COMMA, writeSafeInteger } from '../ascii';
+import { MAX_DIMENSION, MAX_LAYERS } from '../arch/fields';
 import { ZeroLMError } from '../errors';
 import type { LineEncoder } from '../proxy/serialize';
 import { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, type DecoderRanges } from '../space/ranges';
@@ -252,6 +253,55 @@ function checkSampleArguments(space: string, options: SampleOptions): void {
   if (!Number.isInteger(options.count) || options.count < 0) {
     throw new ZeroLMError('E_ARGUMENT', `count must be a non-negative integer, got ${String(options.count)}`, { field: 'count' });
   }
+  if (space === 'hf-decoder') checkDecoderRanges({ ...DEFAULT_DECODER_RANGES, ...options.decoder });
+}
+
+/**
+ * Refuses, before the first line, decoder ranges that could give a line `zerolm score` refuses: every size within
+ * the builders' limits (MAX_DIMENSION, MAX_LAYERS), a parameter count that can be counted exactly, and at least one
+ * hidden size / heads / key-value heads combination that divides.
+ */
+export function checkDecoderRanges(ranges: DecoderRanges): void {
+  const fail = (field: string, message: string): never => {
+    throw new ZeroLMError('E_ARGUMENT', `hf-decoder ${field}: ${message}`, { field });
+  };
+  const integerIn = (value: unknown, field: string, max: number): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) fail(field, `must be an integer from 1 to ${max}, got ${String(value)}`);
+    return value as number;
+  };
+  const pair = (values: unknown, field: string, length: 2 | 3): number[] => {
+    if (!Array.isArray(values) || values.length !== length) fail(field, `must be ${length === 2 ? '[low, high]' : '[low, high, step]'}`);
+    return values as number[];
+  };
+  const [layersLow, layersHigh] = pair(ranges.layers, 'layers', 2).map((v) => integerIn(v, 'layers', MAX_LAYERS));
+  const [hiddenLow, hiddenHigh, step] = pair(ranges.hidden, 'hidden', 3).map((v) => integerIn(v, 'hidden', MAX_DIMENSION));
+  if (layersLow > layersHigh) fail('layers', `low ${layersLow} is above high ${layersHigh}`);
+  if (hiddenLow > hiddenHigh) fail('hidden', `low ${hiddenLow} is above high ${hiddenHigh}`);
+  const lists = { heads: ranges.heads, kvHeads: ranges.kvHeads };
+  for (const [field, list] of Object.entries(lists)) {
+    if (!Array.isArray(list) || list.length === 0) fail(field, 'must be a non-empty list');
+    for (const value of list) integerIn(value, field, MAX_DIMENSION);
+  }
+  const [ratioLow, ratioHigh] = pair(ranges.ffnRatio, 'ffnRatio', 2);
+  for (const ratio of [ratioLow, ratioHigh]) {
+    if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0) fail('ffnRatio', `must be positive finite numbers, got ${String(ratio)}`);
+  }
+  if (ratioLow > ratioHigh) fail('ffnRatio', `low ${ratioLow} is above high ${ratioHigh}`);
+  const vocab = integerIn(ranges.vocab, 'vocab', MAX_DIMENSION);
+  const hiddenMax = hiddenLow + step * Math.floor((hiddenHigh - hiddenLow) / step);
+  const innerMax = Math.max(256, Math.round((hiddenMax * ratioHigh) / 256) * 256);
+  if (innerMax > MAX_DIMENSION) fail('ffnRatio', `hidden ${hiddenMax} x ${ratioHigh} gives intermediate sizes up to ${innerMax}, above the limit of ${MAX_DIMENSION}`);
+  // Attention (4 matrices of at most hidden^2) and FFN (3 of hidden x intermediate) per layer, two vocabulary tables.
+  const paramsMax = layersHigh * (4 * hiddenMax * hiddenMax + 3 * hiddenMax * innerMax + 3 * hiddenMax) + 2 * vocab * hiddenMax;
+  if (paramsMax > Number.MAX_SAFE_INTEGER) fail('layers', `these ranges give up to ${paramsMax.toExponential(2)} parameters, more than can be counted exactly (2^53)`);
+  const admits = (): boolean => {
+    for (const heads of ranges.heads) {
+      if (!ranges.kvHeads.some((kv) => heads % kv === 0)) continue;
+      for (let hidden = hiddenLow; hidden <= hiddenHigh; hidden += step) if (hidden % heads === 0) return true;
+    }
+    return false;
+  };
+  if (!admits()) fail('hidden', `the ranges admit no architecture: no hidden size in ${hiddenLow}-${hiddenHigh}:${step} is divisible by heads ${ranges.heads.join(',')} with kv heads ${ranges.kvHeads.join(',')} dividing them`);
 }
 
 export function* sampleSpace(space: string, options: SampleOptions): Generator<unknown> {

@@ -7,7 +7,7 @@
  */
 import { buildPlan } from '../arch';
 import type { ModelPlan } from '../arch/types';
-import { ZeroLMError } from '../errors';
+import { ZeroLMError, callerError } from '../errors';
 import { FLEXIBERT_SPACE } from './ranges';
 import { seededRandom } from '../calibrate/random';
 import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
@@ -75,6 +75,7 @@ export interface FlexibertScorer {
 
 /** Build the layer table once (exact or analytic, through the cache), then score columns synchronously. */
 export async function createFlexibertScorer(options: ScoreOptions = {}): Promise<FlexibertScorer> {
+  if (typeof options !== 'object' || options === null) resolveScoreOptions(options); // refuses it, as E_ARGUMENT
   const resolved = resolveScoreOptions({ ...options, family: 'nas-bench-bert' });
   if (resolved.seedPolicy === 'position') {
     // Each layer kind is built once, at index 0; under 'position' a layer's draws depend on its index.
@@ -108,37 +109,51 @@ export async function createFlexibertScorer(options: ScoreOptions = {}): Promise
     alpha,
     rule,
     score(columns: FlexibertColumns, out?: ColumnarScores): ColumnarScores {
-      validateColumns(columns);
-      const { count, maxLayers } = columns;
-      const result = out ?? { score: new Float64Array(count), attention: new Float64Array(count), ffn: new Float64Array(count), params: new Float64Array(count) };
-      if (result.score.length < count || result.attention.length < count || result.ffn.length < count || result.params.length < count) {
-        throw new ZeroLMError('E_ARGUMENT', `output arrays must hold at least ${count} values`, { field: 'out' });
+      try {
+        return scoreColumns(columns, out);
+      } catch (cause) {
+        throw callerError(cause, [{ value: columns, code: 'E_ARGUMENT', what: 'columns' }, { value: out, code: 'E_ARGUMENT', what: 'out' }]);
       }
-      const { hidden, layers, operation, heads, feedForwardDimension, feedForwardCount } = columns;
-      for (let i = 0; i < count; i++) {
-        const h = hidden[i];
-        let a = 0;
-        let f = 0;
-        let p = baseParams[h];
-        const base = i * maxLayers;
-        for (let j = 0; j < layers[i]; j++) {
-          const s = base + j;
-          const kind = layerKind(h, operation[s], heads[s], feedForwardDimension[s], feedForwardCount[s]);
-          a += attention[kind];
-          f += ffn[kind];
-          p += layerParams[kind];
-        }
-        result.attention[i] = a;
-        result.ffn[i] = f;
-        result.params[i] = p;
-        result.score[i] = combine(a, f, alpha, rule);
-      }
-      return result;
     },
   };
+
+  function scoreColumns(columns: FlexibertColumns, out?: ColumnarScores): ColumnarScores {
+    validateColumns(columns);
+    if (out !== undefined && (typeof out !== 'object' || out === null)) throw new ZeroLMError('E_ARGUMENT', `out must be an object of four Float64Arrays, got ${out === null ? 'null' : typeof out}`, { field: 'out' });
+    const { count, maxLayers } = columns;
+    const result = out ?? { score: new Float64Array(count), attention: new Float64Array(count), ffn: new Float64Array(count), params: new Float64Array(count) };
+    for (const field of ['score', 'attention', 'ffn', 'params'] as const) {
+      if (!(result[field] instanceof Float64Array) || result[field].length < count) {
+        throw new ZeroLMError('E_ARGUMENT', `output arrays must hold at least ${count} values (out.${field} must be a Float64Array)`, { field: 'out' });
+      }
+    }
+    const { hidden, layers, operation, heads, feedForwardDimension, feedForwardCount } = columns;
+    for (let i = 0; i < count; i++) {
+      const h = hidden[i];
+      let a = 0;
+      let f = 0;
+      let p = baseParams[h];
+      const base = i * maxLayers;
+      for (let j = 0; j < layers[i]; j++) {
+        const s = base + j;
+        const kind = layerKind(h, operation[s], heads[s], feedForwardDimension[s], feedForwardCount[s]);
+        a += attention[kind];
+        f += ffn[kind];
+        p += layerParams[kind];
+      }
+      result.attention[i] = a;
+      result.ffn[i] = f;
+      result.params[i] = p;
+      const score = combine(a, f, alpha, rule);
+      if (!Number.isFinite(score)) throw new ZeroLMError('E_NON_FINITE', `candidate ${i}: the score is ${score} (${rule}, alpha ${alpha}); choose a smaller alpha or another rule`, { field: 'score', index: i });
+      result.score[i] = score;
+    }
+    return result;
+  }
 }
 
 function validateColumns(columns: FlexibertColumns): void {
+  if (typeof columns !== 'object' || columns === null) throw new ZeroLMError('E_ARGUMENT', `columns must be an object of typed arrays, got ${columns === null ? 'null' : typeof columns}`, { field: 'columns' });
   const { count, maxLayers } = columns;
   if (!Number.isInteger(count) || count < 0) throw new ZeroLMError('E_ARGUMENT', `count must be a non-negative integer, got ${String(count)}`, { field: 'count' });
   if (!Number.isInteger(maxLayers) || maxLayers < 1) throw new ZeroLMError('E_ARGUMENT', `maxLayers must be a positive integer, got ${String(maxLayers)}`, { field: 'maxLayers' });

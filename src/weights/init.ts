@@ -60,12 +60,19 @@ export function varianceOf(distribution: Distribution): number {
   return distribution.distribution === 'normal' ? distribution.std ** 2 : distribution.bound ** 2 / 3;
 }
 
+/** A plain decimal number (no hexadecimal, no white space, no Infinity): what a person types for a size or scale. */
+const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** Parse an init given on a command line: "normal:0.02", "uniform:0.1", "xavier-normal", "kaiming-normal:fan-out". */
 export function parseInit(text: string): InitScheme {
-  const [scheme, argument] = text.split(':', 2);
+  if (typeof text !== 'string') throw new ZeroLMError('E_ARGUMENT', `init must be a string such as "normal:0.02", got ${typeof text}`, { field: 'init' });
+  const [scheme, argument, ...rest] = text.split(':');
+  if (rest.length > 0) {
+    throw new ZeroLMError('E_ARGUMENT', `init "${text}": unexpected text after "${scheme}:${argument}" (one ":" at most, e.g. normal:0.02)`, { field: 'init' });
+  }
   const number = (label: string): number => {
     const value = Number(argument);
-    if (argument === undefined || argument === '' || !Number.isFinite(value) || value <= 0) {
+    if (argument === undefined || !DECIMAL.test(argument) || !Number.isFinite(value) || value <= 0) {
       throw new ZeroLMError('E_ARGUMENT', `init "${text}": ${label} must be a finite positive number (e.g. ${scheme}:0.02)`, { field: 'init' });
     }
     return value;

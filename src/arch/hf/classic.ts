@@ -17,6 +17,7 @@
  *   Accepts RefinedWeb's n_head, n_layer and n_head_kv.
  */
 import {
+  checkLayerCount,
   fieldError,
   readOptionalBoolean,
   readOptionalFiniteNumber,
@@ -56,7 +57,7 @@ function plainMlp(prefix: string, hidden: number, width: number, init: InitSchem
 export function buildOpt(record: JsonRecord, scoredInit: InitScheme | undefined): Built {
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
   const heads = readPositiveInteger(record, 'num_attention_heads', '');
   const headDim = dividing(heads, hidden, 'num_attention_heads');
   const width = readPositiveInteger(record, 'ffn_dim', '');
@@ -93,7 +94,7 @@ export function buildOpt(record: JsonRecord, scoredInit: InitScheme | undefined)
 export function buildGptNeox(record: JsonRecord, scoredInit: InitScheme | undefined): Built {
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
   const heads = readPositiveInteger(record, 'num_attention_heads', '');
   const headDim = dividing(heads, hidden, 'num_attention_heads');
   const width = readPositiveInteger(record, 'intermediate_size', '');
@@ -135,7 +136,8 @@ export function falconShape(record: JsonRecord): FalconShape & { hidden: number;
   const hidden = readPositiveInteger(record, 'hidden_size', '');
   const headsKey = record.num_attention_heads !== undefined ? 'num_attention_heads' : 'n_head';
   const heads = readPositiveInteger(record, headsKey, '');
-  const layerCount = readPositiveInteger(record, record.num_hidden_layers !== undefined ? 'num_hidden_layers' : 'n_layer', '');
+  const layersKey = record.num_hidden_layers !== undefined ? 'num_hidden_layers' : 'n_layer';
+  const layerCount = checkLayerCount(readPositiveInteger(record, layersKey, ''), layersKey);
   const headDim = dividing(heads, hidden, headsKey);
   const newArchitecture = readOptionalBoolean(record, 'new_decoder_architecture', '', false);
   const multiQuery = readOptionalBoolean(record, 'multi_query', '', true);

@@ -25,6 +25,8 @@
  */
 import { ZeroLMError } from '../../errors';
 import {
+  checkLayerCount,
+  checkMatrixCount,
   fieldError,
   indexPath,
   readOptionalBoolean,
@@ -128,7 +130,7 @@ export function buildDecoder(input: JsonRecord, modelType: DecoderType, scoredIn
   const record = modelType === 'gemma3_text' ? { ...GEMMA3_TEXT_DEFAULTS, ...dropNulls(input) } : input;
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = readPositiveInteger(record, 'num_hidden_layers', '');
+  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
   const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
   const kvHeads = readOptionalPerLayer(record, 'num_key_value_heads', '', layerCount) ?? heads;
   const explicitHeadDim = readOptionalPositiveInteger(record, 'head_dim', '', undefined);
@@ -147,6 +149,7 @@ export function buildDecoder(input: JsonRecord, modelType: DecoderType, scoredIn
   const init = scoredInit ?? tableInit;
 
   const moeAt = moeRule(record, modelType, layerCount);
+  checkMatrixCount(matricesAtMost(layerCount, moeAt), 'num_hidden_layers', `${layerCount} layers and their experts`);
   const mla = isDeepseek ? readMla(record) : undefined;
   const denseWidths = denseIntermediate(record, modelType, layerCount, moeAt);
 
@@ -230,6 +233,16 @@ function dropNulls(record: JsonRecord): JsonRecord {
 }
 
 const noExperts = (): MoeShape | undefined => undefined;
+
+/** An upper bound on the matrices a decoder's layers hold: attention, a router, and three per expert (or dense FFN). */
+function matricesAtMost(layerCount: number, moeAt: (layer: number) => MoeShape | undefined): number {
+  let count = 0;
+  for (let i = 0; i < layerCount; i++) {
+    const moe = moeAt(i);
+    count += 8 + (moe === undefined ? 3 : 3 * (moe.experts + 1) + 1);
+  }
+  return count;
+}
 
 /** Which layers are sparse and how their experts are shaped. */
 function moeRule(record: JsonRecord, modelType: DecoderType, layerCount: number): (layer: number) => MoeShape | undefined {

@@ -14,7 +14,7 @@
  *   d_kv), k and v factor/sqrt(d_model), o factor/sqrt(num_heads * d_kv), wi factor/sqrt(d_model), wo factor/sqrt(d_ff),
  *   embeddings factor.
  */
-import { readOptionalBoolean, readOptionalFiniteNumber, readOptionalPositiveInteger, readPositiveInteger, type JsonRecord } from '../fields';
+import { checkLayerCount, readOptionalBoolean, readOptionalFiniteNumber, readOptionalPositiveInteger, readPositiveInteger, type JsonRecord } from '../fields';
 import { matrix, normalInit } from '../plan';
 import type { InitScheme, LayerPlan, MatrixSpec } from '../types';
 import type { Built } from './common';
@@ -29,8 +29,9 @@ export function buildT5(record: JsonRecord, scoredInit: InitScheme | undefined):
   const model = readPositiveInteger(record, 'd_model', '');
   const keyValueDim = readPositiveInteger(record, 'd_kv', '');
   const width = readPositiveInteger(record, 'd_ff', '');
-  const encoderLayers = readPositiveInteger(record, 'num_layers', '');
-  const decoderLayers = readOptionalPositiveInteger(record, 'num_decoder_layers', '', encoderLayers);
+  const encoderLayers = checkLayerCount(readPositiveInteger(record, 'num_layers', ''), 'num_layers');
+  const decoderLayers = checkLayerCount(readOptionalPositiveInteger(record, 'num_decoder_layers', '', encoderLayers), 'num_decoder_layers');
+  checkLayerCount(encoderLayers + decoderLayers, 'num_layers');
   const heads = readPositiveInteger(record, 'num_heads', '');
   const buckets = readOptionalPositiveInteger(record, 'relative_attention_num_buckets', '', 32);
   const projection = record.feed_forward_proj ?? 'relu';

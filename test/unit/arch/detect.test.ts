@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPlan, detectFamily, families, familyNames } from '../../../src/arch';
+import { MAX_LAYERS, buildPlan, detectFamily, families, familyNames } from '../../../src/arch';
+import { MAX_MATRICES_PER_INPUT } from '../../../src/arch/fields';
 import { benchmarkFile, expectConsistent, expectError } from './helpers';
 
 const entry = (JSON.parse(readFileSync(benchmarkFile('nas-bench-bert/BERT_benchmark.json'), 'utf8')) as Array<Record<string, unknown>>)[0];
@@ -96,5 +97,36 @@ describe('scale: a 10,000-layer model is legal and builds in linear time', () =>
   test('more than 2^20 layers are refused', () => {
     const e = expectError(() => buildPlan({ n_layer: 2 ** 20 + 1, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }), 'E_FORMAT');
     expect(e.location?.field).toBe('n_layer');
+  });
+
+  test('every family refuses more than MAX_LAYERS layers as E_MEMORY_LIMIT naming the field, and accepts MAX_LAYERS', () => {
+    const over = MAX_LAYERS + 1;
+    const layer = { operation_type: 'SA', operation_parameter: 'SDP', num_operation_heads: 2, feed_forward_dimension: 512, num_feed_forward: 1 };
+    const cases: Array<[unknown, string]> = [
+      [{ model_type: 'llama', vocab_size: 100, hidden_size: 64, num_hidden_layers: 2 ** 20, num_attention_heads: 4, intermediate_size: 128 }, 'num_hidden_layers'],
+      [{ model_type: 'bert', vocab_size: 100, hidden_size: 64, num_hidden_layers: over, num_attention_heads: 4, intermediate_size: 128 }, 'num_hidden_layers'],
+      [{ model_type: 'gpt2', vocab_size: 100, n_embd: 64, n_layer: over, n_head: 4 }, 'n_layer'],
+      [{ n_layer: over, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }, 'n_layer'],
+      [{ model_type: 'mem_transformer', n_layer: over, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }, 'n_layer'],
+      [{ model_type: 'opt', vocab_size: 100, hidden_size: 64, num_hidden_layers: over, num_attention_heads: 4, ffn_dim: 128, max_position_embeddings: 32 }, 'num_hidden_layers'],
+      [{ model_type: 'falcon', vocab_size: 100, hidden_size: 64, num_hidden_layers: over, num_attention_heads: 4 }, 'num_hidden_layers'],
+      [{ model_type: 'gpt_neox', vocab_size: 100, hidden_size: 64, num_hidden_layers: over, num_attention_heads: 4, intermediate_size: 128 }, 'num_hidden_layers'],
+      [{ model_type: 'mixtral', vocab_size: 100, hidden_size: 64, num_hidden_layers: over, num_attention_heads: 4, num_local_experts: 2, num_experts_per_tok: 1, intermediate_size: 128 }, 'num_hidden_layers'],
+      [{ model_type: 't5', vocab_size: 100, d_model: 64, d_kv: 16, d_ff: 128, num_layers: MAX_LAYERS / 2 + 1, num_decoder_layers: MAX_LAYERS / 2, num_heads: 4 }, 'num_layers'],
+      [{ hidden_size: 128, nas_config: { encoder_layers: new Array(over).fill(layer) } }, 'nas_config.encoder_layers'],
+      [{ format: 'modules', layers: new Array(over).fill({ attention: [{ rows: 64, cols: 64 }], ffn: [] }) }, 'layers'],
+    ];
+    for (const [input, field] of cases) {
+      const e = expectError(() => buildPlan(input), 'E_MEMORY_LIMIT');
+      expect(e.location?.field).toBe(field);
+      expect(e.message).toMatch(/exceed the per-input limit of 16384/);
+    }
+    expect(buildPlan({ n_layer: MAX_LAYERS, d_model: 64, n_head: 4, d_inner: 256, n_token: 500 }).layers).toHaveLength(MAX_LAYERS);
+  });
+
+  test('a mixture of experts with more matrices than MAX_MATRICES_PER_INPUT is refused before its experts are built', () => {
+    const config = { model_type: 'mixtral', vocab_size: 100, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_local_experts: MAX_MATRICES_PER_INPUT, num_experts_per_tok: 2, intermediate_size: 128 };
+    const e = expectError(() => buildPlan(config), 'E_MEMORY_LIMIT');
+    expect(e.message).toMatch(/2 layers and their experts give \d+ matrices, above the per-input limit of 1048576/);
   });
 });

@@ -101,12 +101,24 @@ describe('JsonLineCutter and recordsOfLineUnit', () => {
     ]);
   });
 
-  it('reports a stream with no inputs (empty, or blank lines only) as readStream does', async () => {
-    for (const text of ['', '\n\n', '  \n\t\n']) {
+  it('gives no records for a stream with no inputs (empty, or blank lines only), as readStream does', async () => {
+    for (const text of ['', '\n\n', '  \n\t\n', '\r\r\n']) {
       const chunks = [Buffer.from(text)];
       const { records } = cut(chunks, 100, 10);
-      expect(comparable(records)).toEqual(comparable(await sequential(chunks, 100)));
-      expect(records.at(-1)?.error?.message).toBe('in.jsonl: input is empty (no architectures)');
+      expect(records).toEqual([]);
+      expect(await sequential(chunks, 100)).toEqual([]);
+    }
+  });
+
+  it('splits lines at carriage returns that end a line alone (CR-only files) as readStream does, however chunked', async () => {
+    const text = '{"a":1}\r{"a":2}\r\n\r{"a":3}\r\r{"a":\r{"a":5}';
+    const random = seededRandom(11);
+    for (let round = 0; round < 20; round++) {
+      const chunks = chunked(Buffer.from(text), random, 9);
+      const expected = await sequential(chunks, 100);
+      expect(expected.map((r) => r.value ?? r.error?.code)).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }, 'E_PARSE', { a: 5 }]);
+      expect(expected.map((r) => r.line)).toEqual([1, 2, 4, 6, 7]);
+      expect(comparable(cut(chunks, 100, 1 + Math.floor(random() * 20)).records)).toEqual(comparable(expected));
     }
   });
 

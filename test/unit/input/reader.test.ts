@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord } from '../../../src/arch/input';
+import { GuardedByteStream, openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord } from '../../../src/arch/input';
 import { sampleSpaceLines } from '../../../src/search/sample';
 
 async function collect(iterable: AsyncIterable<InputRecord>): Promise<InputRecord[]> {
@@ -59,11 +59,9 @@ describe('readStream', () => {
     expect(records[2].value).toEqual({ c: 3 });
   });
 
-  it('reports empty input, truncated JSON and binary garbage as E_PARSE records', async () => {
-    for (const [text, format] of [['', 'json'], ['  \n', 'yaml'], ['', 'jsonl']] as const) {
-      const records = await collect(readStream(fromText(text), 'e', format));
-      expect(records).toHaveLength(1);
-      expect(records[0].error?.message).toMatch(/input is empty/);
+  it('gives no records for empty input (zero inputs), and E_PARSE records for truncated JSON and binary garbage', async () => {
+    for (const [text, format] of [['', 'json'], ['  \n', 'yaml'], ['', 'jsonl'], ['\n\n', 'jsonl'], ['', undefined], [' \n\t\n', undefined], ['[]', 'json'], ['---\n---\n', 'yaml']] as const) {
+      expect(await collect(readStream(fromText(text), 'e', format))).toEqual([]);
     }
     const truncated = await collect(readStream(fromText('[{"a":1},\n{"b":'), 't.json', 'json'));
     expect(truncated).toHaveLength(1);
@@ -139,5 +137,75 @@ describe('openSource', () => {
     expect((await collect((async function* () { for await (const batch of readOpenedBatches(opened)) yield* batch; })())).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
     const missing = await openSource(join(dir, 'none.jsonl'));
     expect(missing.error?.error?.code).toBe('E_IO');
+  });
+});
+
+describe('readStream: hostile and unusual sources', () => {
+  it('accepts a UTF-8 byte order mark in JSON, JSONL and YAML, given or sniffed, whatever the chunk size', async () => {
+    const cases: Array<[string, 'json' | 'jsonl' | 'yaml']> = [
+      ['{"a":1}', 'json'],
+      ['[{"a":1},{"a":2}]', 'json'],
+      ['{"a":1}\n{"a":2}\n', 'jsonl'],
+      ['a: 1\n---\na: 2\n', 'yaml'],
+    ];
+    for (const [text, format] of cases) {
+      const expected = (await collect(readStream(fromText(text), 's', format))).map((r) => r.value);
+      expect(expected.length).toBeGreaterThan(0);
+      for (const chunk of [1, 2, 3, 1000]) {
+        for (const given of [format, undefined]) {
+          const records = await collect(readStream(fromText(`\ufeff${text}`, chunk), 's', given));
+          expect({ text, given, chunk, values: records.map((r) => r.value ?? r.error?.message) }).toEqual({ text, given, chunk, values: expected });
+        }
+      }
+    }
+  });
+
+  it('an over-long first line, sniffed, is one error record and the lines after it are still read', async () => {
+    const long = `{"pad":"${'x'.repeat(5000)}"}`;
+    for (const chunk of [100, 1 << 16]) {
+      const records = await collect(readStream(fromText(`${long}\n{"a":2}\n{"a":3}\n`, chunk), 's', undefined, { maxLineBytes: 1000 }));
+      expect(records.map((r) => r.value ?? r.error?.code)).toEqual(['E_PARSE', { a: 2 }, { a: 3 }]);
+      expect(records[0]).toMatchObject({ line: 1, index: 0 });
+      expect(records[0].error?.message).toMatch(/line is longer than 1000 bytes/);
+    }
+  });
+
+  it('a YAML document the parser refuses to build (alias bomb) is one error record; the documents after it are read', async () => {
+    const aliases = Array.from({ length: 150 }, (_, i) => `  - *a`).join('\n');
+    const bomb = `anchor: &a [1, 2, 3]\nmany:\n${aliases}\n`;
+    const records = await collect(readStream(fromText(`x: 1\n---\n${bomb}---\ny: 2\n`, 64), 'b.yaml', 'yaml'));
+    expect(records.map((r) => r.value ?? r.error?.code)).toEqual([{ x: 1 }, 'E_PARSE', { y: 2 }]);
+    expect(records[1].error?.message).toMatch(/^b\.yaml:2: YAML document not read \(.*alias/i);
+    expect(records.map((r) => r.index)).toEqual([0, 1, 2]);
+  });
+
+  it('a stream that breaks midway keeps the records read before it and ends with one error record', async () => {
+    async function* breaking(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n{"a":2}\n');
+      throw Object.assign(new Error('device went away'), { code: 'EIO' });
+    }
+    const records = await collect(readStream(Readable.from(breaking()), 's', 'jsonl'));
+    expect(records.map((r) => r.value ?? r.error?.code)).toEqual([{ a: 1 }, { a: 2 }, 'E_IO']);
+    expect(records[2]).toMatchObject({ index: 2, error: { message: expect.stringMatching(/^s: reading stopped \(device went away\)/) } });
+  });
+
+  it('reads CR-only line ends as lines, sniffed', async () => {
+    const records = await collect(readStream(fromText('{"a":1}\r{"a":2}\r{"a":3}', 4), 's', undefined));
+    expect(records.map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+    expect(records.map((r) => r.line)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('GuardedByteStream', () => {
+  it('ends where its source breaks, keeping the error for the record that ends the source', async () => {
+    async function* breaking(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n');
+      throw Object.assign(new Error('read failed'), { code: 'EIO' });
+    }
+    const guarded = new GuardedByteStream(breaking(), 'f.jsonl');
+    const chunks: Buffer[] = [];
+    for await (const chunk of guarded) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe('{"a":1}\n');
+    expect(guarded.failure).toMatchObject({ code: 'E_IO', message: 'f.jsonl: reading stopped (read failed)' });
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CapacityCache } from '../../../src/proxy/cache';
-import { loadCacheFile, saveCacheFile, CACHE_VERSION } from '../../../src/proxy/cache-file';
+import { loadCacheFile, saveCacheFile, CACHE_VERSION, cacheFingerprint } from '../../../src/proxy/cache-file';
 import { score } from '../../../src/proxy/score';
 
 const dir = mkdtempSync(join(tmpdir(), 'zerolm-cache-'));
@@ -60,11 +60,11 @@ describe('cache file', () => {
     const good = readFileSync(file, 'utf8');
     const cases: Array<[string, string, RegExp]> = [
       ['truncated', good.slice(0, good.length / 2), /not valid JSON/],
-      ['garbage', '\u0000\u0001binary', /not valid JSON/],
       ['altered value', alter(good), /checksum mismatch/],
       ['other version', good.replace(`"version":${CACHE_VERSION}`, '"version":99'), /version 99 does not match/],
       ['other numerics', good.replace(/"numerics":\d+/, '"numerics":0'), /numerics revision 0/],
-      ['not a cache', '{"format":"something-else"}', /not a zerolm cache file/],
+      ['other SIMD path', good.replace(/"simd":"[^"]*"/, '"simd":"other-path"'), /SIMD path "other-path"/],
+      ['other addon ABI', good.replace(/"abi":\d+/, '"abi":-1'), /addon ABI -1/],
       ['count mismatch', good.replace(/"count":\d+/, '"count":1000000'), /entry count does not match/],
     ];
     for (const [name, text, why] of cases) {
@@ -82,5 +82,101 @@ describe('cache file', () => {
     expect(existsSync(file)).toBe(true);
     expect(existsSync(`${file}.${process.pid}.tmp`)).toBe(false);
     await expect(saveCacheFile(join(dir, 'no/such/dir/cache.json'), new CapacityCache())).rejects.toMatchObject({ code: 'E_IO' });
+  });
+
+  it('records the SIMD path and addon ABI it was made with', async () => {
+    const file = join(dir, 'fingerprint.json');
+    await saveCacheFile(file, new CapacityCache());
+    const contents = JSON.parse(readFileSync(file, 'utf8'));
+    expect({ simd: contents.simd, abi: contents.abi }).toEqual(cacheFingerprint());
+    expect(['avx2-fma', 'scalar']).toContain(contents.simd);
+  });
+});
+
+/** A cache with the given entries. */
+function cacheOf(entries: Record<string, number>): CapacityCache {
+  const cache = new CapacityCache();
+  for (const [key, value] of Object.entries(entries)) cache.set(key, value);
+  return cache;
+}
+
+describe('cache file: never destroys what is not a cache', () => {
+  const foreign = '{"id":"input","hidden_size":128}\n{"id":"second"}\n';
+
+  it.each([
+    ['an input file (JSONL)', foreign],
+    ['a JSON document of another kind', '{"format":"something-else"}'],
+    ['binary bytes', '\u0000\u0001\u0002binary'],
+  ])('%s is refused before load and before save, and left byte-identical', async (_name, text) => {
+    const file = join(dir, `foreign-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(file, text);
+    await expect(loadCacheFile(file)).rejects.toMatchObject({ code: 'E_CACHE', message: expect.stringMatching(/not a zerolm cache file; refusing to replace it/) });
+    await expect(saveCacheFile(file, cacheOf({ k: 1 }))).rejects.toMatchObject({ code: 'E_CACHE' });
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('a directory, a device node and a missing folder are refused', async () => {
+    await expect(loadCacheFile(dir)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/is a directory/) });
+    await expect(saveCacheFile('/dev/null', new CapacityCache())).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/not a regular file/) });
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    await expect(loadCacheFile(join(dir, 'no/such/dir/cache.json'))).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/does not exist/) });
+  });
+
+  it('a read-only cache file is refused up front and not replaced', async () => {
+    const file = join(dir, 'read-only.json');
+    await saveCacheFile(file, cacheOf({ k: 1 }));
+    const before = readFileSync(file, 'utf8');
+    chmodSync(file, 0o444);
+    await expect(loadCacheFile(file)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/read-only/) });
+    await expect(saveCacheFile(file, cacheOf({ k: 2 }))).rejects.toMatchObject({ code: 'E_IO' });
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('writes through a symbolic link (the link stays a link), also a dangling one', async () => {
+    const folder = join(dir, 'links');
+    mkdirSync(folder);
+    const target = join(folder, 'real.json');
+    const link = join(folder, 'link.json');
+    symlinkSync('real.json', link);
+    await saveCacheFile(link, cacheOf({ a: 1 })); // dangling: creates the target
+    await saveCacheFile(link, cacheOf({ b: 2 }));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(target, 'utf8')).entries).toEqual([['a', 1], ['b', 2]]);
+    const { cache } = await loadCacheFile(link);
+    expect(cache.peek('b')).toBe(2);
+    // A link to a file that is not a cache is refused like the file itself.
+    const input = join(folder, 'input.jsonl');
+    writeFileSync(input, foreign);
+    const inputLink = join(folder, 'input-link.json');
+    symlinkSync(input, inputLink);
+    await expect(saveCacheFile(inputLink, cacheOf({ c: 3 }))).rejects.toMatchObject({ code: 'E_CACHE', message: expect.stringMatching(/through the link/) });
+    expect(readFileSync(input, 'utf8')).toBe(foreign);
+  });
+
+  it('two caches saved to the same path keep each other\'s entries, and leave no lock or temporary file', async () => {
+    const folder = join(dir, 'concurrent');
+    mkdirSync(folder);
+    const file = join(folder, 'shared.json');
+    // Both loaded (empty) before either saved: the second save must merge, not overwrite.
+    const first = (await loadCacheFile(file)).cache;
+    const second = (await loadCacheFile(file)).cache;
+    first.set('from-first', 1);
+    second.set('from-second', 2);
+    second.set('shared', 3);
+    first.set('shared', 3);
+    const results = await Promise.all([saveCacheFile(file, first), saveCacheFile(file, second)]);
+    expect(results.map((r) => r.merged).sort()).toEqual([0, 1]);
+    const { cache, problem } = await loadCacheFile(file);
+    expect(problem).toBeUndefined();
+    expect(Object.fromEntries([...cache])).toEqual({ 'from-first': 1, 'from-second': 2, shared: 3 });
+    expect(readdirSync(folder)).toEqual(['shared.json']);
+  });
+
+  it('an empty file may be used as a new cache', async () => {
+    const file = join(dir, 'empty.json');
+    writeFileSync(file, '');
+    expect((await loadCacheFile(file)).problem).toBeUndefined();
+    await saveCacheFile(file, cacheOf({ k: 1 }));
+    expect((await loadCacheFile(file)).loaded).toBe(1);
   });
 });
