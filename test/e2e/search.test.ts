@@ -52,3 +52,25 @@ describe('zerolm search', () => {
     expect(malformed.stderr).toMatch(/--max-params must be/);
   });
 });
+
+describe('zerolm search --pool', () => {
+  it('ranks a benchmark within the budget, best first, and each line re-scores to itself', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const { join, resolve } = require('node:path') as typeof import('node:path');
+    const cli = join(resolve(__dirname, '../..'), 'dist/cli/main.js');
+    const run = (args: string[], input?: string) => spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const result = run(['search', '--pool', 'lts-gpt2-wt103', '--max-params', '30M', '--top', '5', '--mode', 'analytic']);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.rank)).toEqual([1, 2, 3, 4, 5]);
+    for (let i = 0; i < lines.length; i++) {
+      expect(lines[i].params).toBeLessThanOrEqual(30e6);
+      if (i > 0) expect(lines[i].score).toBeLessThanOrEqual(lines[i - 1].score);
+    }
+    const rescored = run(['score', '--mode', 'analytic'], lines.map((l) => JSON.stringify(l.architecture)).join('\n'));
+    expect(rescored.stdout.trim().split('\n').map((l) => JSON.parse(l).score)).toEqual(lines.map((l) => l.score));
+    const none = run(['search', '--pool', 'nas-bench-bert', '--max-params', '1', '--mode', 'analytic']);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/no architecture of the pool \(500 scored\) meets the budgets; the smallest has \d+ parameters/);
+  });
+});

@@ -76,22 +76,18 @@ describe('buildPlan options', () => {
   });
 });
 
-describe('scale: a 10,000-layer model is legal and builds in linear time', () => {
+describe('scale: a 10,000-layer model is legal and builds (its speed is measured in bench/, not asserted here)', () => {
   const layerCount = 10_000;
 
   test('gpt2-flex, nas-bench-bert and modules with 10,000 layers', () => {
-    const started = performance.now();
     const gpt = buildPlan({ n_layer: layerCount, d_model: 64, n_head: new Array(layerCount).fill(4), d_inner: 256, n_token: 500 });
     const layer = { operation_type: 'DSC', operation_parameter: 9, num_operation_heads: 4, feed_forward_dimension: 512, num_feed_forward: 3 };
     const bert = buildPlan({ hidden_size: 128, nas_config: { encoder_layers: new Array(layerCount).fill(layer) } }, { build: 'as-specified' });
     const generic = buildPlan({ format: 'modules', layers: new Array(layerCount).fill({ attention: [{ rows: 64, cols: 64 }], ffn: [{ rows: 256, cols: 64 }] }) });
-    const elapsed = performance.now() - started;
     expect(gpt.layers).toHaveLength(layerCount);
     expect(bert.layers).toHaveLength(layerCount);
     expect(generic.params.total).toBe(layerCount * (64 * 64 + 256 * 64));
     for (const plan of [gpt, bert, generic]) expectConsistent(plan);
-    // Linear work is a few tens of milliseconds here; quadratic work over 10,000 layers would take far longer.
-    expect(elapsed).toBeLessThan(3000);
   });
 
   test('more than 2^20 layers are refused', () => {
