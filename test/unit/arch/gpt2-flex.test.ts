@@ -1,42 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { buildPlan, cleanCutoffs, detectFamily } from '../../../src/arch';
-import { benchmarkFile, expectConsistent, expectError, shapes } from './helpers';
+import { buildPlan, cleanCutoffs } from '../../../src/arch';
+import { adaptiveEmbedding, expectError, expectLtsCountsExact, ltsBenchmark, shapes } from './helpers';
 
-type Summary = Record<string, { AdaEmb: number; Attn: number; FFN: number; nonembedding: number; total: number }>;
-const summary = parse(readFileSync(benchmarkFile('lts-gpt2-wt103/params_summary.yaml'), 'utf8')) as Summary;
-
-function config(name: string): Record<string, unknown> {
-  const match = /^config_(\d+)_j(\d+)$/.exec(name);
-  if (!match) throw new Error(`bad architecture name ${name}`);
-  return parse(readFileSync(benchmarkFile(`lts-gpt2-wt103/config_${match[1]}/j${match[2]}/model_config.yaml`), 'utf8')) as Record<string, unknown>;
-}
-
-/** Parameters of the adaptive input embedding and learned positions: the extras named embeddings.*. */
-const adaptiveEmbedding = (plan: ReturnType<typeof buildPlan>): number =>
-  plan.extras.filter((m) => m.name.startsWith('embeddings.')).reduce((sum, m) => sum + m.rows * m.cols, 0);
+const { config } = ltsBenchmark('lts-gpt2-wt103');
 
 describe('gpt2-flex against LTS params_summary.yaml', () => {
   test('Attn, FFN, nonembedding, AdaEmb and total match exactly for all 200 architectures', () => {
-    const names = Object.keys(summary);
-    expect(names.length).toBe(200);
-    const mismatches: string[] = [];
-    for (const name of names) {
-      const input = config(name);
-      expect(detectFamily(input)).toBe('gpt2-flex');
-      const plan = buildPlan(input, { id: name });
-      const expected = summary[name];
-      const got = {
-        AdaEmb: adaptiveEmbedding(plan),
-        Attn: plan.params.attention,
-        FFN: plan.params.ffn,
-        nonembedding: plan.params.nonEmbedding,
-        total: plan.params.total,
-      };
-      if (JSON.stringify(got) !== JSON.stringify(expected)) mismatches.push(`${name}: ${JSON.stringify(got)} != ${JSON.stringify(expected)}`);
-      expectConsistent(plan);
-    }
-    expect(mismatches).toEqual([]);
+    expectLtsCountsExact('lts-gpt2-wt103', 'gpt2-flex');
   });
 
   test('config_0_j0 by hand: per-layer heads and widths, three adaptive clusters', () => {
