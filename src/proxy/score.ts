@@ -310,6 +310,25 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerSc
   return { attention, ffn };
 }
 
+/**
+ * Whether two layers' matrices agree in everything a capacity depends on (shape, head split, init), position by
+ * position; names may differ. Under seed policy 'position' with sampled spectra the name matters too, but then the
+ * layer's value comes from the cache by key, never from here (only memo-answered values are reused).
+ */
+function sameShapes(a: LayerPlan, b: LayerPlan): boolean {
+  return sameSpecShapes(a.attention, b.attention) && sameSpecShapes(a.ffn, b.ffn);
+}
+
+function sameSpecShapes(a: readonly MatrixSpec[], b: readonly MatrixSpec[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.rows !== y.rows || x.cols !== y.cols || x.init !== y.init || x.heads !== y.heads || x.headAxis !== y.headAxis) return false;
+  }
+  return true;
+}
+
 /** Puts the MP expectation of every matrix of the layer that the memo lacks into it. */
 function memoiseExpectations(layer: LayerPlan, options: ResolvedScoreOptions, memo: MatrixCapacityMemo): void {
   const { perHead, measure, measureOptions } = options;
@@ -366,11 +385,15 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
     const planLayers = plans[p].layers;
     const scores = new Array<LayerScore | undefined>(planLayers.length);
     layerScores[p] = scores;
+    let previousValue: LayerScore | undefined;
     for (let i = 0; i < planLayers.length; i++) {
       const layer = planLayers[i];
       // Only layers a builder shares (frozen, handed to many plans) are kept by identity.
       const shared = Object.isFrozen(layer);
       let value = shared ? layerMemo.get(layer) : undefined;
+      // Consecutive layers of one plan are often equal but for their names: where capacities depend on shape and init
+      // alone (the shape memo exists), the previous one's serve.
+      if (value === undefined && matrixMemo !== undefined && i > 0 && previousValue !== undefined && sameShapes(layer, planLayers[i - 1])) value = previousValue;
       if (value === undefined) {
         value = layerFromMemo(layer, options);
         if (value === undefined && expectations) {
@@ -381,6 +404,7 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
         if (value !== undefined && shared) layerMemo.set(layer, Object.freeze(value));
       }
       scores[i] = value;
+      previousValue = value;
       if (value !== undefined || pending.has(layer)) continue;
       const blocks = keyedMatricesOf(layer, options);
       for (const keyed of blocks[0].concat(blocks[1])) {
