@@ -287,7 +287,7 @@ function piecesOf(spec: MatrixSpec, perHead: boolean): number {
  * A layer's capacities from the shape memo alone, or undefined when any of its matrices is not there yet. Sums run
  * left to right over every scored matrix (each per-head slice counted once), as recomputation would.
  */
-function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerScore | undefined {
+function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions, previous?: LayerPlan, previousValue?: LayerScore): LayerScore | undefined {
   const memo = options.matrixMemo;
   if (memo === undefined) return undefined;
   const { perHead } = options;
@@ -296,6 +296,12 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerSc
   let ffn = 0;
   for (let block = 0; block < 2; block++) {
     const specs = block === 0 ? layer.attention : layer.ffn;
+    // A block equal in shapes to the previous layer's (often: layers differ in one block) takes its sum.
+    if (previous !== undefined && previousValue !== undefined && sameSpecShapes(specs, block === 0 ? previous.attention : previous.ffn, perHead)) {
+      if (block === 0) attention = previousValue.attention;
+      else ffn = previousValue.ffn;
+      continue;
+    }
     let total = 0;
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i];
@@ -311,20 +317,18 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerSc
 }
 
 /**
- * Whether two layers' matrices agree in everything a capacity depends on (shape, head split, init), position by
- * position; names may differ. Under seed policy 'position' with sampled spectra the name matters too, but then the
- * layer's value comes from the cache by key, never from here (only memo-answered values are reused).
+ * Whether two blocks' matrices agree in everything a capacity depends on (shape, init, and the head split when
+ * capacities are per head), position by position; names may differ (the caller reuses capacities only where names
+ * cannot matter).
  */
-function sameShapes(a: LayerPlan, b: LayerPlan): boolean {
-  return sameSpecShapes(a.attention, b.attention) && sameSpecShapes(a.ffn, b.ffn);
-}
-
-function sameSpecShapes(a: readonly MatrixSpec[], b: readonly MatrixSpec[]): boolean {
+function sameSpecShapes(a: readonly MatrixSpec[], b: readonly MatrixSpec[], perHead: boolean): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
-    if (x.rows !== y.rows || x.cols !== y.cols || x.init !== y.init || x.heads !== y.heads || x.headAxis !== y.headAxis) return false;
+    if (x.rows !== y.rows || x.cols !== y.cols || x.init !== y.init) return false;
+    if (perHead && (x.heads !== y.heads || x.headAxis !== y.headAxis)) return false;
   }
   return true;
 }
@@ -391,11 +395,10 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
       // Only layers a builder shares (frozen, handed to many plans) are kept by identity.
       const shared = Object.isFrozen(layer);
       let value = shared ? layerMemo.get(layer) : undefined;
-      // Consecutive layers of one plan are often equal but for their names: where capacities depend on shape and init
-      // alone (the shape memo exists), the previous one's serve.
-      if (value === undefined && matrixMemo !== undefined && i > 0 && previousValue !== undefined && sameShapes(layer, planLayers[i - 1])) value = previousValue;
       if (value === undefined) {
-        value = layerFromMemo(layer, options);
+        // Consecutive layers of one plan are often equal but for their names, or in one block: where capacities
+        // depend on shape and init alone (the shape memo exists), the previous layer's serve for equal blocks.
+        value = layerFromMemo(layer, options, i > 0 ? planLayers[i - 1] : undefined, previousValue);
         if (value === undefined && expectations) {
           // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
           memoiseExpectations(layer, options, matrixMemo);
