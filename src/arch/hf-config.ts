@@ -170,6 +170,18 @@ function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Buil
   return { hiddenSize: hidden, layers, extras, embeddingParams };
 }
 
+/** The matrix names of a gated-decoder layer (query, key, value, output, gate, up, down); the first layers' made once. */
+const gatedNames: string[][] = [];
+function gatedNamesOf(index: number): readonly string[] {
+  let names = gatedNames[index];
+  if (names === undefined) {
+    const prefix = `layers.${index}`;
+    names = ['attention.query', 'attention.key', 'attention.value', 'attention.output', 'ffn.gate', 'ffn.up', 'ffn.down'].map((part) => `${prefix}.${part}`);
+    if (index < 4096) gatedNames[index] = names;
+  }
+  return names;
+}
+
 function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scoredInit: InitScheme | undefined): Built {
   const vocab = readPositiveInteger(record, 'vocab_size', '');
   const hidden = readPositiveInteger(record, 'hidden_size', '');
@@ -197,20 +209,16 @@ function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scor
     const headDim = explicitHeadDim ?? hidden / heads[i];
     const queryWidth = heads[i] * headDim;
     const keyValueWidth = kvHeads[i] * headDim;
-    const prefix = `layers.${i}`;
+    const names = gatedNamesOf(i);
     const headNorms = modelType === 'qwen3' ? 2 * headDim : 0;
     layers.push({
       attention: [
-        matrix(`${prefix}.attention.query`, queryWidth, hidden, init, heads[i], 'rows'),
-        matrix(`${prefix}.attention.key`, keyValueWidth, hidden, init, kvHeads[i], 'rows'),
-        matrix(`${prefix}.attention.value`, keyValueWidth, hidden, init, kvHeads[i], 'rows'),
-        matrix(`${prefix}.attention.output`, hidden, queryWidth, init, heads[i], 'cols'),
+        matrix(names[0], queryWidth, hidden, init, heads[i], 'rows'),
+        matrix(names[1], keyValueWidth, hidden, init, kvHeads[i], 'rows'),
+        matrix(names[2], keyValueWidth, hidden, init, kvHeads[i], 'rows'),
+        matrix(names[3], hidden, queryWidth, init, heads[i], 'cols'),
       ],
-      ffn: [
-        matrix(`${prefix}.ffn.gate`, inner[i], hidden, init),
-        matrix(`${prefix}.ffn.up`, inner[i], hidden, init),
-        matrix(`${prefix}.ffn.down`, hidden, inner[i], init),
-      ],
+      ffn: [matrix(names[4], inner[i], hidden, init), matrix(names[5], inner[i], hidden, init), matrix(names[6], hidden, inner[i], init)],
       params: {
         attention:
           linearParams(queryWidth, hidden, qkvBias) +

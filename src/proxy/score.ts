@@ -320,7 +320,7 @@ function piecesOf(spec: MatrixSpec, perHead: boolean): number {
  * A layer's capacities from the shape memo alone, or undefined when any of its matrices is not there yet. Sums run
  * left to right over every scored matrix (each per-head slice counted once), as recomputation would.
  */
-function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerScore | undefined {
+function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions, previous?: LayerPlan, previousValue?: LayerScore): LayerScore | undefined {
   const memo = options.matrixMemo;
   if (memo === undefined) return undefined;
   const { perHead } = options;
@@ -329,6 +329,12 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerSc
   let ffn = 0;
   for (let block = 0; block < 2; block++) {
     const specs = block === 0 ? layer.attention : layer.ffn;
+    // A block equal in shapes to the previous layer's (often: layers differ in one block) takes its sum.
+    if (previous !== undefined && previousValue !== undefined && sameSpecShapes(specs, block === 0 ? previous.attention : previous.ffn, perHead)) {
+      if (block === 0) attention = previousValue.attention;
+      else ffn = previousValue.ffn;
+      continue;
+    }
     let total = 0;
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i];
@@ -341,6 +347,23 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions): LayerSc
     else ffn = total;
   }
   return { attention, ffn };
+}
+
+/**
+ * Whether two blocks' matrices agree in everything a capacity depends on (shape, init, and the head split when
+ * capacities are per head), position by position; names may differ (the caller reuses capacities only where names
+ * cannot matter).
+ */
+function sameSpecShapes(a: readonly MatrixSpec[], b: readonly MatrixSpec[], perHead: boolean): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.rows !== y.rows || x.cols !== y.cols || x.init !== y.init) return false;
+    if (perHead && (x.heads !== y.heads || x.headAxis !== y.headAxis)) return false;
+  }
+  return true;
 }
 
 /** Puts the MP expectation of every matrix of the layer that the memo lacks into it. */
@@ -399,13 +422,16 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
     const planLayers = plans[p].layers;
     const scores = new Array<LayerScore | undefined>(planLayers.length);
     layerScores[p] = scores;
+    let previousValue: LayerScore | undefined;
     for (let i = 0; i < planLayers.length; i++) {
       const layer = planLayers[i];
       // Only layers a builder shares (frozen, handed to many plans) are kept by identity.
       const shared = Object.isFrozen(layer);
       let value = shared ? layerMemo.get(layer) : undefined;
       if (value === undefined) {
-        value = layerFromMemo(layer, options);
+        // Consecutive layers of one plan are often equal but for their names, or in one block: where capacities
+        // depend on shape and init alone (the shape memo exists), the previous layer's serve for equal blocks.
+        value = layerFromMemo(layer, options, i > 0 ? planLayers[i - 1] : undefined, previousValue);
         if (value === undefined && expectations) {
           // Expectations need no engine and no cache: each new shape is computed into the scorer's memo directly.
           memoiseExpectations(layer, options, matrixMemo);
@@ -414,6 +440,7 @@ export async function componentsOfPlans(plans: readonly ModelPlan[], options: Re
         if (value !== undefined && shared) layerMemo.set(layer, Object.freeze(value));
       }
       scores[i] = value;
+      previousValue = value;
       if (value !== undefined || pending.has(layer)) continue;
       const blocks = keyedMatricesOf(layer, options);
       for (const keyed of blocks[0].concat(blocks[1])) {

@@ -1,8 +1,8 @@
 /**
  * JSON lines for score records, byte-identical to JSON.stringify but several times faster on streams. A record is
  * encoded straight into the output's bytes: the keys, the run's constant fields, each shared per-layer breakdown,
- * the source and the numeric fields met lately are encoded once and then copied; integers and plain ids are written
- * character by character. Records of any other shape go through JSON.stringify.
+ * the source and the numeric fields met lately (a layer's capacities included, by value) are encoded once and then
+ * copied; integers and plain ids are written character by character. Records of any other shape go through JSON.stringify.
  */
 import type { ScoreRecord } from './many';
 import type { LayerScore, Score } from './score';
@@ -51,6 +51,19 @@ export class Piece {
   }
 }
 
+/** A layer of exactly the keys attention and ffn, in that order, both finite numbers: then written from memory. */
+function isPlainLayer(layer: unknown): layer is LayerScore {
+  if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) return false;
+  let k = 0;
+  for (const key in layer) {
+    if (key !== (k === 0 ? 'attention' : k === 1 ? 'ffn' : '')) return false;
+    k++;
+  }
+  const { attention, ffn } = layer as LayerScore;
+  // An inherited toJSON (a class's) would change what JSON.stringify writes.
+  return k === 2 && (layer as { toJSON?: unknown }).toJSON === undefined && typeof attention === 'number' && Number.isFinite(attention) && typeof ffn === 'number' && Number.isFinite(ffn);
+}
+
 /** Copies a piece to `target` (viewed as `view`) at `offset`; returns the new offset. */
 function put(piece: Piece, view: DataView, target: Buffer, offset: number): number {
   const length = piece.length;
@@ -80,31 +93,52 @@ const NUMBER_BYTES = 32;
 const doubleBits = new Float64Array(1);
 const doubleWords = new Int32Array(doubleBits.buffer);
 const FIELD_SLOT_BITS = 12;
+/** Per-layer capacities repeat less often than a record's totals take turns (one per distinct layer shape): more slots. */
+const LAYER_FIELD_SLOT_BITS = 14;
 
 /**
- * A numeric field as text, `"key":value`, for the values met lately: formatting a double is the dearest step of a
- * line, and a stream's values repeat (the capacities and parameter counts of the same layers). Direct-mapped by the
- * value's bits: a value that lands on a taken slot takes it over.
+ * A numeric field: its key as a piece, and the text of the values met lately (a plain string: a value met once costs
+ * no buffer). Formatting a double is the dearest step of a line, and a stream's values repeat (the capacities and
+ * parameter counts of the same layers). Direct-mapped by the value's bits: a value that lands on a taken slot takes it
+ * over. Integers are written digit by digit instead.
  */
-class FieldTexts {
-  private readonly values = new Float64Array(1 << FIELD_SLOT_BITS).fill(Number.NaN); // NaN equals nothing
-  private readonly texts = new Array<Piece | undefined>(1 << FIELD_SLOT_BITS).fill(undefined);
+class NumberField {
+  private readonly values: Float64Array;
+  private readonly texts: string[];
+  private readonly shift: number;
+  readonly key: Piece;
   /** The longest text this field can have. */
   readonly maxBytes: number;
-  constructor(private readonly key: string) {
+  constructor(key: string, slotBits = FIELD_SLOT_BITS) {
+    this.key = new Piece(key);
     this.maxBytes = key.length + NUMBER_BYTES;
+    this.values = new Float64Array(1 << slotBits).fill(Number.NaN); // NaN equals nothing
+    this.texts = new Array<string>(1 << slotBits).fill('');
+    this.shift = 32 - slotBits;
   }
 
-  /** The text of a finite value (0 and -0 may share one: both are written "0"). */
-  of(value: number): Piece {
+  /** Writes the key and a finite value (as String() writes it; 0 and -0 may share a slot: both are "0"). */
+  write(value: number, view: DataView, target: Buffer, offset: number): number {
+    const p = put(this.key, view, target, offset);
+    if (Number.isSafeInteger(value)) return writeSafeInteger(value, target, p);
     doubleBits[0] = value;
-    const slot = Math.imul(doubleWords[0] ^ Math.imul(doubleWords[1], 0x9e3779b1), 0x85ebca77) >>> (32 - FIELD_SLOT_BITS);
-    if (this.values[slot] === value) return this.texts[slot] as Piece;
-    const text = new Piece(`${this.key}${String(value)}`);
-    this.values[slot] = value;
-    this.texts[slot] = text;
-    return text;
+    const slot = Math.imul(doubleWords[0] ^ Math.imul(doubleWords[1], 0x9e3779b1), 0x85ebca77) >>> this.shift;
+    let text: string;
+    if (this.values[slot] === value) text = this.texts[slot];
+    else {
+      text = String(value);
+      this.values[slot] = value;
+      this.texts[slot] = text;
+    }
+    return writeAscii(text, target, p);
   }
+}
+
+/** Writes an ASCII string (a number's text) byte by byte; returns the new offset. */
+function writeAscii(text: string, target: Buffer, offset: number): number {
+  const length = text.length;
+  for (let i = 0; i < length; i++) target[offset + i] = text.charCodeAt(i);
+  return offset + length;
 }
 
 /** Writes a finite number as JSON.stringify does (a safe integer as its plain digits); returns the new offset. */
@@ -132,17 +166,22 @@ function writeString(text: string, target: Buffer, offset: number, quoted = true
 }
 
 export class ScoreSerializer implements LineEncoder<ScoreRecord> {
-  private readonly scoreTexts = new FieldTexts('"score":');
-  private readonly attentionTexts = new FieldTexts(',"attention":');
-  private readonly ffnTexts = new FieldTexts(',"ffn":');
-  private readonly paramsTexts = new FieldTexts(',"params":');
-  private readonly nonEmbeddingTexts = new FieldTexts(',"nonEmbeddingParams":');
+  private readonly scoreTexts = new NumberField('"score":');
+  private readonly attentionTexts = new NumberField(',"attention":');
+  private readonly ffnTexts = new NumberField(',"ffn":');
+  private readonly paramsTexts = new NumberField(',"params":');
+  private readonly nonEmbeddingTexts = new NumberField(',"nonEmbeddingParams":');
   /** Bytes of every key, bracket and number a line can have: the part of its size known up front. */
   private readonly fixedBytes =
     OPEN_WITH_ID.length + 2 + LINE_KEY.length + NUMBER_BYTES + [this.scoreTexts, this.attentionTexts, this.ffnTexts, this.paramsTexts, this.nonEmbeddingTexts].reduce((sum, field) => sum + field.maxBytes, 0);
-  private readonly layerTexts = new WeakMap<LayerScore, Piece>();
-  /** Layer texts of the record being written (reused: no allocation per record). */
-  private readonly scratchLayers: Piece[] = [];
+  /**
+   * A layer's text is `{"attention":A,"ffn":F}`, kept per value rather than per LayerScore object: layers of different
+   * candidates are distinct objects but their capacities repeat (one per distinct layer shape).
+   */
+  private readonly layerAttentionTexts = new NumberField('{"attention":', LAYER_FIELD_SLOT_BITS);
+  private readonly layerFfnTexts = new NumberField(',"ffn":', LAYER_FIELD_SLOT_BITS);
+  /** Per layer of the record being written, its JSON.stringify text when it is not plain (reused per record). */
+  private readonly otherLayers: Array<string | undefined> = [];
   private constants: Scored | undefined;
   /** The constant fields, then the key of the layers. */
   private constantText = new Piece('');
@@ -174,18 +213,20 @@ export class ScoreSerializer implements LineEncoder<ScoreRecord> {
     }
     const layers = score.layers;
     const layerCount = layers.length;
-    const scratchLayers = this.scratchLayers;
+    const otherLayers = this.otherLayers;
     let layerBytes = 0;
+    // Plain layers are written from their numbers below; any other is written as JSON.stringify writes it.
+    const plainLayerBytes = this.layerAttentionTexts.maxBytes + this.layerFfnTexts.maxBytes + 2; // and "}" and ","
     for (let i = 0; i < layerCount; i++) {
       const layer = layers[i];
-      let text = this.layerTexts.get(layer);
-      if (text === undefined) {
-        text = new Piece(JSON.stringify(layer));
-        // Only an immutable breakdown can be written from memory the next time it comes.
-        if (Object.isFrozen(layer)) this.layerTexts.set(layer, text);
+      if (isPlainLayer(layer)) {
+        otherLayers[i] = undefined;
+        layerBytes += plainLayerBytes;
+      } else {
+        const text = JSON.stringify(layer);
+        otherLayers[i] = text;
+        layerBytes += 3 * text.length + 1;
       }
-      scratchLayers[i] = text;
-      layerBytes += text.length + 1;
     }
     const id = score.id;
     const tail = score.source === undefined ? NO_SOURCE : this.sourceTextOf(score.source);
@@ -205,15 +246,23 @@ export class ScoreSerializer implements LineEncoder<ScoreRecord> {
     } else {
       target[p++] = OPEN_BRACE;
     }
-    p = put(this.scoreTexts.of(score.score), view, target, p);
-    p = put(this.attentionTexts.of(score.attention), view, target, p);
-    p = put(this.ffnTexts.of(score.ffn), view, target, p);
-    p = put(this.paramsTexts.of(score.params), view, target, p);
-    p = put(this.nonEmbeddingTexts.of(score.nonEmbeddingParams), view, target, p);
+    p = this.scoreTexts.write(score.score, view, target, p);
+    p = this.attentionTexts.write(score.attention, view, target, p);
+    p = this.ffnTexts.write(score.ffn, view, target, p);
+    p = this.paramsTexts.write(score.params, view, target, p);
+    p = this.nonEmbeddingTexts.write(score.nonEmbeddingParams, view, target, p);
     p = put(this.constantText, view, target, p);
     for (let i = 0; i < layerCount; i++) {
       if (i > 0) target[p++] = COMMA;
-      p = put(scratchLayers[i], view, target, p);
+      const other = otherLayers[i];
+      if (other === undefined) {
+        const layer = layers[i];
+        p = this.layerAttentionTexts.write(layer.attention, view, target, p);
+        p = this.layerFfnTexts.write(layer.ffn, view, target, p);
+        target[p++] = CLOSE_BRACE;
+      } else {
+        p += target.write(other, p, 'utf8');
+      }
     }
     p = put(tail, view, target, p);
     if (score.line !== undefined) {

@@ -72,6 +72,37 @@ describe('score', () => {
     expect(shape.layers[0].attention).toBeCloseTo(4 * components.attention, 12);
   });
 
+  it("equal consecutive layers share capacities under 'shape', and are drawn apart under 'position'", async () => {
+    const config = { model_type: 'llama', hidden_size: 32, num_hidden_layers: 3, num_attention_heads: 4, intermediate_size: 48, vocab_size: 50 };
+    const shape = await score(config, { measure: 'log-det', seedPolicy: 'shape' });
+    expect(shape.layers[1]).toEqual(shape.layers[0]);
+    expect(shape.layers[2]).toEqual(shape.layers[0]);
+    const position = await score(config, { measure: 'log-det', seedPolicy: 'position' });
+    expect(position.layers[1].attention).not.toBe(position.layers[0].attention);
+    expect(position.layers[2].ffn).not.toBe(position.layers[1].ffn);
+    // Each layer alone (a fresh scorer, so nothing carried over) gives the same capacities as within the plan.
+    const plan = buildPlan(config);
+    for (let i = 0; i < 3; i++) {
+      const [alone] = await componentsOfPlans([{ ...plan, layers: [plan.layers[i]] }], resolveScoreOptions({ measure: 'log-det', seedPolicy: 'position' }));
+      expect(alone.layers[0]).toEqual(position.layers[i]);
+    }
+  });
+
+  it('a layer that differs from the previous one only in its head split is scored apart when capacities are per head', async () => {
+    const config = { model_type: 'llama', hidden_size: 32, num_hidden_layers: 3, num_attention_heads: [2, 8, 8], intermediate_size: [48, 48, 40], vocab_size: 50 };
+    const plan = buildPlan(config);
+    for (const perHead of [false, true]) {
+      const whole = await score(config, { measure: 'log-det', mode: 'analytic', perHead });
+      for (let i = 0; i < 3; i++) {
+        const [alone] = await componentsOfPlans([{ ...plan, layers: [plan.layers[i]] }], resolveScoreOptions({ measure: 'log-det', mode: 'analytic', perHead }));
+        expect(whole.layers[i]).toEqual(alone.layers[0]);
+      }
+      // Whole matrices of one shape have one capacity whatever their heads; per-head slices do not.
+      if (perHead) expect(whole.layers[1].attention).not.toBe(whole.layers[0].attention);
+      else expect(whole.layers[1].attention).toBe(whole.layers[0].attention);
+    }
+  });
+
   it('per-head splitting preserves parameter counts and shapes', async () => {
     const plan = buildPlan(entry);
     const query = plan.layers[0].attention.find((m) => m.heads === 4);

@@ -63,6 +63,10 @@ describe('ScoreSerializer.encodeInto', () => {
       { ...base, params: Number.NaN },
       { ...base, layers: 'not a list' },
       { ...base, layers: [{ attention: 1, ffn: 2, note: 'a mutable layer' }] },
+      { ...base, layers: [{ ffn: 2, attention: 1 }] },
+      { ...base, layers: [{ attention: 1.5, ffn: Number.NaN }] },
+      // Own keys as expected, but an inherited toJSON decides what JSON.stringify writes.
+      { ...base, layers: [new (class { attention = 0.25; ffn = 2; toJSON(): string { return 'custom'; } })()] },
       { ...base, id: undefined },
       inherited,
       { index: 3, error: { code: 'E_FORMAT', message: 'bad "thing"' } },
