@@ -17,6 +17,7 @@ import { kvCacheBytes, rooflineLatencyMs } from '../search/budget';
 import { buildPlan } from '../arch';
 
 interface SearchFlags {
+  plot?: string;
   spaceFile?: string;
   pool?: string;
   maxParams?: string;
@@ -81,6 +82,7 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
     .option('--population <p>', `evolution: population size (default ${SEARCH_DEFAULTS.population})`)
     .option('--search-seed <s>', 'evolution/random: seed of the search (--seed is the weights\')')
     .option('--emit-hf <dir>', 'write one config.json per chosen architecture under DIR/rank-N/')
+    .option('--plot <file>', 'draw the architectures printed (with --objectives score,params: the Pareto front) as score against parameters (.svg or .png; needs the optional packages vega and vega-lite, and @resvg/resvg-js for .png)')
     .option('--alpha <alpha>', 'weight of the attention capacity (selects the weighted-sum rule unless --rule says otherwise)')
     .option('--calibration <file>', 'take alpha (and its measure/build/mode) from a calibration file')
     .option('--bytes-per-value <b>', 'bytes per weight and cached value for kvBytes and latencyMs (default 2: 16-bit)')
@@ -158,6 +160,12 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
       throw new ZeroLMError('E_PARSE', `${flags.spaceFile}: not JSON (${(cause as Error).message})`, { file: flags.spaceFile });
     }
   }
+  if (flags.plot !== undefined) {
+    // Checked before any work: a plot that cannot be drawn or written costs no search.
+    const { checkPlotOutput } = await import('./preflight');
+    await checkPlotOutput(flags.plot);
+    await (await import('../eval/plot')).requirePlotPackages(flags.plot);
+  }
   if (flags.pool !== undefined) return runPool(flags.pool, flags, options, budgets, sequenceLength, hardware);
   const progressShown = flags.progress !== false && Boolean(process.stderr.isTTY);
   if (progressShown) process.stderr.write('compiling the space...');
@@ -195,7 +203,8 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
   }
   if (progressShown) process.stderr.write('\r\u001b[K');
   if (last === undefined) return 1;
-  await writeRecords(space, last, budgets, options, sequenceLength, flags.emitHf, hardware);
+  const records = await writeRecords(space, last, budgets, options, sequenceLength, flags.emitHf, hardware);
+  if (flags.plot !== undefined) await plotPicks(flags.plot, records, last.pareto ? 'Pareto front' : `best ${records.length}`, spaceName ?? flags.spaceFile ?? '');
   if (last.aborted) process.stderr.write('zerolm search: interrupted; the best found so far is written\n');
   return 0;
 }
@@ -208,8 +217,9 @@ async function writeRecords(
   sequenceLength: number,
   emitDir: string | undefined,
   hardware: { bytesPerValue: number; peakTflops?: number; bandwidthGBs?: number },
-): Promise<void> {
+): Promise<Array<Record<string, unknown>>> {
   const rows = candidateRows(space, result.picks.map((p) => p.candidate));
+  const records: Array<Record<string, unknown>> = [];
   const lines: string[] = [];
   for (let i = 0; i < result.picks.length; i++) {
     const pick = result.picks[i];
@@ -244,6 +254,7 @@ async function writeRecords(
       architecture,
     };
     lines.push(JSON.stringify(record));
+    records.push(record);
     if (emitDir !== undefined) {
       const dir = join(emitDir, `rank-${i + 1}`);
       mkdirSync(dir, { recursive: true });
@@ -251,6 +262,20 @@ async function writeRecords(
     }
   }
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  return records;
+}
+
+/** The printed architectures as score against parameters, coloured by depth. */
+async function plotPicks(file: string, records: ReadonlyArray<Record<string, unknown>>, what: string, space: string): Promise<void> {
+  const { plotFormatOf, renderScatter } = await import('../eval/plot');
+  const points = records.map((r) => ({ id: String(r.id), score: r.params as number, label: r.score as number, layers: (r.layers as unknown[]).length }));
+  const image = await renderScatter(points, `zerolm search ${space}: ${what} (${records.length} architectures)`, 'zerolm score', plotFormatOf(file), { x: 'parameters', y: 'zerolm score' });
+  try {
+    writeFileSync(file, image);
+  } catch (cause) {
+    throw new ZeroLMError('E_IO', `--plot ${file}: cannot write (${(cause as Error).message})`, { file, field: '--plot' });
+  }
+  process.stderr.write(`zerolm search: plot written to ${file}\n`);
 }
 
 /** `zerolm search --pool`: rank a finite list (a benchmark's architectures, or a file's) within the budgets. */

@@ -54,7 +54,13 @@ export async function requirePlotPackages(file: string): Promise<void> {
   }
 }
 
-export async function renderScatter(points: readonly PlotPoint[], title: string, labelName: string, format: PlotFormat): Promise<Buffer> {
+/** Axis titles of a scatter: x shows each point's `score`, y its `label`, colour its `layers`. */
+export interface ScatterAxes {
+  x: string;
+  y: string;
+}
+
+export async function renderScatter(points: readonly PlotPoint[], title: string, labelName: string, format: PlotFormat, axes: ScatterAxes = { x: 'zerolm score', y: labelName }): Promise<Buffer> {
   const vegaLite = await import('vega-lite');
   const vega = await import('vega');
   const spec = {
@@ -66,8 +72,8 @@ export async function renderScatter(points: readonly PlotPoint[], title: string,
     data: { values: points },
     mark: { type: 'point', filled: true, opacity: 0.7, size: 30 },
     encoding: {
-      x: { field: 'score', type: 'quantitative', title: 'zerolm score', scale: { zero: false } },
-      y: { field: 'label', type: 'quantitative', title: labelName, scale: { zero: false } },
+      x: { field: 'score', type: 'quantitative', title: axes.x, scale: { zero: false } },
+      y: { field: 'label', type: 'quantitative', title: axes.y, scale: { zero: false } },
       color: { field: 'layers', type: 'ordinal', title: 'layers' },
       tooltip: [{ field: 'id' }, { field: 'score' }, { field: 'label' }],
     },

@@ -74,3 +74,28 @@ describe('zerolm search --pool', () => {
     expect(none.stderr).toMatch(/no architecture of the pool \(500 scored\) meets the budgets; the smallest has \d+ parameters/);
   });
 });
+
+describe('zerolm search --plot', () => {
+  it('draws the Pareto front as SVG, and refuses a format it cannot draw before any work', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const { join, resolve } = require('node:path') as typeof import('node:path');
+    const { mkdtempSync, readFileSync, existsSync } = require('node:fs') as typeof import('node:fs');
+    const { tmpdir } = require('node:os') as typeof import('node:os');
+    const cli = join(resolve(__dirname, '../..'), 'dist/cli/main.js');
+    const dir = mkdtempSync(join(tmpdir(), 'zerolm-plot-'));
+    const svg = join(dir, 'front.svg');
+    const drawn = spawnSync(process.execPath, [cli, 'search', 'nas-bench-bert', '--objectives', 'score,params', '--mode', 'analytic', '--plot', svg], { encoding: 'utf8' });
+    expect(drawn.status).toBe(0);
+    const lines = drawn.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    const text = readFileSync(svg, 'utf8');
+    expect(text.startsWith('<svg')).toBe(true);
+    expect(text).toContain(`Pareto front (${lines.length} architectures)`);
+    const gif = join(dir, 'front.gif');
+    const refused = spawnSync(process.execPath, [cli, 'search', 'nas-bench-bert', '--plot', gif], { encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/\.svg or \.png/);
+    expect(existsSync(gif)).toBe(false);
+  });
+});
