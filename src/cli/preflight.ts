@@ -2,6 +2,7 @@
  * Checks the command line makes before any work: an output that cannot be written, or an option no input could be
  * scored with, is one error (exit status 2) before the first architecture, not a failure after the last one.
  */
+import { accessible } from '../io/files';
 import { constants, promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ZeroLMError } from '../errors';
@@ -36,15 +37,6 @@ export async function checkWritableOutput(path: string, flag: string): Promise<v
     fail(`folder ${folder} does not exist`);
   }
   if (!(await accessible(folder, constants.W_OK | constants.X_OK))) fail(`folder ${folder} is not writable`);
-}
-
-async function accessible(path: string, mode: number): Promise<boolean> {
-  try {
-    await fs.access(path, mode);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A plot path: .svg or .png (the two formats the plot is drawn in), and writable. */

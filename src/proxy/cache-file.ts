@@ -8,6 +8,7 @@
  * A symbolic link is written through (the file it points at is replaced), never over. Saving merges the entries
  * another process saved to the same file since, under a lock file, so concurrent runs do not lose each other's work.
  */
+import { accessible } from '../io/files';
 import { createHash } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -117,15 +118,6 @@ export async function checkCacheFile(path: string): Promise<string> {
   }
   if (!(await accessible(folder, constants.W_OK | constants.X_OK))) throw ioError(path, `folder ${folder} is not writable`);
   return target;
-}
-
-async function accessible(path: string, mode: number): Promise<boolean> {
-  try {
-    await fs.access(path, mode);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function startsAsCache(path: string): Promise<boolean> {

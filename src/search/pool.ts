@@ -65,10 +65,11 @@ export async function searchPool(inputs: Iterable<PoolInput> | AsyncIterable<Poo
   if (budgets.maxLatencyMs !== undefined && (hardware.peakTflops === undefined || hardware.bandwidthGBs === undefined)) {
     throw new ZeroLMError('E_ARGUMENT', 'a latency budget needs peakTflops and bandwidthGBs (--peak-tflops, --bandwidth-gbs)', { field: 'maxLatencyMs' });
   }
-  const kept: PoolInput[] = [];
+  // Inputs read but not yet scored: scoreMany yields in input order, so this queue holds at most a batch.
+  const pending: PoolInput[] = [];
   async function* architectures(): AsyncGenerator<unknown> {
     for await (const input of inputs as AsyncIterable<PoolInput>) {
-      kept.push(input);
+      pending.push(input);
       const value = input.architecture;
       yield input.id !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as object), id: input.id } : value;
     }
@@ -76,10 +77,9 @@ export async function searchPool(inputs: Iterable<PoolInput> | AsyncIterable<Poo
   const feasible: Array<Omit<PoolPick, 'rank'>> = [];
   const errors: ScoreErrorRecord[] = [];
   let scored = 0;
-  let index = 0;
   const smallest = { params: Infinity, nonEmbeddingParams: Infinity, flops: Infinity };
   for await (const record of scoreMany(architectures(), options)) {
-    const input = kept[index++];
+    const input = pending.shift() as PoolInput;
     if (isScoreError(record)) {
       errors.push(record);
       continue;
@@ -102,7 +102,6 @@ export async function searchPool(inputs: Iterable<PoolInput> | AsyncIterable<Poo
       slack: slackOf(budgets, record.params, record.nonEmbeddingParams, flops, kvBytes, hardware),
       architecture: input.architecture,
     });
-    kept[index - 1] = undefined as never; // the pick keeps what it needs
   }
   // Best score first; equal scores keep the pool's order (stable sort).
   feasible.sort((a, b) => b.score.score - a.score.score);

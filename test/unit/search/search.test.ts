@@ -1,15 +1,7 @@
 import { compileSpace, type CompiledSpace, type SpaceCandidates, type SpaceDefinition } from '../../../src/space';
-import { searchBest, costExtremes, type Budgets } from '../../../src/search';
+import { smallLts } from '../../helpers/spaces';
+import { searchBest, costExtremes, candidateRows, type Budgets } from '../../../src/search';
 import { ZeroLMError } from '../../../src/errors';
-
-const smallLts: SpaceDefinition = {
-  family: 'gpt2-flex',
-  fixed: { n_token: 1000, cutoffs: [500, 1000], tie_weight: true, tie_projs: [false, true], adaptive: true, weight_init_std: 0.02, tgt_len: 64 },
-  globals: { d_model: [32, 64] },
-  embeddingGlobals: { d_embed: [32, 64], div_val: [1, 2] },
-  depths: [1, 2, 3],
-  layerChoices: { n_head: [2, 4], d_inner: [64, 96, 128] },
-};
 
 const smallDecoder: SpaceDefinition = {
   family: 'hf',
@@ -44,13 +36,7 @@ function everyCandidate(space: CompiledSpace): SpaceCandidates {
       }
     });
   }
-  const out: SpaceCandidates = { count: rows.length, globals: new Uint32Array(rows.length * globalCount), depth: new Uint32Array(rows.length), layers: new Uint32Array(rows.length * space.maxDepth) };
-  rows.forEach((row, i) => {
-    out.globals.set(row.globals, i * globalCount);
-    out.depth[i] = row.depth;
-    out.layers.set(row.layers, i * space.maxDepth);
-  });
-  return out;
+  return candidateRows(space, rows);
 }
 
 function bruteForceBest(space: CompiledSpace, budgets: Budgets): number {

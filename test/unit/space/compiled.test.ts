@@ -1,4 +1,5 @@
 import type { BuildName } from '../../../src/arch/types';
+import { smallLts } from '../../helpers/spaces';
 import { builtinSpace, compileSpace, readSpaceDefinition, type SpaceDefinition } from '../../../src/space';
 import { score } from '../../../src/proxy/score';
 import { CapacityCache } from '../../../src/proxy/cache';
@@ -7,16 +8,7 @@ import { forwardFlops } from '../../../src/eval/flops';
 import { buildPlan } from '../../../src/arch';
 import { zerolmErrorOf } from '../../helpers/zerolm-error';
 
-/** A small GPT-2-flex space (exact mode stays cheap): depth changes the residual init, d_embed only the embeddings. */
-const smallLts: SpaceDefinition = {
-  family: 'gpt2-flex',
-  fixed: { n_token: 1000, cutoffs: [500, 1000], tie_weight: true, tie_projs: [false, true], adaptive: true, weight_init_std: 0.02, tgt_len: 64 },
-  globals: { d_model: [32, 64] },
-  embeddingGlobals: { d_embed: [32, 64], div_val: [1, 2] },
-  depths: [1, 2, 3],
-  layerChoices: { n_head: [2, 4], d_inner: [64, 96, 128] },
-};
-
+/** A small grouped-query Llama space (the GPT-2-flex one is shared: test/helpers/spaces.ts). */
 const smallDecoder: SpaceDefinition = {
   family: 'hf',
   fixed: { model_type: 'llama', vocab_size: 100, tie_word_embeddings: false, initializer_range: 0.02 },
