@@ -2,7 +2,7 @@
 export * from './errors';
 export type * from './arch/types';
 export { buildPlan, detectFamily, families, clearBuildMemo } from './arch';
-export { readArchitectures, readArchitectureBatches, readStream, openSource, readOpenedBatches, type InputRecord, type InputFormat, type OpenedSource } from './arch/input';
+export { readArchitectures, readArchitectureBatches, readStream, openSource, readOpenedBatches, type InputRecord, type InputFormat, type OpenedSource } from './io/input';
 export { resolveInit, parseInit, varianceOf, type Distribution, type SeedPolicy } from './weights/init';
 export { measures, measureNames, getMeasure, validateMeasureOptions, measureReads, type Measure, type MeasureName, type MeasureOptions, type SpectrumStats } from './capacity/measures';
 export { analyticSpectrumStats } from './capacity/analytic';

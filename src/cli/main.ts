@@ -2,7 +2,7 @@
 /** The zerolm command line: parse, call the library, print. */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ZeroLMError } from '../errors';
-import { GuardedByteStream, inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../arch/input';
+import { GuardedByteStream, inputFormats, openSource, readOpenedBatches, type InputFormat, type InputRecord } from '../io/input';
 import { parseInit } from '../weights/init';
 import { seedPolicies } from '../weights/init';
 import { getMeasure, measureNames, measureReads, type MeasureName } from '../capacity/measures';

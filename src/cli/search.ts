@@ -296,7 +296,7 @@ async function runPool(
     options = { ...options, family: options.family ?? benchmark.family };
     inputs = benchmark.entries.map((e) => ({ id: e.id, architecture: e.architecture }));
   } else {
-    const { readArchitectures } = await import('../arch/input');
+    const { readArchitectures } = await import('../io/input');
     inputs = (async function* () {
       for await (const record of readArchitectures(pool)) {
         if (record.error) readErrors.push(`${record.source}${record.line !== undefined ? `:${record.line}` : ''}: ${record.error.code}: ${record.error.message}`);

@@ -3,7 +3,7 @@
  * memory stays bounded on streams of millions, and yields exactly one record per input, in input order: a Score,
  * or an error record naming what was wrong and where.
  */
-import type { InputRecord } from '../arch/input';
+import type { InputRecord } from '../io/input';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, callerError, internalError, throwIfAborted } from '../errors';
 import { calibrationMatch, componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type CalibrationMatch, type ResolvedScoreOptions, type Score, type ScoreOptions } from './score';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit, type LineUnitItem } from '../arch/input';
+import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit, type LineUnitItem } from '../io/input';
 import { NEWLINE } from '../ascii';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreManyOptions } from './many';

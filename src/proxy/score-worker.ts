@@ -3,7 +3,7 @@
  * and replies with their JSONL bytes (transferred, not copied). On 'finish' it sends back its cache and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { recordsOfLineUnit } from '../arch/input';
+import { recordsOfLineUnit } from '../io/input';
 import { internalError } from '../errors';
 import { CapacityCache } from './cache';
 import { ScoreEncoder, type ScoreWorkerData, type ScoreWorkerReply, type ScoreWorkerRequest } from './parallel';

@@ -3,7 +3,7 @@
  * the same records, with the same lines, indexes, values and errors, however the bytes are chunked and cut.
  */
 import { Readable } from 'node:stream';
-import { JsonLineCutter, readStream, recordsOfLineUnit, type InputRecord, type LineUnitItem } from '../../../src/arch/input';
+import { JsonLineCutter, readStream, recordsOfLineUnit, type InputRecord, type LineUnitItem } from '../../../src/io/input';
 import { seededRandom } from '../native/fixtures';
 
 /** The bytes in chunks of random sizes from 1 to maxChunk. */

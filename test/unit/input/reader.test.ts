@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuardedByteStream, openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord } from '../../../src/arch/input';
+import { GuardedByteStream, openSource, readArchitectures, readOpenedBatches, readStream, type InputRecord } from '../../../src/io/input';
 import { sampleSpaceLines } from '../../../src/search/sample';
 
 async function collect(iterable: AsyncIterable<InputRecord>): Promise<InputRecord[]> {

@@ -3,7 +3,7 @@
  * callbacks that throw, overflowing scores. Whatever crosses the API is a ZeroLMError with a code, and no input
  * that was read is lost.
  */
-import { readArchitectures } from '../../../src/arch/input';
+import { readArchitectures } from '../../../src/io/input';
 import { calibrateAlpha } from '../../../src/calibrate';
 import { ZeroLMError } from '../../../src/errors';
 import { createFlexibertScorer, randomFlexibertColumns } from '../../../src/space/flexibert';

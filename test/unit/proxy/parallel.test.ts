@@ -3,7 +3,7 @@
  * serialised. Units are made small, and the input is said to be long, so that most units go to the workers.
  */
 import { Readable } from 'node:stream';
-import { readStream } from '../../../src/arch/input';
+import { readStream } from '../../../src/io/input';
 import { CapacityCache } from '../../../src/proxy/cache';
 import { isScoreError, scoreMany, type ScoreRecord } from '../../../src/proxy/many';
 import { scoreJsonLines, type EncodedScores, type ScoreJsonLinesOptions } from '../../../src/proxy/parallel';
