@@ -1,7 +1,7 @@
 /** zerolm: rank Transformer architectures without training and without data. */
 export * from './errors';
 export type * from './arch/types';
-export { buildPlan, detectFamily, families, clearBuildMemo } from './arch';
+export { buildPlan, detectFamily, families, BuildMemo } from './arch';
 export { readArchitectures, readArchitectureBatches, readStream, openSource, readOpenedBatches, type InputRecord, type InputFormat, type OpenedSource } from './io/input';
 export { resolveInit, parseInit, varianceOf, type Distribution, type SeedPolicy } from './weights/init';
 export { measures, measureNames, getMeasure, validateMeasureOptions, measureReads, type Measure, type MeasureName, type MeasureOptions, type SpectrumStats } from './capacity/measures';

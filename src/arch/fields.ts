@@ -4,6 +4,7 @@
  * with the wrong type is always an error, never silently replaced by a default.
  */
 import { ZeroLMError, type ErrorCode } from '../errors';
+import { BuildMemo } from './memo';
 import type { InitScheme } from './types';
 
 /** Largest size accepted for any one dimension (rows, columns, vocabulary, layer count, ...): 2^20. */
@@ -210,6 +211,8 @@ export interface FamilyBuildOptions {
   id?: string;
   /** Refuse (E_UNSUPPORTED) a config whose architecture-changing keys the builder would ignore, instead of warning. */
   strictConfig?: boolean;
+  /** Shares layers with the other plans built with this memo (see BuildMemo); without one, nothing is shared. */
+  memo?: BuildMemo;
 }
 
 export interface ResolvedBuildOptions {
@@ -218,6 +221,8 @@ export interface ResolvedBuildOptions {
   init?: InitScheme;
   id?: string;
   strictConfig: boolean;
+  /** The caller's memo, when given. */
+  memo?: BuildMemo;
 }
 
 /** Validates the options a caller passed: a known build name, a valid init scheme, a string id. */
@@ -232,7 +237,9 @@ export function resolveBuildOptions(options: FamilyBuildOptions | undefined, fam
   }
   const strictConfig = options?.strictConfig ?? false;
   if (typeof strictConfig !== 'boolean') throw fieldError('E_ARGUMENT', 'strictConfig', `must be true or false, got ${describeValue(strictConfig)}`);
-  const resolved: ResolvedBuildOptions = { build, strictConfig };
+  const memo = options?.memo;
+  if (memo !== undefined && !(memo instanceof BuildMemo)) throw fieldError('E_ARGUMENT', 'memo', `must be a BuildMemo, got ${describeValue(memo)}`);
+  const resolved: ResolvedBuildOptions = memo === undefined ? { build, strictConfig } : { build, strictConfig, memo };
   if (options?.init !== undefined) resolved.init = checkInit(options.init, 'init', 'E_ARGUMENT');
   if (options?.id !== undefined) {
     if (typeof options.id !== 'string') throw fieldError('E_ARGUMENT', 'id', `must be a string, got ${describeValue(options.id)}`);

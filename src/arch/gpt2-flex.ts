@@ -40,7 +40,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { deepFreeze, findSlot, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
+import { BuildMemo, deepFreeze } from './memo';
 import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -256,11 +256,9 @@ interface Gpt2Context {
 /** The kind of memo entry, the last field of its key. */
 const ATTENTION_ENTRY = 1;
 
-/** Contexts by init (weight_init_std for the default init, the JSON of a caller-given one), then d_model and n_layer. */
-const contexts = new Map<number | string, Map<number, Gpt2Context>>();
-registerMemo(() => contexts.clear());
-
-function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2Context {
+function contextFor(memo: BuildMemo, a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2Context {
+  // Contexts by init (weight_init_std for the default init, the JSON of a caller-given one), then d_model and n_layer.
+  const contexts = memo.contexts<Map<number, Gpt2Context>>('gpt2-flex');
   const initKey = init === undefined ? a.weightInitStd : JSON.stringify(init);
   let byShape = contexts.get(initKey);
   if (byShape === undefined) {
@@ -273,7 +271,7 @@ function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2
   if (context === undefined) {
     const frozen = init === undefined ? undefined : deepFreeze(init);
     context = {
-      id: newContextId(),
+      id: memo.newContextId(),
       init: frozen ?? Object.freeze(normalInit(a.weightInitStd)),
       residualInit: frozen ?? Object.freeze(normalInit(a.weightInitStd / Math.sqrt(2 * a.layerCount))),
     };
@@ -282,12 +280,12 @@ function contextFor(a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2
   return context;
 }
 
-function attentionBlock(context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
-  const slot = findSlot(context.id, index, heads, 0, 0, ATTENTION_ENTRY);
-  const block = memoised<MatrixSpec[]>(slot);
+function attentionBlock(memo: BuildMemo, context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
+  const slot = memo.findSlot(context.id, index, heads, 0, 0, ATTENTION_ENTRY);
+  const block = memo.memoised<MatrixSpec[]>(slot);
   if (block !== undefined) return block;
   const prefix = `layers.${index}.attention`;
-  return memoise(slot, context.id, index, heads, 0, 0, ATTENTION_ENTRY, [
+  return memo.memoise(slot, context.id, index, heads, 0, 0, ATTENTION_ENTRY, [
     matrix(`${prefix}.query`, d, d, context.init, heads, 'rows'),
     matrix(`${prefix}.key`, d, d, context.init, heads, 'rows'),
     matrix(`${prefix}.value`, d, d, context.init, heads, 'rows'),
@@ -306,12 +304,12 @@ function ffnNamesOf(index: number): [string, string] {
   return names;
 }
 
-function buildLayer(context: Gpt2Context, index: number, a: Gpt2FlexArchitecture, heads: number, inner: number): LayerPlan {
+function buildLayer(memo: BuildMemo, context: Gpt2Context, index: number, a: Gpt2FlexArchitecture, heads: number, inner: number): LayerPlan {
   const d = a.modelSize;
   const names = ffnNamesOf(index);
   const finalNorm = index === a.layerCount - 1 ? layerNormParams(d) : 0;
   return {
-    attention: attentionBlock(context, index, d, heads),
+    attention: attentionBlock(memo, context, index, d, heads),
     ffn: [
       { name: names[0], rows: inner, cols: d, init: context.init },
       { name: names[1], rows: d, cols: inner, init: context.residualInit },
@@ -329,12 +327,14 @@ export function buildGpt2Flex(input: unknown, options?: FamilyBuildOptions): Mod
   const resolved = resolveBuildOptions(options, 'gpt2-flex', GPT2_FLEX_BUILDS, GPT2_FLEX_DEFAULT_BUILD);
   const a = parseGpt2Flex(input);
   const layerCount = a.layerCount;
-  reserveMemo(layerCount); // an attention block each
-  const context = contextFor(a, resolved.init);
+  // Without the caller's memo, one for this plan alone: its layers are shared with no other plan.
+  const memo = resolved.memo ?? new BuildMemo();
+  memo.reserve(layerCount); // an attention block each
+  const context = contextFor(memo, a, resolved.init);
   const layers = new Array<LayerPlan>(layerCount);
   // Each layer is the plan's own (its attention block shared through the memo): with d_inner drawn per layer most
   // layers never repeat, and the scorer's shape memo needs no shared object to find their capacities.
-  for (let i = 0; i < layerCount; i++) layers[i] = buildLayer(context, i, a, a.heads[i], a.innerSizes[i]);
+  for (let i = 0; i < layerCount; i++) layers[i] = buildLayer(memo, context, i, a, a.heads[i], a.innerSizes[i]);
   const side = embeddingSide(a);
   return assemblePlan(resolved.id ?? a.id, 'gpt2-flex', resolved.build, a.modelSize, layers, side.extras, side.adaptiveEmbedding + side.softmax);
 }

@@ -13,7 +13,7 @@ import type { BuildOptions, FamilyName, ModelPlan } from './types';
 
 export * from './types';
 export { MAX_DIMENSION, MAX_LAYERS, type FamilyBuildOptions } from './fields';
-export { clearBuildMemo, buildMemoSize, MAX_MEMO_ENTRIES } from './memo';
+export { BuildMemo, MAX_MEMO_ENTRIES } from './memo';
 export { parseNasBenchBert, operationLabel, ELECTRA_SMALL, LPZERO_PORT, type NasBenchBertArchitecture, type EncoderLayerSpec, type Operation } from './nas-bench-bert';
 export { parseGpt2Flex, cleanCutoffs, type Gpt2FlexArchitecture } from './gpt2-flex';
 export { HF_MODEL_TYPES } from './hf-config';
@@ -146,5 +146,5 @@ export function buildPlan(input: unknown, options: BuildOptions & { family?: Fam
     }
     family = options.family;
   }
-  return families[family].build(input, { build: options.build, init: options.init, id: options.id, ...(options.strictConfig === undefined ? {} : { strictConfig: options.strictConfig }) });
+  return families[family].build(input, { build: options.build, init: options.init, id: options.id, memo: options.memo, ...(options.strictConfig === undefined ? {} : { strictConfig: options.strictConfig }) });
 }

@@ -56,7 +56,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { deepFreeze, findSlot, memoise, memoised, newContextId, registerMemo, reserveMemo } from './memo';
+import { BuildMemo, deepFreeze } from './memo';
 import { assemblePlan, bertEmbeddings, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -322,31 +322,19 @@ interface NasContext {
 }
 
 const DEFAULT_INIT: InitScheme = Object.freeze(normalInit(ELECTRA_SMALL.initializerRange));
-/** Default-init contexts by build (index in NAS_BENCH_BERT_BUILDS), then hidden size. */
-const defaultContexts: Array<Map<number, NasContext>> = NAS_BENCH_BERT_BUILDS.map(() => new Map());
-/** Contexts of a caller-given init, by build, hidden size and the init's JSON. */
-const initContexts = new Map<string, NasContext>();
-registerMemo(() => {
-  for (const contexts of defaultContexts) contexts.clear();
-  initContexts.clear();
-});
+/** The largest hidden size plus one: default-init contexts are keyed by build index * HIDDEN_KEYS + hidden size. */
+const HIDDEN_KEYS = 2 ** 21;
 
-function contextFor(buildIndex: number, hidden: number, init: InitScheme | undefined): NasContext {
-  if (init === undefined) {
-    const contexts = defaultContexts[buildIndex];
-    let context = contexts.get(hidden);
-    if (context === undefined) {
-      context = { id: newContextId(), init: DEFAULT_INIT, wmaInit: WMA_INIT };
-      contexts.set(hidden, context);
-    }
-    return context;
-  }
-  const key = `${buildIndex}|${hidden}|${JSON.stringify(init)}`;
-  let context = initContexts.get(key);
+function contextFor(memo: BuildMemo, buildIndex: number, hidden: number, init: InitScheme | undefined): NasContext {
+  // Default-init contexts by build (index in NAS_BENCH_BERT_BUILDS) and hidden size; a caller-given init's by build,
+  // hidden size and the init's JSON.
+  const contexts = memo.contexts<NasContext>('nas-bench-bert');
+  const key = init === undefined ? buildIndex * HIDDEN_KEYS + hidden : `${buildIndex}|${hidden}|${JSON.stringify(init)}`;
+  let context = contexts.get(key);
   if (context === undefined) {
-    const frozen = deepFreeze(init);
-    context = { id: newContextId(), init: frozen, wmaInit: frozen };
-    initContexts.set(key, context);
+    const frozen = init === undefined ? undefined : deepFreeze(init);
+    context = { id: memo.newContextId(), init: frozen ?? DEFAULT_INIT, wmaInit: frozen ?? WMA_INIT };
+    contexts.set(key, context);
   }
   return context;
 }
@@ -440,8 +428,10 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
   checkLayerCount(list.length, layersPath);
 
   const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : hiddenSize;
-  reserveMemo(list.length);
-  const context = contextFor(buildIndex, hidden, resolved.init);
+  // Without the caller's memo, one for this plan alone: its layers are shared with no other plan.
+  const memo = resolved.memo ?? new BuildMemo();
+  memo.reserve(list.length);
+  const context = contextFor(memo, buildIndex, hidden, resolved.init);
   const contextId = context.id;
   const count = list.length;
   const layers = new Array<LayerPlan>(count);
@@ -454,7 +444,7 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
     const heads = layerDimension(record.num_operation_heads, record, 'num_operation_heads', layersPath, i);
     const width = layerDimension(record.feed_forward_dimension, record, 'feed_forward_dimension', layersPath, i);
     const depth = layerDimension(record.num_feed_forward, record, 'num_feed_forward', layersPath, i);
-    const layer = memoised<LayerPlan>(findSlot(contextId, i, code, heads, keyWidth(build, width, depth), depth));
+    const layer = memo.memoised<LayerPlan>(memo.findSlot(contextId, i, code, heads, keyWidth(build, width, depth), depth));
     if (layer !== undefined) layers[i] = layer;
     else (pending ??= new Array<PendingLayer>(count))[i] = { code, heads, feedForwardDimension: width, feedForwardCount: depth };
   }
@@ -475,8 +465,8 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
       const layer = buildLayer(build, spec, i, hidden, context.init, context.wmaInit);
       const width = keyWidth(build, miss.feedForwardDimension, miss.feedForwardCount);
       // Found again: slots found in phase 1 may have been taken by the layers memoised before this one.
-      const slot = findSlot(contextId, i, miss.code, miss.heads, width, miss.feedForwardCount);
-      layers[i] = memoise(slot, contextId, i, miss.code, miss.heads, width, miss.feedForwardCount, layer);
+      const slot = memo.findSlot(contextId, i, miss.code, miss.heads, width, miss.feedForwardCount);
+      layers[i] = memo.memoise(slot, contextId, i, miss.code, miss.heads, width, miss.feedForwardCount, layer);
     }
   }
 

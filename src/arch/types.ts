@@ -8,6 +8,7 @@
  * index and fields), and share matrix specs, init schemes and extras too, so consumers may memoise per-layer work by
  * object identity. Every shared part is frozen (writing to it throws in strict mode).
  */
+import type { BuildMemo } from './memo';
 
 /** How a matrix is initialised. Schemes that depend on fan-in/out are resolved per shape in src/weights/. */
 export type InitScheme =
@@ -89,4 +90,9 @@ export interface BuildOptions {
   init?: InitScheme;
   /** hf: refuse (E_UNSUPPORTED) a config with architecture-changing keys its builder ignores, instead of warning. */
   strictConfig?: boolean;
+  /**
+   * Plans built with one memo share their identical layers (frozen objects), so consumers can memoise per-layer work
+   * by identity; without one, a plan shares nothing with any other. A scorer holds its own.
+   */
+  memo?: BuildMemo;
 }

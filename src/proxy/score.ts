@@ -4,7 +4,7 @@
  * Takes ModelPlans (from src/arch), asks the engine (or the MP expectations) for the statistics each measure
  * needs, memoises per-matrix capacities, and returns Scores with their breakdown.
  */
-import { buildPlan, detectFamily, families, familyNames } from '../arch';
+import { BuildMemo, buildPlan, detectFamily, families, familyNames } from '../arch';
 import type { BuildName, FamilyName, InitScheme, LayerPlan, MatrixSpec, ModelPlan } from '../arch/types';
 import { MAX_MATRICES_PER_INPUT } from '../arch/fields';
 import { getMeasure, validateMeasureOptions, type Measure, type MeasureName, type MeasureOptions } from '../capacity/measures';
@@ -162,11 +162,21 @@ export interface ResolvedScoreOptions {
   memoryLimitBytes?: number;
   calibration?: CalibrationInUse;
   /**
+   * The builders' memo of this scorer: inputs planned with these options share one frozen LayerPlan per distinct
+   * layer (src/arch/memo.ts). Bounded; it goes with these options.
+   */
+  buildMemo: BuildMemo;
+  /**
    * Capacities of layers already scored with these options, by LayerPlan identity. Builders hand out one shared,
-   * immutable LayerPlan per distinct layer, so a stream of candidates from one space mostly hits this memo.
-   * Bounded; it belongs to this scorer (these resolved options) and goes when they go.
+   * immutable LayerPlan per distinct layer (through buildMemo), so a stream of candidates from one space mostly hits
+   * this memo. Bounded; it belongs to this scorer (these resolved options) and goes when they go.
    */
   layerMemo: LayerMemo<LayerPlan, LayerScore>;
+  /**
+   * The capacity sum of a block (a layer's attention or FFN matrices) that a builder shares between layers, by
+   * identity: layers of different plans often differ in one block only. Filled only where matrixMemo exists.
+   */
+  blockMemo: LayerMemo<readonly MatrixSpec[], number>;
   /**
    * Capacities by (rows, cols, init): every layer of every family whose shapes were met before is summed from it,
    * without cache keys. Absent under seed policy 'position' when capacities depend on each matrix's name.
@@ -216,7 +226,9 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     cache: options.cache ?? new CapacityCache(),
     memoryLimitBytes: options.memoryLimitBytes,
     calibration: options.calibration,
+    buildMemo: new BuildMemo(),
     layerMemo: new LayerMemo(),
+    blockMemo: new LayerMemo(),
     // A capacity is a function of shape and init alone unless draws depend on where a matrix sits.
     matrixMemo: seedPolicy === 'shape' || mode === 'analytic' || measure.needs === 'shape' ? new MatrixCapacityMemo() : undefined,
   };
@@ -327,21 +339,27 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions, previous
   const override = options.init;
   let attention = 0;
   let ffn = 0;
+  const blockMemo = options.blockMemo;
   for (let block = 0; block < 2; block++) {
     const specs = block === 0 ? layer.attention : layer.ffn;
-    // A block equal in shapes to the previous layer's (often: layers differ in one block) takes its sum.
-    if (previous !== undefined && previousValue !== undefined && sameSpecShapes(specs, block === 0 ? previous.attention : previous.ffn, perHead)) {
-      if (block === 0) attention = previousValue.attention;
-      else ffn = previousValue.ffn;
-      continue;
-    }
-    let total = 0;
-    for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i];
-      const value = memo.get(spec.rows, memoCols(spec, perHead), override ?? spec.init);
-      if (value === undefined) return undefined;
-      const pieces = piecesOf(spec, perHead);
-      for (let k = 0; k < pieces; k++) total += value;
+    // A block a builder shares (frozen, in many plans) is summed once per scorer.
+    const shared = Object.isFrozen(specs);
+    let total = shared ? blockMemo.get(specs) : undefined;
+    if (total === undefined) {
+      if (previous !== undefined && previousValue !== undefined && sameSpecShapes(specs, block === 0 ? previous.attention : previous.ffn, perHead)) {
+        // A block equal in shapes to the previous layer's (often: layers differ in one block) takes its sum.
+        total = block === 0 ? previousValue.attention : previousValue.ffn;
+      } else {
+        total = 0;
+        for (let i = 0; i < specs.length; i++) {
+          const spec = specs[i];
+          const value = memo.get(spec.rows, memoCols(spec, perHead), override ?? spec.init);
+          if (value === undefined) return undefined;
+          const pieces = piecesOf(spec, perHead);
+          for (let k = 0; k < pieces; k++) total += value;
+        }
+      }
+      if (shared) blockMemo.set(specs, total);
     }
     if (block === 0) attention = total;
     else ffn = total;
@@ -590,20 +608,20 @@ export function isModelPlan(value: unknown): value is ModelPlan {
  * The plan of an input (or the input itself when it already is one). An init override is not passed to the builder:
  * componentsOfPlans applies it to every scored matrix, ModelPlans given directly included.
  */
-export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; perHead?: boolean }, id?: string): ModelPlan {
+export function toPlan(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; perHead?: boolean; buildMemo?: BuildMemo }, id?: string): ModelPlan {
   const plan = planOf(architecture, options, id);
   checkScoredMatrices(plan, options.perHead ?? false);
   return plan;
 }
 
-function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds'] }, id?: string): ModelPlan {
+function planOf(architecture: unknown, options: Pick<ResolvedScoreOptions, 'family' | 'build' | 'strictConfig'> & { familyBuilds?: ResolvedScoreOptions['familyBuilds']; buildMemo?: BuildMemo }, id?: string): ModelPlan {
   if (isModelPlan(architecture)) return architecture;
   const strict = options.strictConfig ? { strictConfig: true } : {};
   if (options.build === undefined && options.familyBuilds !== undefined) {
     const family = options.family ?? detectFamily(architecture);
-    return buildPlan(architecture, { family, build: options.familyBuilds[family], id, ...strict });
+    return buildPlan(architecture, { family, build: options.familyBuilds[family], id, memo: options.buildMemo, ...strict });
   }
-  return buildPlan(architecture, { family: options.family, build: options.build, id, ...strict });
+  return buildPlan(architecture, { family: options.family, build: options.build, id, memo: options.buildMemo, ...strict });
 }
 
 /**

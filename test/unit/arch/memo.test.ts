@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { buildMemoSize, buildPlan, clearBuildMemo, MAX_MEMO_ENTRIES, type BuildName, type InitScheme, type ModelPlan } from '../../../src/arch';
-import { setMemoLimit } from '../../../src/arch/memo';
+import { BuildMemo, buildPlan as buildWithoutMemo, MAX_MEMO_ENTRIES, type BuildName, type InitScheme, type ModelPlan } from '../../../src/arch';
 import { benchmarkFile, expectError } from './helpers';
 
 const entries = JSON.parse(readFileSync(benchmarkFile('nas-bench-bert/BERT_benchmark.json'), 'utf8')) as unknown[];
@@ -30,13 +29,19 @@ const gpt2 = (heads: number[], inner: number[], extra: Record<string, unknown> =
   ...extra,
 });
 
-/** Builds an input with an empty memo: the reference every memoised build must equal. */
-function fresh(input: unknown, options?: Parameters<typeof buildPlan>[1]): ModelPlan {
-  clearBuildMemo();
-  return buildPlan(input, options);
+/** The memo the tests share, renewed before each: plans built with it share layers. */
+let memo = new BuildMemo();
+beforeEach(() => {
+  memo = new BuildMemo();
+});
+function buildPlan(input: unknown, options: Parameters<typeof buildWithoutMemo>[1] = {}): ModelPlan {
+  return buildWithoutMemo(input, { ...options, memo });
 }
 
-beforeEach(() => clearBuildMemo());
+/** Builds an input without a memo: the reference every memoised build must equal. */
+function fresh(input: unknown, options?: Parameters<typeof buildWithoutMemo>[1]): ModelPlan {
+  return buildWithoutMemo(input, options);
+}
 
 describe('nas-bench-bert layers are shared across plans', () => {
   const sdp = layer('SA', 'SDP');
@@ -159,8 +164,8 @@ describe('the memo never changes a result', () => {
 describe('the memo is bounded', () => {
   test(`it is dropped whole once it would pass its bound (${MAX_MEMO_ENTRIES} entries); plans stay equal, identity is renewed`, () => {
     const bound = 1000; // the same logic as the default bound, at a size a unit test can fill quickly
-    const previous = setMemoLimit(bound);
-    try {
+    memo = new BuildMemo(bound);
+    {
       const probe = bert([layer('SA', 'SDP')]);
       const before = buildPlan(probe).layers[0];
       expect(buildPlan(probe).layers[0]).toBe(before);
@@ -169,20 +174,43 @@ describe('the memo is bounded', () => {
       for (let p = 0; p < 100; p++) {
         // 24 layers of distinct FFN widths per plan, each memoised on first sight.
         const layers = Array.from({ length: 24 }, (_, i) => layer('SA', 'SDP', 4, 1 + p * 24 + i, 2));
-        const size = buildMemoSize();
+        const size = memo.size;
         buildPlan(bert(layers), { build: 'as-specified' });
-        if (buildMemoSize() < size) drops++;
-        largest = Math.max(largest, buildMemoSize());
+        if (memo.size < size) drops++;
+        largest = Math.max(largest, memo.size);
       }
       expect(largest).toBeLessThanOrEqual(bound);
       expect(drops).toBe(2); // 100 plans x 24 layers (+ contexts) pass 1000 entries twice
       const after = buildPlan(probe).layers[0];
       expect(after).not.toBe(before);
       expect(after).toEqual(before);
-      clearBuildMemo();
-      expect(buildMemoSize()).toBe(0);
-    } finally {
-      setMemoLimit(previous);
+      memo.clear();
+      expect(memo.size).toBe(0);
+      expect(buildPlan(probe).layers[0]).not.toBe(after);
     }
+  });
+});
+
+describe('a memo belongs to its holder', () => {
+  test('plans built with different memos, or with none, share no layer; equal plans all the same', () => {
+    const input = bert([layer('SA', 'SDP'), layer('DSC', 9)]);
+    const other = new BuildMemo();
+    const a = buildPlan(input);
+    const b = buildWithoutMemo(input, { memo: other });
+    const c = buildWithoutMemo(input);
+    const d = buildWithoutMemo(input);
+    expect(b.layers[0]).not.toBe(a.layers[0]);
+    expect(c.layers[0]).not.toBe(d.layers[0]);
+    expect(buildWithoutMemo(input, { memo: other }).layers[0]).toBe(b.layers[0]);
+    for (const plan of [b, c, d]) expect(plan).toEqual(a);
+    const ltsA = buildPlan(ltsConfigs[0]);
+    const ltsB = buildWithoutMemo(ltsConfigs[0], { memo: other });
+    expect(ltsB.layers[0].attention).not.toBe(ltsA.layers[0].attention);
+    expect(ltsB).toEqual(ltsA);
+  });
+
+  test('a memo option that is not a BuildMemo is refused, naming the field', () => {
+    const e = expectError(() => buildWithoutMemo(bert([layer('SA', 'SDP')]), { memo: {} as BuildMemo }), 'E_ARGUMENT');
+    expect(e.location?.field).toBe('memo');
   });
 });
