@@ -40,7 +40,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { BuildMemo, deepFreeze } from './memo';
+import { deepFreeze, type BuildMemo } from './memo';
 import { assemblePlan, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -256,6 +256,15 @@ interface Gpt2Context {
 /** The kind of memo entry, the last field of its key. */
 const ATTENTION_ENTRY = 1;
 
+function newContext(id: number, a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2Context {
+  const frozen = init === undefined ? undefined : deepFreeze(init);
+  return {
+    id,
+    init: frozen ?? Object.freeze(normalInit(a.weightInitStd)),
+    residualInit: frozen ?? Object.freeze(normalInit(a.weightInitStd / Math.sqrt(2 * a.layerCount))),
+  };
+}
+
 function contextFor(memo: BuildMemo, a: Gpt2FlexArchitecture, init: InitScheme | undefined): Gpt2Context {
   // Contexts by init (weight_init_std for the default init, the JSON of a caller-given one), then d_model and n_layer.
   const contexts = memo.contexts<Map<number, Gpt2Context>>('gpt2-flex');
@@ -269,28 +278,28 @@ function contextFor(memo: BuildMemo, a: Gpt2FlexArchitecture, init: InitScheme |
   const shapeKey = a.modelSize * 2 ** 21 + a.layerCount;
   let context = byShape.get(shapeKey);
   if (context === undefined) {
-    const frozen = init === undefined ? undefined : deepFreeze(init);
-    context = {
-      id: memo.newContextId(),
-      init: frozen ?? Object.freeze(normalInit(a.weightInitStd)),
-      residualInit: frozen ?? Object.freeze(normalInit(a.weightInitStd / Math.sqrt(2 * a.layerCount))),
-    };
+    context = newContext(memo.newContextId(), a, init);
     byShape.set(shapeKey, context);
   }
   return context;
 }
 
-function attentionBlock(memo: BuildMemo, context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
-  const slot = memo.findSlot(context.id, index, heads, 0, 0, ATTENTION_ENTRY);
-  const block = memo.memoised<MatrixSpec[]>(slot);
-  if (block !== undefined) return block;
+function attentionMatrices(context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
   const prefix = `layers.${index}.attention`;
-  return memo.memoise(slot, context.id, index, heads, 0, 0, ATTENTION_ENTRY, [
+  return [
     matrix(`${prefix}.query`, d, d, context.init, heads, 'rows'),
     matrix(`${prefix}.key`, d, d, context.init, heads, 'rows'),
     matrix(`${prefix}.value`, d, d, context.init, heads, 'rows'),
     matrix(`${prefix}.output`, d, d, context.residualInit, heads, 'cols'),
-  ]);
+  ];
+}
+
+function attentionBlock(memo: BuildMemo | undefined, context: Gpt2Context, index: number, d: number, heads: number): MatrixSpec[] {
+  if (memo === undefined) return attentionMatrices(context, index, d, heads);
+  const slot = memo.findSlot(context.id, index, heads, 0, 0, ATTENTION_ENTRY);
+  const block = memo.memoised<MatrixSpec[]>(slot);
+  if (block !== undefined) return block;
+  return memo.memoise(slot, context.id, index, heads, 0, 0, ATTENTION_ENTRY, attentionMatrices(context, index, d, heads));
 }
 
 /** ffn.up / ffn.down names of the first layers, made once. */
@@ -304,7 +313,7 @@ function ffnNamesOf(index: number): [string, string] {
   return names;
 }
 
-function buildLayer(memo: BuildMemo, context: Gpt2Context, index: number, a: Gpt2FlexArchitecture, heads: number, inner: number): LayerPlan {
+function buildLayer(memo: BuildMemo | undefined, context: Gpt2Context, index: number, a: Gpt2FlexArchitecture, heads: number, inner: number): LayerPlan {
   const d = a.modelSize;
   const names = ffnNamesOf(index);
   const finalNorm = index === a.layerCount - 1 ? layerNormParams(d) : 0;
@@ -327,10 +336,10 @@ export function buildGpt2Flex(input: unknown, options?: FamilyBuildOptions): Mod
   const resolved = resolveBuildOptions(options, 'gpt2-flex', GPT2_FLEX_BUILDS, GPT2_FLEX_DEFAULT_BUILD);
   const a = parseGpt2Flex(input);
   const layerCount = a.layerCount;
-  // Without the caller's memo, one for this plan alone: its layers are shared with no other plan.
-  const memo = resolved.memo ?? new BuildMemo();
-  memo.reserve(layerCount); // an attention block each
-  const context = contextFor(memo, a, resolved.init);
+  // Without the caller's memo nothing is memoised: the plan shares nothing with any other.
+  const memo = resolved.memo;
+  memo?.reserve(layerCount); // an attention block each
+  const context = memo === undefined ? newContext(0, a, resolved.init) : contextFor(memo, a, resolved.init);
   const layers = new Array<LayerPlan>(layerCount);
   // Each layer is the plan's own (its attention block shared through the memo): with d_inner drawn per layer most
   // layers never repeat, and the scorer's shape memo needs no shared object to find their capacities.

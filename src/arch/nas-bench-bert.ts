@@ -56,7 +56,7 @@ import {
   type FamilyBuildOptions,
   type JsonRecord,
 } from './fields';
-import { BuildMemo, deepFreeze } from './memo';
+import { deepFreeze, type BuildMemo } from './memo';
 import { assemblePlan, bertEmbeddings, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
 import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
 
@@ -332,11 +332,15 @@ function contextFor(memo: BuildMemo, buildIndex: number, hidden: number, init: I
   const key = init === undefined ? buildIndex * HIDDEN_KEYS + hidden : `${buildIndex}|${hidden}|${JSON.stringify(init)}`;
   let context = contexts.get(key);
   if (context === undefined) {
-    const frozen = init === undefined ? undefined : deepFreeze(init);
-    context = { id: memo.newContextId(), init: frozen ?? DEFAULT_INIT, wmaInit: frozen ?? WMA_INIT };
+    context = newContext(memo.newContextId(), init);
     contexts.set(key, context);
   }
   return context;
+}
+
+function newContext(id: number, init: InitScheme | undefined): NasContext {
+  const frozen = init === undefined ? undefined : deepFreeze(init);
+  return { id, init: frozen ?? DEFAULT_INIT, wmaInit: frozen ?? WMA_INIT };
 }
 
 function embeddingsOf(context: NasContext, hidden: number): { extras: MatrixSpec[]; params: number } {
@@ -428,10 +432,10 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
   checkLayerCount(list.length, layersPath);
 
   const hidden = build === 'lpzero' ? LPZERO_PORT.hiddenSize : hiddenSize;
-  // Without the caller's memo, one for this plan alone: its layers are shared with no other plan.
-  const memo = resolved.memo ?? new BuildMemo();
-  memo.reserve(list.length);
-  const context = contextFor(memo, buildIndex, hidden, resolved.init);
+  // Without the caller's memo nothing is memoised: the plan shares nothing with any other.
+  const memo = resolved.memo;
+  memo?.reserve(list.length);
+  const context = memo === undefined ? newContext(0, resolved.init) : contextFor(memo, buildIndex, hidden, resolved.init);
   const contextId = context.id;
   const count = list.length;
   const layers = new Array<LayerPlan>(count);
@@ -444,7 +448,7 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
     const heads = layerDimension(record.num_operation_heads, record, 'num_operation_heads', layersPath, i);
     const width = layerDimension(record.feed_forward_dimension, record, 'feed_forward_dimension', layersPath, i);
     const depth = layerDimension(record.num_feed_forward, record, 'num_feed_forward', layersPath, i);
-    const layer = memo.memoised<LayerPlan>(memo.findSlot(contextId, i, code, heads, keyWidth(build, width, depth), depth));
+    const layer = memo === undefined ? undefined : memo.memoised<LayerPlan>(memo.findSlot(contextId, i, code, heads, keyWidth(build, width, depth), depth));
     if (layer !== undefined) layers[i] = layer;
     else (pending ??= new Array<PendingLayer>(count))[i] = { code, heads, feedForwardDimension: width, feedForwardCount: depth };
   }
@@ -463,6 +467,10 @@ export function buildNasBenchBert(input: unknown, options?: FamilyBuildOptions):
         path: indexPath(layersPath, i),
       };
       const layer = buildLayer(build, spec, i, hidden, context.init, context.wmaInit);
+      if (memo === undefined) {
+        layers[i] = layer;
+        continue;
+      }
       const width = keyWidth(build, miss.feedForwardDimension, miss.feedForwardCount);
       // Found again: slots found in phase 1 may have been taken by the layers memoised before this one.
       const slot = memo.findSlot(contextId, i, miss.code, miss.heads, width, miss.feedForwardCount);

@@ -8,7 +8,7 @@
  * collector to trace); bounded, the oldest entry evicted first, one at a time.
  *
  * LayerMemo: a layer's capacities by LayerPlan identity, for builders that hand out one shared LayerPlan per
- * distinct layer. Bounded the same way (a Map in insertion order, its oldest entry dropped when full).
+ * distinct layer. Bounded by generations: the least recently used half is dropped whole when the newer half fills.
  */
 import type { InitScheme } from '../arch/types';
 
@@ -159,19 +159,36 @@ export class MatrixCapacityMemo {
 }
 
 export class LayerMemo<K extends object, V> {
-  private readonly entries = new Map<K, V>();
-  constructor(readonly maxEntries = 1 << 16) {}
+  /**
+   * Two generations: entries go into `current`; when it holds half the bound it becomes `previous` (the older half,
+   * dropped whole at the next turn) and a hit there is moved back into `current`. Every operation is O(1): a Map
+   * whose oldest entries are deleted one by one makes each later "oldest" lookup skip the deleted ones.
+   */
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+  private readonly half: number;
+  constructor(readonly maxEntries = 1 << 16) {
+    this.half = Math.max(1, Math.floor(maxEntries / 2));
+  }
 
   get(key: K): V | undefined {
-    return this.entries.get(key);
+    const value = this.current.get(key);
+    if (value !== undefined) return value;
+    const older = this.previous.get(key);
+    if (older !== undefined) this.set(key, older);
+    return older;
   }
 
   set(key: K, value: V): void {
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as K);
-    this.entries.set(key, value);
+    if (this.current.size >= this.half && !this.current.has(key)) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
   }
 
+  /** Entries held (an entry in both generations counted once per generation). */
   get size(): number {
-    return this.entries.size;
+    return this.current.size + this.previous.size;
   }
 }

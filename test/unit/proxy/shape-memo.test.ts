@@ -38,13 +38,30 @@ describe('MatrixCapacityMemo', () => {
 });
 
 describe('LayerMemo', () => {
-  it('drops its oldest entry when full', () => {
-    const memo = new LayerMemo<object, number>(3);
-    const keys = [{}, {}, {}, {}];
-    keys.forEach((key, i) => memo.set(key, i));
-    expect(memo.size).toBe(3);
-    expect(memo.get(keys[0])).toBeUndefined();
+  it('keeps at most its bound, drops the least recently used half first, and keeps what was used lately', () => {
+    const memo = new LayerMemo<object, number>(4);
+    const keys = Array.from({ length: 6 }, () => ({}));
+    memo.set(keys[0], 0);
+    memo.set(keys[1], 1);
+    memo.set(keys[2], 2); // the first two become the older generation
+    expect(memo.get(keys[0])).toBe(0); // used: moved back into the newer one, which is now full
+    memo.set(keys[3], 3); // the older generation (keys[1]) is dropped
+    expect(memo.get(keys[1])).toBeUndefined();
+    expect(memo.get(keys[0])).toBe(0);
     expect(memo.get(keys[3])).toBe(3);
+    for (let i = 0; i < 100; i++) {
+      memo.set({}, i);
+      expect(memo.size).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it('after churning through many more keys than it holds, it keeps the newest', () => {
+    const memo = new LayerMemo<object, number>(1 << 10);
+    const keys = Array.from({ length: 1 << 14 }, () => ({}));
+    keys.forEach((key, i) => memo.set(key, i));
+    // The newest keys are all still there, in either generation.
+    expect(keys.slice(-(1 << 9)).every((key, i) => memo.get(key) === keys.length - (1 << 9) + i)).toBe(true);
+    expect(memo.get(keys[0])).toBeUndefined();
   });
 });
 
