@@ -17,13 +17,14 @@
 #include "spectrum/kernels.h"
 #include "spectrum/philox.h"
 #include "spectrum/spectrum.h"
+#include "spectrum/team.h"
 #include "tensors/convert.h"
 
 namespace {
 
-constexpr int kAbiVersion = 6;
+constexpr int kAbiVersion = 7;
 constexpr double kMaxDimension = 2147483647.0;
-constexpr int kMaxThreads = 1024;
+constexpr int kMaxThreads = zerolm::kMaxConcurrency;
 
 struct AddonError {
   const char* code;
@@ -156,7 +157,7 @@ std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
 }
 
 int parse_threads(const Napi::Value& value) {
-  if (value.IsUndefined()) return zerolm::hardware_threads();
+  if (value.IsUndefined()) return zerolm::concurrency_limit();
   if (!value.IsNumber()) fail("E_ARGUMENT", "threads must be a number");
   const double threads = value.As<Napi::Number>().DoubleValue();
   if (!(threads >= 1 && threads <= kMaxThreads && std::floor(threads) == threads))
@@ -254,6 +255,8 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
                              InstanceMethod("fill", &ZeroLMAddon::Fill),
                              InstanceMethod("simd", &ZeroLMAddon::Simd),
                              InstanceMethod("defaultThreads", &ZeroLMAddon::DefaultThreads),
+                             InstanceMethod("concurrency", &ZeroLMAddon::Concurrency),
+                             InstanceMethod("availableCores", &ZeroLMAddon::AvailableCores),
                              InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
                              InstanceMethod("convertTensor", &ZeroLMAddon::ConvertTensor),
                              InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
@@ -357,8 +360,28 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
 
   Napi::Value Simd(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), zerolm::active_simd()); }
 
+  // Threads a batch asks for when the caller names none: the pool's limit.
   Napi::Value DefaultThreads(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), zerolm::hardware_threads());
+    return Napi::Number::New(info.Env(), zerolm::concurrency_limit());
+  }
+
+  // concurrency(limit?) -> the limit in force: threads that may compute at once in this process, over every batch,
+  // environment and worker thread (the pool is process-wide). With an integer from 1 to 1024, sets it first.
+  Napi::Value Concurrency(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (!info[0].IsUndefined()) {
+        if (!info[0].IsNumber()) fail("E_ARGUMENT", "concurrency must be a number");
+        const double limit = info[0].As<Napi::Number>().DoubleValue();
+        if (!(limit >= 1 && limit <= kMaxThreads && std::floor(limit) == limit))
+          fail("E_ARGUMENT", "concurrency must be an integer from 1 to 1024");
+        zerolm::set_concurrency_limit(static_cast<int>(limit));
+      }
+      return Napi::Number::New(info.Env(), zerolm::concurrency_limit());
+    });
+  }
+
+  Napi::Value AvailableCores(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), zerolm::available_cores());
   }
 
   // Test hook: philox4x32_10([c0, c1, c2, c3], [k0, k1]) -> Uint32Array(4)
