@@ -42,7 +42,7 @@ export interface MatrixValues {
  * - 'full': all singular values (and logDet, top);
  * - 'sumSquares': entry statistics only, one pass, no Gram matrix;
  * - 'logDet': sum ln(1 + s_i^2) = ln det(I + G) by Cholesky of I + G, G the Gram matrix of the smaller side;
- * - 'top': s_max by Lanczos on W^T W, without forming it.
+ * - 'top': s_max by Lanczos on the Gram matrix of the smaller side (W^T W, or W W^T for a wide W), without forming it.
  */
 export type SpectrumRoute = 'full' | 'sumSquares' | 'logDet' | 'top';
 export type SpectrumJob = (MatrixRecipe | MatrixValues) & { route?: SpectrumRoute };
@@ -403,9 +403,11 @@ function nativeJobBytes(job: NativeJob): number {
     case 'sumSquares':
       return job.values ? 0 : Math.min(rows * cols, FILL_CHUNK) * 4;
     case 'top': {
-      const basis = Math.min(cols, LANCZOS_MAX_STEPS) * cols * 8;
-      const partials = Math.ceil(rows / 256) * cols * 8;
-      return generated + basis + partials + 4 * cols * 8;
+      // native/spectrum/lanczos.cc: Krylov vectors of the smaller side; a partial product of length cols per block of
+      // 256 rows, and for a wide matrix W^T x (cols) as well.
+      const basis = Math.min(small, LANCZOS_MAX_STEPS) * small * 8;
+      const partials = Math.ceil(rows / 256) * cols * 8 + (rows < cols ? cols * 8 : 0);
+      return generated + basis + partials + 4 * small * 8;
     }
     case 'logDet':
     case 'full':

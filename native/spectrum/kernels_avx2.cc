@@ -577,6 +577,85 @@ ZEROLM_AVX2 void gram_apply_avx2(size_t rows, size_t n, const float* w, const do
   }
 }
 
+// Four rows per pass over t; each element's sum is still taken row by row, in order.
+ZEROLM_AVX2 void combine_rows_avx2(size_t rows, size_t n, const float* w, const double* x, double* t) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* r0 = w + r * n;
+    const float* r1 = r0 + n;
+    const float* r2 = r1 + n;
+    const float* r3 = r2 + n;
+    const __m256d x0 = _mm256_set1_pd(x[r]), x1 = _mm256_set1_pd(x[r + 1]);
+    const __m256d x2 = _mm256_set1_pd(x[r + 2]), x3 = _mm256_set1_pd(x[r + 3]);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      __m256d acc = _mm256_loadu_pd(t + j);
+      acc = _mm256_fmadd_pd(x0, _mm256_cvtps_pd(_mm_loadu_ps(r0 + j)), acc);
+      acc = _mm256_fmadd_pd(x1, _mm256_cvtps_pd(_mm_loadu_ps(r1 + j)), acc);
+      acc = _mm256_fmadd_pd(x2, _mm256_cvtps_pd(_mm_loadu_ps(r2 + j)), acc);
+      acc = _mm256_fmadd_pd(x3, _mm256_cvtps_pd(_mm_loadu_ps(r3 + j)), acc);
+      _mm256_storeu_pd(t + j, acc);
+    }
+    for (; j < n; ++j) {
+      double sum = t[j];
+      sum = std::fma(x[r], static_cast<double>(r0[j]), sum);
+      sum = std::fma(x[r + 1], static_cast<double>(r1[j]), sum);
+      sum = std::fma(x[r + 2], static_cast<double>(r2[j]), sum);
+      sum = std::fma(x[r + 3], static_cast<double>(r3[j]), sum);
+      t[j] = sum;
+    }
+  }
+  for (; r < rows; ++r) {
+    const float* row = w + r * n;
+    const __m256d xr = _mm256_set1_pd(x[r]);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+      _mm256_storeu_pd(t + j, _mm256_fmadd_pd(xr, _mm256_cvtps_pd(_mm_loadu_ps(row + j)), _mm256_loadu_pd(t + j)));
+    for (; j < n; ++j) t[j] = std::fma(x[r], static_cast<double>(row[j]), t[j]);
+  }
+}
+
+// Four rows at a time share the loads of u.
+ZEROLM_AVX2 void dot_rows_avx2(size_t rows, size_t n, const float* w, const double* u, double* y) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* r0 = w + r * n;
+    const float* r1 = r0 + n;
+    const float* r2 = r1 + n;
+    const float* r3 = r2 + n;
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const __m256d uj = _mm256_loadu_pd(u + j);
+      acc0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r0 + j)), uj, acc0);
+      acc1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r1 + j)), uj, acc1);
+      acc2 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r2 + j)), uj, acc2);
+      acc3 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r3 + j)), uj, acc3);
+    }
+    double tails[4] = {0, 0, 0, 0};
+    for (; j < n; ++j) {
+      tails[0] += static_cast<double>(r0[j]) * u[j];
+      tails[1] += static_cast<double>(r1[j]) * u[j];
+      tails[2] += static_cast<double>(r2[j]) * u[j];
+      tails[3] += static_cast<double>(r3[j]) * u[j];
+    }
+    y[r] = horizontal_sum(acc0) + tails[0];
+    y[r + 1] = horizontal_sum(acc1) + tails[1];
+    y[r + 2] = horizontal_sum(acc2) + tails[2];
+    y[r + 3] = horizontal_sum(acc3) + tails[3];
+  }
+  for (; r < rows; ++r) {
+    const float* row = w + r * n;
+    __m256d acc = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) acc = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(row + j)), _mm256_loadu_pd(u + j), acc);
+    double tail = 0;
+    for (; j < n; ++j) tail += static_cast<double>(row[j]) * u[j];
+    y[r] = horizontal_sum(acc) + tail;
+  }
+}
+
 ZEROLM_AVX2 bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
                               const std::atomic<bool>* cancel) {
   return band_chase::reduce(n, a, lda, b, d, e, cancel);
@@ -585,6 +664,7 @@ ZEROLM_AVX2 bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_
 const KernelTable kAvx2Table = {
     "avx2-fma",      fill_counters_avx2,    stats_update_avx2,     pack_panel_avx2,  micro_kernel_avx2, symv_lower_avx2, dot_avx2,
     axpy_avx2,       subtract_columns_avx2, dot_columns_avx2, band_to_tridiagonal_avx2, gram_apply_avx2,
+    combine_rows_avx2, dot_rows_avx2,
 };
 
 }  // namespace
