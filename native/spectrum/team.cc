@@ -75,19 +75,24 @@ class Pool {
       // Bounded wait: cancellation is a flag, not a notification.
       idle_.wait_for(lock, std::chrono::milliseconds(10));
     }
-    waiting_callers_.fetch_sub(1, std::memory_order_relaxed);
+    const bool last_waiting = waiting_callers_.fetch_sub(1, std::memory_order_relaxed) == 1;
     ++seats_taken_;
+    const bool helpers_may_join = last_waiting && !open_.empty() && seats_taken_ < limit_;
     lock.unlock();
-    wake_.notify_all();  // no caller waiting any more: helpers may use the seats left
+    if (helpers_may_join) wake_.notify_all();  // no caller waits any more: helpers may use the seats left
   }
 
   void give_seat() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      --seats_taken_;
-    }
-    idle_.notify_all();
-    wake_.notify_all();
+    std::unique_lock<std::mutex> lock(mutex_);
+    --seats_taken_;
+    const bool callers_wait = waiting_callers_.load(std::memory_order_relaxed) > 0;
+    const bool teams_open = !open_.empty();
+    lock.unlock();
+    // Only wake who can use the seat (a notification is a system call when anyone waits).
+    if (callers_wait)
+      idle_.notify_all();
+    else if (teams_open)
+      wake_.notify_all();
   }
 
   void run(size_t tasks, const std::function<void(size_t)>& body, int width) {
@@ -97,8 +102,18 @@ class Pool {
     job.max_helpers = static_cast<int>(std::min<size_t>(static_cast<size_t>(width - 1), tasks - 1));
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      start_helpers(std::min(job.max_helpers, limit_ - 1));
-      open_.push_back(&job);
+      // No seat free for a helper now: run on this thread alone rather than publish a team nobody can join (a seat
+      // freed meanwhile serves this caller's next run).
+      if (seats_taken_ >= limit_ || waiting_callers_.load(std::memory_order_relaxed) > 0) {
+        job.max_helpers = 0;
+      } else {
+        start_helpers(std::min(job.max_helpers, limit_ - 1));
+        open_.push_back(&job);
+      }
+    }
+    if (job.max_helpers == 0) {
+      for (size_t task = 0; task < tasks; ++task) body(task);
+      return;
     }
     wake_.notify_all();
     work(job, false);
