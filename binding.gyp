@@ -1,6 +1,6 @@
 {
   # node-gyp build of the same sources as CMakeLists.txt (CPU only). `npm run build:gyp`.
-  # The AVX2+FMA kernels live in their own static library so that only they get -mavx2 -mfma.
+  # No file gets -mavx2: the AVX2+FMA kernels (kernels_avx2.cc, x86 only) carry per-function target attributes.
   "variables": {
     "zerolm_defines": [
       "NAPI_VERSION=8",
@@ -42,24 +42,9 @@
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
           "defines": ["ZEROLM_HAVE_X86=1"],
-          "dependencies": ["zerolm_avx2"]
+          "sources": ["native/spectrum/kernels_avx2.cc"]
         }]
       ]
-    },
-    {
-      "target_name": "zerolm_avx2",
-      "type": "static_library",
-      "sources": ["native/spectrum/kernels_avx2.cc"],
-      "include_dirs": ["native"],
-      "defines": ["ZEROLM_HAVE_X86=1"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["<@(zerolm_cflags)", "-mavx2", "-mfma", "-fPIC"],
-      "xcode_settings": {
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
-        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-mavx2", "-mfma"]
-      },
-      "msvs_settings": { "VCCLCompilerTool": { "EnableEnhancedInstructionSet": 5 } }
     }
   ]
 }

@@ -31,7 +31,7 @@ const haveTime = existsSync('/usr/bin/time');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (count, ms) => Math.round((count / ms) * 1000);
 const fmt = (n) => n.toLocaleString('en-US');
-console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; node ${process.version}; SIMD ${zerolm.simd()}`);
+console.log(`machine: ${cpus()[0].model}, ${zerolm.availableCores()} cores; node ${process.version}; SIMD ${zerolm.simd()}`);
 
 // ---- 0. Compiled spaces, and every space through the CLI
 const onlyAt = process.argv.indexOf('--only');
@@ -214,7 +214,7 @@ async function freshExact(subset, threads, mode = 'exact') {
 }
 const allMatrices = plans.reduce((n, p) => n + matricesOf(p).length, 0);
 console.log(`\n### Exact, fresh random weights, full spectra, no cache: nas-bench-bert as-trained (${allMatrices} matrices in 500 architectures)\n`);
-const threads = zerolm.defaultThreads ? zerolm.defaultThreads() : cpus().length;
+const threads = zerolm.defaultThreads();
 // --mode exact generates every weight; --mode bidiagonal draws the same law of spectra from the bidiagonal model.
 const rows = [];
 for (const mode of ['exact', 'bidiagonal']) {

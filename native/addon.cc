@@ -17,13 +17,14 @@
 #include "spectrum/kernels.h"
 #include "spectrum/philox.h"
 #include "spectrum/spectrum.h"
+#include "spectrum/team.h"
 #include "tensors/convert.h"
 
 namespace {
 
-constexpr int kAbiVersion = 6;
+constexpr int kAbiVersion = 7;
 constexpr double kMaxDimension = 2147483647.0;
-constexpr int kMaxThreads = 1024;
+constexpr int kMaxThreads = zerolm::kMaxConcurrency;
 
 struct AddonError {
   const char* code;
@@ -156,7 +157,7 @@ std::vector<zerolm::MatrixJob> parse_jobs(const Napi::Value& value,
 }
 
 int parse_threads(const Napi::Value& value) {
-  if (value.IsUndefined()) return zerolm::hardware_threads();
+  if (value.IsUndefined()) return zerolm::concurrency_limit();
   if (!value.IsNumber()) fail("E_ARGUMENT", "threads must be a number");
   const double threads = value.As<Napi::Number>().DoubleValue();
   if (!(threads >= 1 && threads <= kMaxThreads && std::floor(threads) == threads))
@@ -254,23 +255,25 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
                              InstanceMethod("fill", &ZeroLMAddon::Fill),
                              InstanceMethod("simd", &ZeroLMAddon::Simd),
                              InstanceMethod("defaultThreads", &ZeroLMAddon::DefaultThreads),
+                             InstanceMethod("concurrency", &ZeroLMAddon::Concurrency),
+                             InstanceMethod("availableCores", &ZeroLMAddon::AvailableCores),
                              InstanceMethod("philox4x32_10", &ZeroLMAddon::Philox),
                              InstanceMethod("convertTensor", &ZeroLMAddon::ConvertTensor),
                              InstanceValue("abiVersion", Napi::Number::New(env, kAbiVersion)),
                          });
     // At environment teardown (a worker thread terminated or exiting) stop running batches, so that Node's wait
     // for them is short. The hook owns its own share of live_, since the addon may be finalized first.
-    auto* hook_live = new std::shared_ptr<LiveBatches>(live_);
-    if (napi_add_env_cleanup_hook(env, &ZeroLMAddon::CancelAtTeardown, hook_live) != napi_ok) delete hook_live;
+    auto hook_live = std::make_unique<std::shared_ptr<LiveBatches>>(live_);
+    if (napi_add_env_cleanup_hook(env, &ZeroLMAddon::CancelAtTeardown, hook_live.get()) == napi_ok)
+      hook_live.release();  // the hook's from now on
   }
 
   ~ZeroLMAddon() { live_->cancel_all(); }
 
  private:
   static void CancelAtTeardown(void* arg) {
-    auto* live = static_cast<std::shared_ptr<LiveBatches>*>(arg);
+    const std::unique_ptr<std::shared_ptr<LiveBatches>> live(static_cast<std::shared_ptr<LiveBatches>*>(arg));
     (*live)->cancel_all();
-    delete live;
   }
 
   // spectraSync(jobs, threads?) -> results[]
@@ -357,8 +360,28 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
 
   Napi::Value Simd(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), zerolm::active_simd()); }
 
+  // Threads a batch asks for when the caller names none: the pool's limit.
   Napi::Value DefaultThreads(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), zerolm::hardware_threads());
+    return Napi::Number::New(info.Env(), zerolm::concurrency_limit());
+  }
+
+  // concurrency(limit?) -> the limit in force: threads that may compute at once in this process, over every batch,
+  // environment and worker thread (the pool is process-wide). With an integer from 1 to 1024, sets it first.
+  Napi::Value Concurrency(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (!info[0].IsUndefined()) {
+        if (!info[0].IsNumber()) fail("E_ARGUMENT", "concurrency must be a number");
+        const double limit = info[0].As<Napi::Number>().DoubleValue();
+        if (!(limit >= 1 && limit <= kMaxThreads && std::floor(limit) == limit))
+          fail("E_ARGUMENT", "concurrency must be an integer from 1 to 1024");
+        zerolm::set_concurrency_limit(static_cast<int>(limit));
+      }
+      return Napi::Number::New(info.Env(), zerolm::concurrency_limit());
+    });
+  }
+
+  Napi::Value AvailableCores(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), zerolm::available_cores());
   }
 
   // Test hook: philox4x32_10([c0, c1, c2, c3], [k0, k1]) -> Uint32Array(4)
@@ -386,17 +409,75 @@ class ZeroLMAddon : public Napi::Addon<ZeroLMAddon> {
   std::shared_ptr<LiveBatches> live_ = std::make_shared<LiveBatches>();
 };
 
+// A napi_async_work, deleted with its owner (or earlier, by reset()). JS thread only.
+class AsyncWork {
+ public:
+  AsyncWork() = default;
+  ~AsyncWork() { reset(); }
+  AsyncWork(const AsyncWork&) = delete;
+  AsyncWork& operator=(const AsyncWork&) = delete;
+
+  void create(napi_env env, napi_value name, napi_async_execute_callback execute, napi_async_complete_callback complete,
+              void* data) {
+    if (napi_create_async_work(env, nullptr, name, execute, complete, data, &work_) != napi_ok) {
+      work_ = nullptr;
+      throw Napi::Error::New(env);
+    }
+    env_ = env;
+  }
+  napi_async_work get() const { return work_; }
+  void reset() {
+    if (work_ != nullptr) napi_delete_async_work(env_, work_);
+    work_ = nullptr;
+  }
+
+ private:
+  napi_env env_ = nullptr;
+  napi_async_work work_ = nullptr;
+};
+
+// A promise's resolver, settled at most once: napi frees the deferred on any attempt that gets past its entry checks.
+// One left unsettled (the environment stopped first) is freed with the environment.
+class Deferred {
+ public:
+  napi_value create(napi_env env) {
+    napi_value promise = nullptr;
+    if (napi_create_promise(env, &deferred_, &promise) != napi_ok) throw Napi::Error::New(env);
+    return promise;
+  }
+  void settle(napi_env env, bool resolve, napi_value value) {
+    if (deferred_ == nullptr || value == nullptr) return;
+    const napi_deferred deferred = deferred_;
+    deferred_ = nullptr;
+    if (resolve)
+      napi_resolve_deferred(env, deferred, value);
+    else
+      napi_reject_deferred(env, deferred, value);
+  }
+
+ private:
+  napi_deferred deferred_ = nullptr;
+};
+
+class SpectraTask;
+// One share of a task's ownership, passed to napi as a callback's data. The callback that receives it adopts it
+// into a unique_ptr (Adopt), so the share is released however that callback returns.
+using TaskShare = std::shared_ptr<SpectraTask>;
+std::unique_ptr<TaskShare> Adopt(void* data) { return std::unique_ptr<TaskShare>(static_cast<TaskShare*>(data)); }
+
 // One asynchronous batch, on raw napi async work plus (with a progress callback) a threadsafe function.
 // node-addon-api's AsyncProgressWorker is not used: its threadsafe function keeps a pointer to the worker, so a
 // worker whose construction fails (napi_create_promise does while a worker thread is being terminated) is read
 // after it was freed when the environment finalizes that function, and at teardown the function can be
 // finalized before the work completes, which the worker then releases again.
 //
-// Ownership: the task is created complete (every napi object it needs exists) before it is queued, and from then
-// on it is owned by the work's completion and, with progress, by the threadsafe function's finalizer. Both run
-// once on the JS thread, also at environment teardown (Node waits for queued work then); the last one deletes
-// the task. Engine threads reach the threadsafe function only under progress_mutex_ while progress_open_, which
-// the finalizer and the completion clear, so no call reaches a function Node has finalized.
+// Ownership (RAII throughout): the task is a shared_ptr. Start builds it with every napi object it needs (the work,
+// the deferred, references to the input arrays, the progress function), each a member that frees itself. Two
+// callbacks hold a share once it is queued: the work's completion and, with progress, the threadsafe function's
+// finalizer. Each runs once on the JS thread, also at environment teardown (Node waits for queued work then), and
+// drops its share on return; the last share to go destroys the task. Engine threads reach the threadsafe function
+// only under progress_mutex_ while progress_open_, which the finalizer and the completion clear, so no call reaches a
+// function Node has finalized.
 //
 // JS is only touched through raw napi calls whose status is checked: while the environment is stopping
 // (worker.terminate(), process.exit() in a worker) every call into JS fails, and then the batch is cancelled and
@@ -407,9 +488,8 @@ class SpectraTask {
   // leaving nothing behind that refers to the task.
   static Napi::Value Start(Napi::Env env, const std::shared_ptr<LiveBatches>& live, std::vector<zerolm::MatrixJob> jobs,
                            std::vector<Napi::Reference<Napi::Float32Array>> inputs, int threads, Napi::Value on_progress) {
-    std::unique_ptr<SpectraTask> task(new SpectraTask(live, std::move(jobs), std::move(inputs), threads));
-    napi_value promise = nullptr;
-    if (napi_create_promise(env, &task->deferred_, &promise) != napi_ok) throw Napi::Error::New(env);
+    const TaskShare task(new SpectraTask(live, std::move(jobs), std::move(inputs), threads));
+    const napi_value promise = task->deferred_.create(env);
     if (on_progress.IsFunction()) task->on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
     std::shared_ptr<zerolm::BatchControl> control = task->control_;
     Napi::Object handle = Napi::Object::New(env);
@@ -419,28 +499,23 @@ class SpectraTask {
     task->live_->add(control);  // the destructor removes it
 
     napi_value name = nullptr;
-    if (napi_create_string_utf8(env, "zerolm:spectra", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env, nullptr, name, &SpectraTask::Execute, &SpectraTask::Complete, task.get(),
-                               &task->work_) != napi_ok)
-      throw Napi::Error::New(env);
+    if (napi_create_string_utf8(env, "zerolm:spectra", NAPI_AUTO_LENGTH, &name) != napi_ok) throw Napi::Error::New(env);
+    auto completion_share = std::make_unique<TaskShare>(task);
+    task->work_.create(env, name, &SpectraTask::Execute, &SpectraTask::Complete, completion_share.get());
     if (!task->on_progress_.IsEmpty()) {
-      if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, task.get(), &SpectraTask::ProgressFinalized,
-                                          task.get(), &SpectraTask::DeliverProgress, &task->progress_) != napi_ok) {
-        napi_delete_async_work(env, task->work_);
+      auto finalizer_share = std::make_unique<TaskShare>(task);
+      if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, finalizer_share.get(),
+                                          &SpectraTask::ProgressFinalized, task.get(), &SpectraTask::DeliverProgress,
+                                          &task->progress_) != napi_ok)
         throw Napi::Error::New(env);
-      }
+      finalizer_share.release();  // the finalizer's from now on
       task->progress_open_ = true;
-      task->owners_ = 2;
     }
-    // From here the task is owned as described above, never by this scope.
-    SpectraTask* started = task.release();
-    if (napi_queue_async_work(env, started->work_) != napi_ok) {
-      napi_delete_async_work(env, started->work_);
-      started->work_ = nullptr;
-      started->CloseProgress(napi_tsfn_abort);  // its finalizer drops the other share
-      started->DropOwner();
+    if (napi_queue_async_work(env, task->work_.get()) != napi_ok) {
+      task->CloseProgress(napi_tsfn_abort);  // its finalizer drops its share later
       throw make_error(env, "E_NATIVE", "could not queue the batch");
     }
+    completion_share.release();  // Complete's from now on
     return handle;
   }
 
@@ -455,9 +530,9 @@ class SpectraTask {
         threads_(threads),
         control_(std::make_shared<zerolm::BatchControl>()) {}
 
-  // Engine thread.
+  // Engine thread; `data` is the completion's share, which keeps the task alive until Complete.
   static void Execute(napi_env, void* data) {
-    auto* task = static_cast<SpectraTask*>(data);
+    SpectraTask* task = static_cast<TaskShare*>(data)->get();
     try {
       if (task->progress_ != nullptr)
         task->control_->on_job_done = [task](size_t done) { task->SendProgress(done); };
@@ -487,7 +562,8 @@ class SpectraTask {
     }
   }
 
-  // JS thread; env is null when Node discards a queued call.
+  // JS thread; env is null when Node discards a queued call. `context` is the task, alive while the function is
+  // (its finalizer holds a share).
   static void DeliverProgress(napi_env env, napi_value, void* context, void*) {
     if (env == nullptr || context == nullptr) return;
     auto* task = static_cast<SpectraTask*>(context);
@@ -521,17 +597,17 @@ class SpectraTask {
     Ready(env);
   }
 
-  // JS thread, once: the batch has finished (or was cancelled, or the environment is stopping).
+  // JS thread, once: the batch has finished (or was cancelled, or the environment is stopping). Drops the
+  // completion's share on return.
   static void Complete(napi_env env, napi_status status, void* data) {
-    auto* task = static_cast<SpectraTask*>(data);
+    const std::unique_ptr<TaskShare> share = Adopt(data);
+    SpectraTask& task = **share;
     try {
-      task->Finish(env, status);
+      task.Finish(env, status);
     } catch (...) {
       // Nothing may escape into Node's completion callback.
     }
-    napi_delete_async_work(env, task->work_);
-    task->work_ = nullptr;
-    task->DropOwner();
+    task.work_.reset();
   }
 
   void Finish(napi_env env, napi_status status) {
@@ -540,13 +616,14 @@ class SpectraTask {
     CloseProgress(napi_tsfn_abort);  // drops reports still queued
     if (!Ready(env)) return;
     if (status == napi_cancelled) {
-      Settle(env, false, raw_error(env, "E_ABORTED", "The operation was aborted"));
+      deferred_.settle(env, false, raw_error(env, "E_ABORTED", "The operation was aborted"));
       return;
     }
     if (outcome_.status != zerolm::BatchStatus::Ok) {
       const bool aborted = outcome_.status == zerolm::BatchStatus::Cancelled;
-      Settle(env, false,
-             raw_error(env, aborted ? "E_ABORTED" : "E_NATIVE", aborted ? "The operation was aborted" : outcome_.message));
+      deferred_.settle(env, false,
+                       raw_error(env, aborted ? "E_ABORTED" : "E_NATIVE",
+                                 aborted ? "The operation was aborted" : outcome_.message));
       return;
     }
     napi_value results = nullptr;
@@ -555,21 +632,22 @@ class SpectraTask {
     } catch (...) {
       // Out of memory, or the environment began stopping part-way through.
       if (!Ready(env)) return;
-      Settle(env, false, raw_error(env, "E_NATIVE", "could not build the results"));
+      deferred_.settle(env, false, raw_error(env, "E_NATIVE", "could not build the results"));
       return;
     }
-    Settle(env, true, results);
+    deferred_.settle(env, true, results);
   }
 
-  // JS thread: the threadsafe function is finalized (after CloseProgress, or by the environment's teardown).
+  // JS thread: the threadsafe function is finalized (after CloseProgress, or by the environment's teardown). Drops
+  // the finalizer's share on return.
   static void ProgressFinalized(napi_env, void* data, void*) {
-    auto* task = static_cast<SpectraTask*>(data);
+    const std::unique_ptr<TaskShare> share = Adopt(data);
+    SpectraTask& task = **share;
     {
-      std::lock_guard<std::mutex> lock(task->progress_mutex_);
-      task->progress_open_ = false;
+      std::lock_guard<std::mutex> lock(task.progress_mutex_);
+      task.progress_open_ = false;
     }
-    task->control_->cancel.store(true);  // a no-op after completion; at teardown it ends the batch
-    task->DropOwner();
+    task.control_->cancel.store(true);  // a no-op after completion; at teardown it ends the batch
   }
 
   // JS thread: releases this side's hold on the threadsafe function; its finalizer follows.
@@ -580,11 +658,6 @@ class SpectraTask {
     napi_release_threadsafe_function(progress_, mode);
   }
 
-  // JS thread.
-  void DropOwner() {
-    if (--owners_ == 0) delete this;
-  }
-
   // True when JS can run; otherwise marks the batch cancelled (the environment is stopping).
   bool Ready(napi_env env) {
     if (can_run_js(env)) return true;
@@ -592,32 +665,20 @@ class SpectraTask {
     return false;
   }
 
-  // Settles the promise at most once: napi frees the deferred on any attempt that got past its entry checks.
-  void Settle(napi_env env, bool resolve, napi_value value) {
-    if (settled_ || value == nullptr) return;
-    settled_ = true;
-    if (resolve)
-      napi_resolve_deferred(env, deferred_, value);
-    else
-      napi_reject_deferred(env, deferred_, value);
-  }
-
   std::shared_ptr<LiveBatches> live_;
   std::vector<zerolm::MatrixJob> jobs_;
-  std::vector<Napi::Reference<Napi::Float32Array>> inputs_;  // keeps the borrowed arrays alive
+  std::vector<Napi::Reference<Napi::Float32Array>> inputs_;  // keeps the borrowed arrays alive while engine threads read them
   int threads_;
   std::shared_ptr<zerolm::BatchControl> control_;
   std::vector<zerolm::SpectrumResult> results_;
   zerolm::BatchOutcome outcome_;
 
-  napi_async_work work_ = nullptr;
-  napi_deferred deferred_ = nullptr;
-  bool settled_ = false;
+  AsyncWork work_;
+  Deferred deferred_;
   bool completed_ = false;
-  int owners_ = 1;  // only touched on the JS thread
 
   Napi::FunctionReference on_progress_;
-  napi_threadsafe_function progress_ = nullptr;
+  napi_threadsafe_function progress_ = nullptr;  // Node owns it; this side's hold ends in CloseProgress
   std::mutex progress_mutex_;
   bool progress_open_ = false;                // guarded by progress_mutex_
   std::atomic<size_t> done_{0};               // latest count from the engine

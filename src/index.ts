@@ -22,7 +22,7 @@ export { loadBenchmark, listBenchmarks } from './eval/benchmarks';
 export { loadPeerScores } from './eval/peers';
 export { nscScore, nscScores, nscPsi } from './eval/nsc';
 export { spearman, kendallTauB, kendallTauA, kendallWithinParamBand, topKOverlap, bootstrapCI, ranks } from './eval/rank';
-export { spectra, spectraSync, fillNormal, fillUniform, convertTensor, type TensorDtype, simd, defaultThreads, type Spectrum, type SpectrumJob, type SpectrumRoute, type SpectrumGenerator, type MatrixRecipe, type MatrixValues } from './native';
+export { spectra, spectraSync, fillNormal, fillUniform, convertTensor, type TensorDtype, simd, defaultThreads, concurrency, availableCores, type Spectrum, type SpectrumJob, type SpectrumRoute, type SpectrumGenerator, type MatrixRecipe, type MatrixValues } from './native';
 export { sampleSpace, spaceNames, type SpaceName } from './search/sample';
 export { search, searchBest, type SearchOptions, type SearchResult, type SearchPick, type Budgets } from './search';
 export { compileSpace, builtinSpace, builtinSpaceNames, readSpaceDefinition, type CompiledSpace, type CompileOptions, type SpaceCandidates, type SpaceScores, type SpaceTables, type SpaceDefinition } from './space';

@@ -3,6 +3,7 @@
  * every argument before anything crosses into C++, and re-throws every native failure as a ZeroLMError of this realm.
  * The binary is loaded lazily, on first use, so pure-TypeScript modules work without it.
  */
+import { availableParallelism } from 'os';
 import * as path from 'path';
 import { types } from 'util';
 import type { InitScheme } from './arch/types';
@@ -41,7 +42,7 @@ export interface MatrixValues {
  * - 'full': all singular values (and logDet, top);
  * - 'sumSquares': entry statistics only, one pass, no Gram matrix;
  * - 'logDet': sum ln(1 + s_i^2) = ln det(I + G) by Cholesky of I + G, G the Gram matrix of the smaller side;
- * - 'top': s_max by Lanczos on W^T W, without forming it.
+ * - 'top': s_max by Lanczos on the Gram matrix of the smaller side (W^T W, or W W^T for a wide W), without forming it.
  */
 export type SpectrumRoute = 'full' | 'sumSquares' | 'logDet' | 'top';
 export type SpectrumJob = (MatrixRecipe | MatrixValues) & { route?: SpectrumRoute };
@@ -65,7 +66,10 @@ export interface Spectrum {
   top?: number;
 }
 export interface SpectraOptions {
-  /** Threads for the batch (default: defaultThreads()). Results do not depend on it. */
+  /**
+   * Threads for the batch (default: defaultThreads()). Results do not depend on it. However many batches run at once,
+   * no more than concurrency() threads compute: this picks how a batch is spread, the process-wide pool how many run.
+   */
   threads?: number;
   signal?: AbortSignal;
   /** Refuse the batch, before allocating, if it would need more (default 4 GiB). */
@@ -104,11 +108,13 @@ interface NativeBinding {
   fill(distribution: 'normal' | 'uniform', target: Float32Array, scale: number, seed: number, stream: number): void;
   simd(): 'avx2-fma' | 'scalar';
   defaultThreads(): number;
+  concurrency(limit?: number): number;
+  availableCores(): number;
   philox4x32_10(counter: number[], key: number[]): Uint32Array;
   convertTensor(source: Uint8Array, dtype: string, sourceRows: number, sourceCols: number, rows: Uint32Array | null, cols: Uint32Array | null, out: Float32Array): void;
 }
 
-const EXPECTED_ABI_VERSION = 6;
+const EXPECTED_ABI_VERSION = 7;
 /** The addon ABI this build loads (cache files record it: capacities from another ABI are not served). */
 export const ADDON_ABI_VERSION = EXPECTED_ABI_VERSION;
 let binding: NativeBinding | undefined;
@@ -159,6 +165,7 @@ let loadFailure: ZeroLMError | undefined;
 function load(): NativeBinding {
   if (binding) return binding;
   if (loadFailure) throw loadFailure;
+  checkConcurrencyEnvironment();
   const tried: string[] = [];
   let lastError: unknown;
   for (const candidate of addonCandidates()) {
@@ -396,9 +403,11 @@ function nativeJobBytes(job: NativeJob): number {
     case 'sumSquares':
       return job.values ? 0 : Math.min(rows * cols, FILL_CHUNK) * 4;
     case 'top': {
-      const basis = Math.min(cols, LANCZOS_MAX_STEPS) * cols * 8;
-      const partials = Math.ceil(rows / 256) * cols * 8;
-      return generated + basis + partials + 4 * cols * 8;
+      // native/spectrum/lanczos.cc: Krylov vectors of the smaller side; a partial product of length cols per block of
+      // 256 rows, and for a wide matrix W^T x (cols) as well.
+      const basis = Math.min(small, LANCZOS_MAX_STEPS) * small * 8;
+      const partials = Math.ceil(rows / 256) * cols * 8 + (rows < cols ? cols * 8 : 0);
+      return generated + basis + partials + 4 * small * 8;
     }
     case 'logDet':
     case 'full':
@@ -617,9 +626,47 @@ export function simd(): 'avx2-fma' | 'scalar' {
   return callNative((native) => native.simd());
 }
 
-/** Threads a batch uses by default: the hardware concurrency. */
+/** Threads a batch uses by default: the pool's limit, concurrency(). */
 export function defaultThreads(): number {
   return callNative((native) => native.defaultThreads());
+}
+
+/**
+ * The process-wide limit on engine threads (as sharp's concurrency()): every batch, sync or async, from any worker
+ * thread, runs on one persistent pool, and no more than this many threads compute at once; concurrent calls share
+ * them. With a limit (an integer from 1 to 1024), sets it first; returns the limit in force. Initially
+ * ZEROLM_CONCURRENCY when set, else availableCores(). Results never depend on it.
+ */
+export function concurrency(limit?: number): number {
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_THREADS)) {
+    fail('E_ARGUMENT', 'concurrency', `must be an integer from 1 to ${MAX_THREADS}, got ${describe(limit)}`);
+  }
+  return callNative((native) => native.concurrency(limit));
+}
+
+/**
+ * Cores this process may run on (its CPU affinity): the one count every default in zerolm starts from. Asked of the
+ * addon (native/spectrum/team.cc, available_cores) so the engine and TypeScript agree; without the addon (analytic
+ * mode needs none) Node's availableParallelism(), which reads the same affinity mask.
+ */
+export function availableCores(): number {
+  let native: NativeBinding;
+  try {
+    native = load();
+  } catch {
+    return availableParallelism();
+  }
+  return native.availableCores();
+}
+
+/** ZEROLM_CONCURRENCY, read by the engine when its pool starts, must be a valid limit: checked before it loads. */
+function checkConcurrencyEnvironment(): void {
+  const text = process.env.ZEROLM_CONCURRENCY;
+  if (text === undefined || text === '') return;
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || value < 1 || value > MAX_THREADS) {
+    fail('E_ARGUMENT', 'ZEROLM_CONCURRENCY', `must be an integer from 1 to ${MAX_THREADS}, got ${describe(text)}`);
+  }
 }
 
 /** Test hooks; not part of the public API. */

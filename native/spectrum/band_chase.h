@@ -7,6 +7,11 @@
 #include <cmath>
 #include <cstddef>
 
+// The includer may give these functions a target attribute (kernels_avx2.cc does).
+#ifndef ZEROLM_BAND_CHASE_TARGET
+#define ZEROLM_BAND_CHASE_TARGET
+#endif
+
 namespace zerolm {
 namespace {  // internal linkage: each kernel table's file compiles its own copy with its own instruction set
 namespace band_chase {
@@ -14,7 +19,7 @@ namespace band_chase {
 constexpr size_t kMaxBandwidth = 64;
 
 // Four partial sums, so that the compiler may vectorise without reassociating a single sum.
-inline double short_dot(size_t n, const double* x, const double* y) {
+ZEROLM_BAND_CHASE_TARGET inline double short_dot(size_t n, const double* x, const double* y) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -29,7 +34,7 @@ inline double short_dot(size_t n, const double* x, const double* y) {
 
 // a: lower triangle, row-major, leading dimension lda. On entry a[r][c] = 0 for b < r - c < 2b (the bulges
 // live there); entries further out are never read. Bandwidth b <= kMaxBandwidth.
-inline bool reduce(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
+ZEROLM_BAND_CHASE_TARGET inline bool reduce(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
                    const std::atomic<bool>* cancel) {
   double v[kMaxBandwidth], w[kMaxBandwidth], u[kMaxBandwidth];
   for (size_t j = 0; j + 2 < n; ++j) {

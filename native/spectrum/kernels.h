@@ -64,6 +64,10 @@ struct KernelTable {
                               const std::atomic<bool>* cancel);
   // y[0..n) += (w . x) w for every row w of the row-major float matrix (rows x n): y += W^T W x.
   void (*gram_apply)(size_t rows, size_t n, const float* w, const double* x, double* y);
+  // t[0..n) += sum_r x[r] w_r over the rows w_r of the row-major float matrix (rows x n): t += W^T x.
+  void (*combine_rows)(size_t rows, size_t n, const float* w, const double* x, double* t);
+  // y[r] = w_r . u for every row w_r of the row-major float matrix (rows x n): y = W u.
+  void (*dot_rows)(size_t rows, size_t n, const float* w, const double* u, double* y);
 };
 
 const KernelTable& scalar_kernels();

@@ -1,10 +1,18 @@
-// AVX2 + FMA kernels. This file alone is compiled with -mavx2 -mfma; it is only called after the CPU
-// check in kernels_dispatch.cc.
+// AVX2 + FMA kernels. The file is compiled for baseline x86-64 like the rest of the addon; each function here carries
+// the target attribute ZEROLM_AVX2, so only these functions contain AVX2 or FMA instructions (library code they call
+// and that is not inlined into them stays baseline), and they run only after the CPU check in kernels_dispatch.cc.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define ZEROLM_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define ZEROLM_AVX2  // MSVC: intrinsics need no target option
+#endif
+
+#define ZEROLM_BAND_CHASE_TARGET ZEROLM_AVX2
 #include "band_chase.h"
 #include "fill_math.h"
 #include "kernels.h"
@@ -14,17 +22,17 @@ namespace {
 
 // ---- Philox fill: four counters per step, the same operations as philox.cc (see fill_math.h) -------------
 
-inline __m256d words_to_double(__m256i words) {  // 64-bit lanes holding uint32 values, exactly
+ZEROLM_AVX2 inline __m256d words_to_double(__m256i words) {  // 64-bit lanes holding uint32 values, exactly
   const __m256i exponent = _mm256_set1_epi64x(0x4330000000000000LL);
   return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(words, exponent)), _mm256_set1_pd(4503599627370496.0));
 }
 
-inline __m256d unit_open(__m256i words) {
+ZEROLM_AVX2 inline __m256d unit_open(__m256i words) {
   return _mm256_mul_pd(_mm256_add_pd(words_to_double(words), _mm256_set1_pd(0.5)),
                        _mm256_set1_pd(fill_math::kTwoPow32Inverse));
 }
 
-inline __m256d log_unit(__m256d u) {
+ZEROLM_AVX2 inline __m256d log_unit(__m256d u) {
   using namespace fill_math;
   const __m256i bits = _mm256_castpd_si256(u);
   __m256i exponent = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
@@ -47,7 +55,7 @@ inline __m256d log_unit(__m256d u) {
                        _mm256_add_pd(_mm256_mul_pd(e, _mm256_set1_pd(kLn2Low)), log_m));
 }
 
-inline void cos_sin_turns(__m256d u, __m256d& cosine, __m256d& sine) {
+ZEROLM_AVX2 inline void cos_sin_turns(__m256d u, __m256d& cosine, __m256d& sine) {
   using namespace fill_math;
   const __m256d quarters = _mm256_mul_pd(u, _mm256_set1_pd(4.0));
   const __m256d nearest = _mm256_round_pd(quarters, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -71,7 +79,7 @@ inline void cos_sin_turns(__m256d u, __m256d& cosine, __m256d& sine) {
   sine = _mm256_xor_pd(_mm256_blendv_pd(s, c, swap), _mm256_and_pd(negate_sin, sign));
 }
 
-inline void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
+ZEROLM_AVX2 inline void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
   const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
   const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
   r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
@@ -80,7 +88,7 @@ inline void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
   r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
-void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
+ZEROLM_AVX2 void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, uint32_t stream,
                         uint64_t first_counter, size_t counters, float* out) {
   __m256i round_key0[10], round_key1[10];
   uint32_t k0 = seed, k1 = stream;
@@ -97,7 +105,7 @@ void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, 
   const __m256d scale_vector = _mm256_set1_pd(scale);
   // Four counters (16 values) per group; two groups per step give the out-of-order core independent
   // dependency chains to interleave (the polynomial and division chains are long).
-  auto group = [&](uint64_t c, float* destination) {
+  auto group = [&](uint64_t c, float* destination) ZEROLM_AVX2 {
     __m256i x0 = _mm256_set_epi64x(static_cast<long long>((c + 3) & 0xffffffffULL),
                                    static_cast<long long>((c + 2) & 0xffffffffULL),
                                    static_cast<long long>((c + 1) & 0xffffffffULL),
@@ -150,14 +158,14 @@ void fill_counters_avx2(Distribution distribution, double scale, uint32_t seed, 
   if (i < counters) fill_counters_portable(distribution, scale, seed, stream, first_counter + i, counters - i, out + 4 * i);
 }
 
-inline double horizontal_sum(__m256d v) {
+ZEROLM_AVX2 inline double horizontal_sum(__m256d v) {
   const __m128d low = _mm256_castpd256_pd128(v);
   const __m128d high = _mm256_extractf128_pd(v, 1);
   const __m128d pair = _mm_add_pd(low, high);  // (l0 + h0, l1 + h1)
   return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
 }
 
-void stats_update_avx2(EntryStats& stats, const float* x, size_t n) {
+ZEROLM_AVX2 void stats_update_avx2(EntryStats& stats, const float* x, size_t n) {
   if (stats.count == 0 && n > 0) stats.shift = x[0];
   size_t i = 0;
   // Align to lane 0 so the vector lanes match the scalar lane numbering.
@@ -213,7 +221,7 @@ void stats_update_avx2(EntryStats& stats, const float* x, size_t n) {
 
 // Panels for the 6 x 8 micro-kernel (see PackSource). Fast paths: a source whose rows are adjacent for fixed t
 // (row_stride 1: one contiguous load per t) and a float source with contiguous rows (8 x 8 transposes).
-void pack_panel_avx2(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,
+ZEROLM_AVX2 void pack_panel_avx2(const PackSource& source, size_t first_row, size_t valid_rows, size_t width, size_t t0,
                      size_t depth, double* dst) {
   const bool unit_scale = source.scale == 1.0;
   if (source.row_stride == 1 && valid_rows == width && unit_scale) {
@@ -331,7 +339,7 @@ void pack_panel_avx2(const PackSource& source, size_t first_row, size_t valid_ro
 }
 
 // 6 x 8 register tile: 12 accumulators, two B vectors, one broadcast A value.
-void micro_kernel_avx2(size_t depth, const double* a, const double* b, double* c, size_t ldc) {
+ZEROLM_AVX2 void micro_kernel_avx2(size_t depth, const double* a, const double* b, double* c, size_t ldc) {
   for (size_t r = 0; r < kMicroRows; ++r) {
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kMicroCols - 1), _MM_HINT_T0);
@@ -398,7 +406,7 @@ void micro_kernel_avx2(size_t depth, const double* a, const double* b, double* c
 // One pass over the lower triangle: row r contributes its dot with x to y[r] and, mirrored, x[r] times the row to
 // y[0..r). Four rows at a time share the loads and stores of x[j] and y[j], which otherwise bound this
 // memory-streaming loop.
-void symv_lower_avx2(size_t n, const double* a, size_t lda, const double* x, double* y) {
+ZEROLM_AVX2 void symv_lower_avx2(size_t n, const double* a, size_t lda, const double* x, double* y) {
   size_t r = 0;
   for (; r + 4 <= n; r += 4) {
     const double* row0 = a + r * lda;
@@ -451,7 +459,7 @@ void symv_lower_avx2(size_t n, const double* a, size_t lda, const double* x, dou
 }
 
 // Four independent accumulators: FMA latency, not throughput, would otherwise bound the loop.
-double dot_avx2(size_t n, const double* x, const double* y) {
+ZEROLM_AVX2 double dot_avx2(size_t n, const double* x, const double* y) {
   __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
   __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
   size_t i = 0;
@@ -467,7 +475,7 @@ double dot_avx2(size_t n, const double* x, const double* y) {
   return horizontal_sum(_mm256_add_pd(_mm256_add_pd(acc0, acc1), _mm256_add_pd(acc2, acc3))) + tail;
 }
 
-void axpy_avx2(size_t n, double alpha, const double* x, double* y) {
+ZEROLM_AVX2 void axpy_avx2(size_t n, double alpha, const double* x, double* y) {
   const __m256d alpha_vector = _mm256_set1_pd(alpha);
   size_t i = 0;
   for (; i + 4 <= n; i += 4)
@@ -476,7 +484,7 @@ void axpy_avx2(size_t n, double alpha, const double* x, double* y) {
 }
 
 // 32 rows at a time: eight independent FMA chains hide the FMA latency across the k columns.
-void subtract_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, const double* coefficients,
+ZEROLM_AVX2 void subtract_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, const double* coefficients,
                            double* y) {
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -502,7 +510,7 @@ void subtract_columns_avx2(size_t n, size_t k, const double* columns, size_t ld,
   }
 }
 
-void dot_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, const double* x, double* out) {
+ZEROLM_AVX2 void dot_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, const double* x, double* out) {
   size_t q = 0;
   for (; q + 4 <= k; q += 4) {
     const double* c0 = columns + q * ld;
@@ -534,10 +542,10 @@ void dot_columns_avx2(size_t n, size_t k, const double* columns, size_t ld, cons
   for (; q < k; ++q) out[q] = dot_avx2(n, columns + q * ld, x);
 }
 
-inline __m256d low_half(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
-inline __m256d high_half(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+ZEROLM_AVX2 inline __m256d low_half(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+ZEROLM_AVX2 inline __m256d high_half(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
 
-void gram_apply_avx2(size_t rows, size_t n, const float* w, const double* x, double* y) {
+ZEROLM_AVX2 void gram_apply_avx2(size_t rows, size_t n, const float* w, const double* x, double* y) {
   for (size_t r = 0; r < rows; ++r) {
     const float* row = w + r * n;
     __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
@@ -569,7 +577,86 @@ void gram_apply_avx2(size_t rows, size_t n, const float* w, const double* x, dou
   }
 }
 
-bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
+// Four rows per pass over t; each element's sum is still taken row by row, in order.
+ZEROLM_AVX2 void combine_rows_avx2(size_t rows, size_t n, const float* w, const double* x, double* t) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* r0 = w + r * n;
+    const float* r1 = r0 + n;
+    const float* r2 = r1 + n;
+    const float* r3 = r2 + n;
+    const __m256d x0 = _mm256_set1_pd(x[r]), x1 = _mm256_set1_pd(x[r + 1]);
+    const __m256d x2 = _mm256_set1_pd(x[r + 2]), x3 = _mm256_set1_pd(x[r + 3]);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      __m256d acc = _mm256_loadu_pd(t + j);
+      acc = _mm256_fmadd_pd(x0, _mm256_cvtps_pd(_mm_loadu_ps(r0 + j)), acc);
+      acc = _mm256_fmadd_pd(x1, _mm256_cvtps_pd(_mm_loadu_ps(r1 + j)), acc);
+      acc = _mm256_fmadd_pd(x2, _mm256_cvtps_pd(_mm_loadu_ps(r2 + j)), acc);
+      acc = _mm256_fmadd_pd(x3, _mm256_cvtps_pd(_mm_loadu_ps(r3 + j)), acc);
+      _mm256_storeu_pd(t + j, acc);
+    }
+    for (; j < n; ++j) {
+      double sum = t[j];
+      sum = std::fma(x[r], static_cast<double>(r0[j]), sum);
+      sum = std::fma(x[r + 1], static_cast<double>(r1[j]), sum);
+      sum = std::fma(x[r + 2], static_cast<double>(r2[j]), sum);
+      sum = std::fma(x[r + 3], static_cast<double>(r3[j]), sum);
+      t[j] = sum;
+    }
+  }
+  for (; r < rows; ++r) {
+    const float* row = w + r * n;
+    const __m256d xr = _mm256_set1_pd(x[r]);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+      _mm256_storeu_pd(t + j, _mm256_fmadd_pd(xr, _mm256_cvtps_pd(_mm_loadu_ps(row + j)), _mm256_loadu_pd(t + j)));
+    for (; j < n; ++j) t[j] = std::fma(x[r], static_cast<double>(row[j]), t[j]);
+  }
+}
+
+// Four rows at a time share the loads of u.
+ZEROLM_AVX2 void dot_rows_avx2(size_t rows, size_t n, const float* w, const double* u, double* y) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* r0 = w + r * n;
+    const float* r1 = r0 + n;
+    const float* r2 = r1 + n;
+    const float* r3 = r2 + n;
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const __m256d uj = _mm256_loadu_pd(u + j);
+      acc0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r0 + j)), uj, acc0);
+      acc1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r1 + j)), uj, acc1);
+      acc2 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r2 + j)), uj, acc2);
+      acc3 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(r3 + j)), uj, acc3);
+    }
+    double tails[4] = {0, 0, 0, 0};
+    for (; j < n; ++j) {
+      tails[0] += static_cast<double>(r0[j]) * u[j];
+      tails[1] += static_cast<double>(r1[j]) * u[j];
+      tails[2] += static_cast<double>(r2[j]) * u[j];
+      tails[3] += static_cast<double>(r3[j]) * u[j];
+    }
+    y[r] = horizontal_sum(acc0) + tails[0];
+    y[r + 1] = horizontal_sum(acc1) + tails[1];
+    y[r + 2] = horizontal_sum(acc2) + tails[2];
+    y[r + 3] = horizontal_sum(acc3) + tails[3];
+  }
+  for (; r < rows; ++r) {
+    const float* row = w + r * n;
+    __m256d acc = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) acc = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(row + j)), _mm256_loadu_pd(u + j), acc);
+    double tail = 0;
+    for (; j < n; ++j) tail += static_cast<double>(row[j]) * u[j];
+    y[r] = horizontal_sum(acc) + tail;
+  }
+}
+
+ZEROLM_AVX2 bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_t b, double* d, double* e,
                               const std::atomic<bool>* cancel) {
   return band_chase::reduce(n, a, lda, b, d, e, cancel);
 }
@@ -577,6 +664,7 @@ bool band_to_tridiagonal_avx2(size_t n, double* a, size_t lda, size_t b, double*
 const KernelTable kAvx2Table = {
     "avx2-fma",      fill_counters_avx2,    stats_update_avx2,     pack_panel_avx2,  micro_kernel_avx2, symv_lower_avx2, dot_avx2,
     axpy_avx2,       subtract_columns_avx2, dot_columns_avx2, band_to_tridiagonal_avx2, gram_apply_avx2,
+    combine_rows_avx2, dot_rows_avx2,
 };
 
 }  // namespace

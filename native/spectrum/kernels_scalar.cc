@@ -142,10 +142,31 @@ bool band_to_tridiagonal_scalar(size_t n, double* a, size_t lda, size_t b, doubl
   return band_chase::reduce(n, a, lda, b, d, e, cancel);
 }
 
+void combine_rows_scalar(size_t rows, size_t n, const float* w, const double* x, double* t) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = w + r * n;
+    const double xr = x[r];
+    for (size_t j = 0; j < n; ++j) t[j] += xr * static_cast<double>(row[j]);
+  }
+}
+
+void dot_rows_scalar(size_t rows, size_t n, const float* w, const double* u, double* y) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = w + r * n;
+    double acc[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+      for (size_t lane = 0; lane < 4; ++lane) acc[lane] += static_cast<double>(row[j + lane]) * u[j + lane];
+    double tail = 0;
+    for (; j < n; ++j) tail += static_cast<double>(row[j]) * u[j];
+    y[r] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
+  }
+}
+
 const KernelTable kScalarTable = {
     "scalar",       fill_counters_portable, stats_update_scalar, pack_panel_generic, micro_kernel_scalar, symv_lower_scalar,
     dot_scalar,     axpy_scalar,         subtract_columns_scalar, dot_columns_scalar, band_to_tridiagonal_scalar,
-    gram_apply_scalar,
+    gram_apply_scalar, combine_rows_scalar, dot_rows_scalar,
 };
 
 }  // namespace

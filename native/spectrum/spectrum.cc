@@ -7,7 +7,6 @@
 #include <new>
 #include <numeric>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
 #include "aligned_buffer.h"
@@ -264,11 +263,6 @@ std::string validate_job(const MatrixJob& job) {
   return std::string();
 }
 
-int hardware_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
-}
-
 BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumResult>& results, int threads,
                        BatchControl& control) {
   BatchOutcome outcome;
@@ -283,10 +277,14 @@ BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumR
       }
     }
     if (jobs.empty()) return outcome;
-    threads = std::max(1, std::min(threads, 1024));
+    threads = std::max(1, std::min(threads, kMaxConcurrency));
     // Results never depend on the team's size, so very large requests can be trimmed safely.
     constexpr int kMaxTeam = 64;
     const CancelToken cancel(&control.cancel);
+    // This thread's seat in the process's pool: with the helpers it recruits, never more threads at work than
+    // concurrency_limit(), however many batches run at once. `threads` still picks the schedule below (so the
+    // memory estimate of src/native.ts holds); the pool decides how many threads carry it out.
+    const Seat seat(cancel);
     std::mutex progress_mutex;
     size_t done = 0;
     auto report = [&] {
@@ -339,7 +337,7 @@ BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumR
         };
         return cost(a) > cost(b);
       });
-      Team team(std::min<int>(std::min(threads, kMaxTeam * 4), static_cast<int>(tasks.size())));
+      Team team(std::min<int>(threads, static_cast<int>(tasks.size())));
       std::mutex failure_mutex;
       auto fail_batch = [&](const std::string& failure) {
         std::lock_guard<std::mutex> lock(failure_mutex);

@@ -54,11 +54,9 @@ struct BatchControl {
 // Checks a job cheaply (shape, pointer, scale); returns an empty string when valid.
 std::string validate_job(const MatrixJob& job);
 
-// Runs all jobs with up to `threads` threads; results[i] belongs to jobs[i]. Never throws.
+// Runs all jobs with up to `threads` threads of the process's pool (team.h); results[i] belongs to jobs[i], and
+// never depends on `threads` or on the pool's limit. Never throws.
 BatchOutcome run_batch(const std::vector<MatrixJob>& jobs, std::vector<SpectrumResult>& results, int threads,
                        BatchControl& control);
-
-// Threads the machine offers (at least 1).
-int hardware_threads();
 
 }  // namespace zerolm

@@ -1,14 +1,16 @@
-// A fixed group of threads (the calling thread included) that runs indexed tasks, and the cancellation token
-// the long loops poll. Results never depend on which thread ran which task: every task writes its own output.
+// The engine's threads: one process-wide pool of persistent helper threads, created on first need, and the
+// cancellation token the long loops poll. A Team is one caller's claim on the pool: it runs indexed tasks on the
+// calling thread plus whichever helpers are free. Results never depend on which thread ran which task: every task
+// writes its own output.
+//
+// The pool has `concurrency_limit()` seats. A batch holds one Seat for its calling thread while it runs, and a
+// helper holds one while it works on a team's tasks, so however many batches run at once (libuv threads, worker
+// threads, the main thread) at most that many threads compute; a caller waiting for a seat has priority over a helper
+// joining a team that already runs.
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
-#include <exception>
 #include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 namespace zerolm {
 
@@ -29,34 +31,43 @@ class CancelToken {
   const std::atomic<bool>* flag_ = nullptr;
 };
 
+constexpr int kMaxConcurrency = 1024;
+
+// Cores this process may run on (its CPU affinity mask where the platform has one, else the hardware
+// concurrency), at least 1. The one place the engine, and through the addon zerolm's TypeScript, asks.
+int available_cores();
+
+// Threads that may compute at once, process-wide. Initially ZEROLM_CONCURRENCY when it is an integer from 1 to
+// kMaxConcurrency, else available_cores(). Setting it wakes or retires helpers; running teams keep their results
+// (the limit changes speed only).
+int concurrency_limit();
+void set_concurrency_limit(int limit);  // clamped to 1..kMaxConcurrency
+
+// The calling thread's seat in the pool, for the scope of a batch. Waits while every seat is taken; throws Cancelled
+// if `cancel` fires meanwhile.
+class Seat {
+ public:
+  explicit Seat(const CancelToken& cancel);
+  ~Seat();
+  Seat(const Seat&) = delete;
+  Seat& operator=(const Seat&) = delete;
+};
+
 class Team {
  public:
-  explicit Team(int threads);
-  ~Team();
+  // The calling thread and at most width - 1 helpers. A team of width 1 runs everything on the calling thread:
+  // that is the team for work inside another team's task.
+  explicit Team(int width) : width_(width < 1 ? 1 : width) {}
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
 
-  int size() const { return static_cast<int>(helpers_.size()) + 1; }
+  int width() const { return width_; }
   // Runs body(0..tasks-1); returns when all are done. The first exception thrown by a task is rethrown here
   // after every thread has stopped; remaining tasks are skipped once one has failed.
   void run(size_t tasks, const std::function<void(size_t)>& body);
 
  private:
-  void helper_loop();
-  void work();
-
-  std::vector<std::thread> helpers_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(size_t)>* body_ = nullptr;
-  size_t tasks_ = 0;
-  std::atomic<size_t> next_{0};
-  std::atomic<bool> failed_{false};
-  std::exception_ptr error_;
-  unsigned generation_ = 0;
-  int busy_helpers_ = 0;
-  bool stopping_ = false;
+  int width_;
 };
 
 }  // namespace zerolm

@@ -6,9 +6,9 @@
  * gives, error records included: a capacity depends only on its cache key, never on which thread computed it.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { availableCores } from '../native';
 import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit, type LineUnitItem } from '../io/input';
 import { NEWLINE } from '../ascii';
 import { ZeroLMError, throwIfAborted } from '../errors';
@@ -51,7 +51,7 @@ export interface ScoreJsonLinesOptions extends ScoreManyOptions {
  * cores, `sample | score` ran 8% slower with two workers than with none).
  */
 export function defaultScoreWorkers(sizeHint?: number): number {
-  const cores = availableParallelism();
+  const cores = availableCores();
   if (cores < 2 || (cores === 2 && sizeHint === undefined)) return 0;
   return Math.min(cores, 4);
 }
@@ -229,7 +229,7 @@ class ScoringPool {
     const { cache: _cache, signal: _signal, onProgress: _onProgress, workers: _workers, maxLineBytes: _maxLine, unitBytes: _unitBytes, sizeHint: _sizeHint, batchSize: _batchSize, ...plain } = options;
     const workerOptions: ScoreWorkerData['options'] = { ...plain };
     // The engine's threads are shared out among the workers unless the caller chose a number.
-    if (plain.threads === undefined) workerOptions.threads = Math.max(1, Math.floor(availableParallelism() / count));
+    if (plain.threads === undefined) workerOptions.threads = Math.max(1, Math.floor(availableCores() / count));
     const data: ScoreWorkerData = { options: workerOptions, batchSize, cacheEntries: [...resolved.cache], cacheMaxEntries: resolved.cache.maxEntries };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(workerScript(), { workerData: data });

@@ -94,6 +94,17 @@ export function describeChild(outcome: ChildOutcome): string {
   return `${how}\n--- stderr (tail) ---\n${outcome.stderr.slice(-4000)}\n--- stdout (tail) ---\n${outcome.stdout.slice(-2000)}`;
 }
 
+/**
+ * Runs work wide enough that the engine's persistent pool starts every helper its limit allows (one team spread over
+ * a single job, one of many jobs), so that a thread count taken afterwards includes them.
+ */
+export function startEnginePool(native: Pick<typeof import('../../../src/native'), 'spectraSync' | 'concurrency'>): void {
+  const threads = native.concurrency();
+  const job = { rows: 300, cols: 300, init: { distribution: 'normal' as const, std: 1 }, seed: 1, stream: 1 };
+  native.spectraSync([job], { threads });
+  native.spectraSync(Array.from({ length: 2 * threads }, (_, i) => ({ ...job, rows: 40, cols: 30, stream: i })), { threads });
+}
+
 /** OS threads of this process now (Linux: one entry per thread in /proc/self/task). */
 export function threadCount(): number {
   return readdirSync('/proc/self/task').length;

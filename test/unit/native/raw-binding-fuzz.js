@@ -107,7 +107,7 @@ function argumentsFor(name) {
   }
 }
 
-const FUNCTIONS = ['spectraSync', 'spectraAsync', 'fill', 'philox4x32_10', 'simd', 'defaultThreads'];
+const FUNCTIONS = ['spectraSync', 'spectraAsync', 'fill', 'philox4x32_10', 'simd', 'defaultThreads', 'concurrency', 'availableCores'];
 const counts = { calls: 0, returned: 0, threw: 0, rejected: 0, resolved: 0, cancelled: 0, codes: {}, nonErrors: 0 };
 const settling = [];
 

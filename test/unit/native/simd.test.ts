@@ -19,6 +19,8 @@ const jobs: SpectrumJob[] = [
   { rows: 64, cols: 300, init: { distribution: 'uniform', bound: 0.1 }, seed: 21, stream: 1 },
   { rows: 120, cols: 120, init: { distribution: 'normal', std: 0.02 }, seed: 21, stream: 2, route: 'logDet' },
   { rows: 333, cols: 111, init: { distribution: 'normal', std: 1 }, seed: 21, stream: 3, route: 'top' },
+  // Wide: Lanczos on W W^T, over two row blocks, with rows and columns that are not multiples of the SIMD width.
+  { rows: 261, cols: 403, init: { distribution: 'normal', std: 1 }, seed: 21, stream: 5, route: 'top' },
   { rows: 41, cols: 59, init: { distribution: 'normal', std: 5 }, seed: 21, stream: 4, route: 'sumSquares' },
 ];
 

@@ -134,6 +134,43 @@ describe('identities between routes', () => {
   });
 });
 
+describe('the top route on tall and wide matrices with known spectra', () => {
+  // W = U diag(s) V^T from orthogonal factors. Lanczos runs on the Gram matrix of the smaller side (W^T W for a tall W,
+  // W W^T for a wide one), over several 256-row blocks here, so both operators and their block sums are exercised.
+  const cases: Array<[name: string, rows: number, cols: number, values: (p: number) => number[]]> = [
+    ['tall, full rank', 600, 140, (p) => knownValues(p, p, 31)],
+    ['wide, full rank', 300, 700, (p) => knownValues(p, p, 32)],
+    ['wide, rank deficient', 300, 560, (p) => knownValues(p, 60, 33)],
+    // s_max and the next value 1e-4 apart: the slowest case for Lanczos, where the gap test cannot stop it early.
+    ['wide, nearly repeated s_max', 280, 900, (p) => { const v = knownValues(p, p, 34); v[1] = 10 * (1 - 1e-4); return descending(v); }],
+    ['tall, nearly repeated s_max', 900, 280, (p) => { const v = knownValues(p, p, 35); v[1] = 10 * (1 - 1e-4); return descending(v); }],
+  ];
+  it.each(cases)('%s (%d x %d): top is s_max, and agrees with the full spectrum', (_name, rows, cols, values) => {
+    const s = values(Math.min(rows, cols));
+    const w = matrixWithSingularValues(rows, cols, s, rows + cols);
+    const [top, full] = spectraSync([{ rows, cols, values: w, route: 'top' }, { rows, cols, values: w, route: 'full' }]);
+    // Against the constructed s_max the float32 rounding of W dominates (as for the full spectra above).
+    expect(Math.abs(top.top! - s[0]) / s[0]).toBeLessThan(SINGULAR_VALUE_TOLERANCE);
+    // Against the full spectrum of the same float32 matrix: the tolerance the route has always met.
+    expect(Math.abs(top.top! - full.top!) / full.top!).toBeLessThan(1e-9);
+  });
+
+  it('a wide matrix and its transpose give the same s_max; the result is bit-identical on 1, 2 and 3 threads', () => {
+    const rows = 530;
+    const cols = 1100;
+    const w = fillNormal(rows, cols, { std: 0.05, seed: 3, stream: 3 });
+    const transposed = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) transposed[j * rows + i] = w[i * cols + j];
+    const [wide] = spectraSync([{ rows, cols, values: w, route: 'top' }], { threads: 1 });
+    const [tall] = spectraSync([{ rows: cols, cols: rows, values: transposed, route: 'top' }], { threads: 1 });
+    expect(Math.abs(wide.top! - tall.top!) / tall.top!).toBeLessThan(1e-9);
+    for (const threads of [2, 3]) {
+      const [again] = spectraSync([{ rows, cols, values: w, route: 'top' }], { threads });
+      expect(Object.is(again.top, wide.top)).toBe(true);
+    }
+  });
+});
+
 describe('random matrices', () => {
   it('top singular value of a 1024 x 512 Gaussian is within 2% of std (sqrt(m) + sqrt(n))', async () => {
     const std = 1;

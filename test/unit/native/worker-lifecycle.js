@@ -64,8 +64,12 @@ function seededRandom(seed) {
 }
 
 async function main() {
-  // Warm the engine and the libuv pool so that the baseline counts their threads.
+  // Warm the engine, its persistent pool and the libuv pool so that the baseline counts their threads.
   await native.spectra(probe, { threads: 2 });
+  const wide = native.concurrency();
+  const job = { rows: 300, cols: 300, init: { distribution: 'normal', std: 1 }, seed: 1, stream: 1 };
+  native.spectraSync([job], { threads: wide });
+  native.spectraSync(Array.from({ length: 2 * wide }, (_, i) => ({ ...job, rows: 40, cols: 30, stream: i })), { threads: wide });
   const before = fingerprint(native.spectraSync(probe, { threads: 1 }));
   await sleep(50);
   const baseline = threadCount();

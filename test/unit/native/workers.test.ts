@@ -6,10 +6,10 @@
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { spectra, spectraSync, Spectrum, SpectrumJob } from '../../../src/native';
+import { concurrency, spectra, spectraSync, Spectrum, SpectrumJob } from '../../../src/native';
 import { seededRandom } from './fixtures';
 import {
-  childEnvironment, compiledNativeModule, describeChild, runNode, settleThreadCount, spectraDifference, threadCount,
+  childEnvironment, compiledNativeModule, describeChild, runNode, settleThreadCount, spectraDifference, startEnginePool, threadCount,
 } from './hostile-helpers';
 
 const workerScript = path.join(__dirname, 'worker-script.js');
@@ -51,6 +51,7 @@ let baselineThreads = 0;
 beforeAll(async () => {
   compiledNativeModule();
   await Promise.all(Array.from({ length: 4 }, () => spectra(jobsForWorkers().slice(0, 1), { threads: 1 })));
+  startEnginePool({ spectraSync, concurrency });
   await new Promise((resolve) => setTimeout(resolve, 50));
   baselineThreads = threadCount();
 });
