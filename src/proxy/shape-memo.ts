@@ -12,7 +12,10 @@
  */
 import type { InitScheme } from '../arch/types';
 
-const FIELDS = 4;
+/** Per slot: rows, cols, scheme code (0: empty slot), scheme parameter, capacity. One slot is one stretch of memory. */
+const STRIDE = 5;
+/** The smallest table; it doubles as entries come, up to twice maxEntries slots. */
+const FIRST_SLOTS = 1 << 12;
 
 /** A number per init scheme and kaiming mode; 0 = not memoisable (unknown scheme: the slow path reports it). */
 function schemeCode(init: InitScheme): number {
@@ -58,28 +61,30 @@ function hash(rows: number, cols: number, code: number, parameter: number): numb
 }
 
 export class MatrixCapacityMemo {
-  private readonly mask: number;
-  private readonly keys: Float64Array;
-  private readonly values: Float64Array;
-  /** 1 where a slot holds an entry. */
-  private readonly used: Uint8Array;
-  /** Slots in insertion order, a ring: ring[(head + k) % maxEntries] is the k-th oldest entry's slot. */
+  private mask: number;
+  /** Slots side by side (see STRIDE): a lookup reads one stretch of memory, not three arrays. */
+  private table: Float64Array;
+  /** Entries in insertion order, a ring: ring[(head + k) % maxEntries] is the k-th oldest entry's slot. */
   private readonly ring: Int32Array;
   /** Per slot, its place in the ring (kept when backward-shift deletion moves an entry). */
-  private readonly place: Int32Array;
+  private place: Int32Array;
   private head = 0;
   private count = 0;
+  private readonly largestSlots: number;
 
-  /** `maxEntries` distinct (shape, init) pairs are kept; the table is twice that, so probes stay short. */
+  /**
+   * `maxEntries` distinct (shape, init) pairs are kept. The table starts small and doubles while it is more than half
+   * full, up to twice maxEntries slots, so probes stay short and a stream with few shapes touches little memory.
+   */
   constructor(readonly maxEntries = 1 << 18) {
-    let size = 4;
-    while (size < 2 * maxEntries) size *= 2;
+    let largest = 4;
+    while (largest < 2 * maxEntries) largest *= 2;
+    this.largestSlots = largest;
+    const size = Math.min(largest, FIRST_SLOTS);
     this.mask = size - 1;
-    this.keys = new Float64Array(size * FIELDS);
-    this.values = new Float64Array(size);
-    this.used = new Uint8Array(size);
-    this.ring = new Int32Array(maxEntries);
+    this.table = new Float64Array(size * STRIDE);
     this.place = new Int32Array(size);
+    this.ring = new Int32Array(maxEntries);
   }
 
   get size(): number {
@@ -87,12 +92,13 @@ export class MatrixCapacityMemo {
   }
 
   private find(rows: number, cols: number, code: number, parameter: number): number {
-    const { keys, used, mask } = this;
+    const { table, mask } = this;
     let slot = hash(rows, cols, code, parameter) & mask;
     for (;;) {
-      if (used[slot] === 0) return slot;
-      const o = slot * FIELDS;
-      if (keys[o] === rows && keys[o + 1] === cols && keys[o + 2] === code && keys[o + 3] === parameter) return slot;
+      const o = slot * STRIDE;
+      const slotCode = table[o + 2];
+      if (slotCode === 0) return slot;
+      if (table[o] === rows && table[o + 1] === cols && slotCode === code && table[o + 3] === parameter) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -101,8 +107,8 @@ export class MatrixCapacityMemo {
   get(rows: number, cols: number, init: InitScheme): number | undefined {
     const code = schemeCode(init);
     if (code === 0) return undefined;
-    const slot = this.find(rows, cols, code, schemeParameter(init));
-    return this.used[slot] === 1 ? this.values[slot] : undefined;
+    const o = this.find(rows, cols, code, schemeParameter(init)) * STRIDE;
+    return this.table[o + 2] !== 0 ? this.table[o + 4] : undefined;
   }
 
   set(rows: number, cols: number, init: InitScheme, value: number): void {
@@ -111,44 +117,63 @@ export class MatrixCapacityMemo {
     // NaN never equals itself: such a key could never be found again (and its init is refused anyway).
     if (code === 0 || Number.isNaN(parameter)) return;
     let slot = this.find(rows, cols, code, parameter);
-    if (this.used[slot] === 1) {
-      this.values[slot] = value;
+    if (this.table[slot * STRIDE + 2] !== 0) {
+      this.table[slot * STRIDE + 4] = value;
       return;
     }
     if (this.count === this.maxEntries) {
       this.evictOldest();
       slot = this.find(rows, cols, code, parameter);
+    } else if (2 * (this.count + 1) > this.mask + 1 && this.mask + 1 < this.largestSlots) {
+      this.grow();
+      slot = this.find(rows, cols, code, parameter);
     }
-    const o = slot * FIELDS;
-    this.keys[o] = rows;
-    this.keys[o + 1] = cols;
-    this.keys[o + 2] = code;
-    this.keys[o + 3] = parameter;
-    this.values[slot] = value;
-    this.used[slot] = 1;
+    const o = slot * STRIDE;
+    const table = this.table;
+    table[o] = rows;
+    table[o + 1] = cols;
+    table[o + 2] = code;
+    table[o + 3] = parameter;
+    table[o + 4] = value;
     const place = (this.head + this.count) % this.maxEntries;
     this.ring[place] = slot;
     this.place[slot] = place;
     this.count++;
   }
 
+  /** Doubles the table; entries keep their order of insertion (the ring is rewritten from its head). */
+  private grow(): void {
+    const old = this.table;
+    const size = 2 * (this.mask + 1);
+    this.mask = size - 1;
+    this.table = new Float64Array(size * STRIDE);
+    this.place = new Int32Array(size);
+    const { ring, maxEntries } = this;
+    for (let k = 0; k < this.count; k++) {
+      const o = ring[(this.head + k) % maxEntries] * STRIDE;
+      const slot = this.find(old[o], old[o + 1], old[o + 2], old[o + 3]);
+      this.table.set(old.subarray(o, o + STRIDE), slot * STRIDE);
+      ring[k] = slot;
+      this.place[slot] = k;
+    }
+    this.head = 0;
+  }
+
   /** Removes the oldest entry; later entries of its probe run shift back so every key stays reachable. */
   private evictOldest(): void {
-    const { keys, values, used, place, ring, mask } = this;
+    const { table, place, ring, mask } = this;
     let hole = ring[this.head];
     this.head = (this.head + 1) % this.maxEntries;
     this.count--;
-    used[hole] = 0;
+    table[hole * STRIDE + 2] = 0;
     let slot = (hole + 1) & mask;
-    while (used[slot] === 1) {
-      const o = slot * FIELDS;
-      const home = hash(keys[o], keys[o + 1], keys[o + 2], keys[o + 3]) & mask;
+    while (table[slot * STRIDE + 2] !== 0) {
+      const o = slot * STRIDE;
+      const home = hash(table[o], table[o + 1], table[o + 2], table[o + 3]) & mask;
       // Move the entry into the hole when the hole lies on its probe path (between its home and where it sits).
       if (((slot - home) & mask) >= ((slot - hole) & mask)) {
-        keys.copyWithin(hole * FIELDS, o, o + FIELDS);
-        values[hole] = values[slot];
-        used[hole] = 1;
-        used[slot] = 0;
+        table.copyWithin(hole * STRIDE, o, o + STRIDE);
+        table[o + 2] = 0;
         place[hole] = place[slot];
         ring[place[hole]] = hole;
         hole = slot;
