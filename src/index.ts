@@ -15,13 +15,14 @@ export { WeightStore, SafetensorsFile, type TensorEntry } from './io/safetensors
 export { scoreMany, scoreBatches, isScoreError, type ScoreRecord, type ScoreErrorRecord, type ScoreManyOptions } from './proxy/many';
 export { scoreJsonLines, defaultScoreWorkers, type EncodedScores, type ScoreJsonLinesOptions } from './proxy/parallel';
 export { calibrateAlpha, alphaStrategies, type AlphaStrategy, type Calibration, type CalibrationCriterion } from './calibrate';
-export { calibrateBenchmark, readCalibration, writeCalibration, type CalibrationFile } from './calibrate/file';
+export { readCalibration, writeCalibration, type CalibrationFile } from './calibrate/file';
+export { calibrateBenchmark } from './eval/calibrate-benchmark';
 export { evaluate, type EvalReport } from './eval/evaluate';
 export { formatEvalTable } from './eval/report';
 export { loadBenchmark, listBenchmarks } from './eval/benchmarks';
 export { loadPeerScores } from './eval/peers';
 export { nscScore, nscScores, nscPsi } from './eval/nsc';
-export { spearman, kendallTauB, kendallTauA, kendallWithinParamBand, topKOverlap, bootstrapCI, ranks } from './eval/rank';
+export { spearman, kendallTauB, kendallTauA, kendallWithinParamBand, topKOverlap, bootstrapCI, ranks } from './stats/rank';
 export { spectra, spectraSync, fillNormal, fillUniform, convertTensor, type TensorDtype, simd, defaultThreads, type Spectrum, type SpectrumJob, type SpectrumRoute, type SpectrumGenerator, type MatrixRecipe, type MatrixValues } from './native';
 export { sampleSpace, spaceNames, type SpaceName } from './search/sample';
 export { search, searchBest, type SearchOptions, type SearchResult, type SearchPick, type Budgets } from './search';

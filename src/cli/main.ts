@@ -433,7 +433,8 @@ export function buildProgram(): Command {
     )
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
     .action(async (benchmark: string | undefined, flags) => {
-      const { calibrateBenchmark, calibrateLabels, writeCalibration } = await import('../calibrate/file');
+      const { calibrateLabels, writeCalibration } = await import('../calibrate/file');
+      const { calibrateBenchmark } = await import('../eval/calibrate-benchmark');
       if ((benchmark === undefined) === (flags.labels === undefined)) throw new ZeroLMError('E_ARGUMENT', 'give either a benchmark or --labels FILE (not both)');
       if (flags.higherIsBetter && flags.lowerIsBetter) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better and --lower-is-better contradict each other');
       if (benchmark !== undefined && (flags.higherIsBetter || flags.lowerIsBetter)) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better/--lower-is-better apply to --labels only (a benchmark knows its direction)');

@@ -4,7 +4,7 @@
  * proxies, NSC as its authors compute it) are measured on the very same held-out architectures, and over all of them.
  */
 import { calibrateAlpha, forRanking, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
-import { sampleSplit, seededRandom } from '../calibrate/random';
+import { sampleSplit, seededRandom } from '../stats/random';
 import { ZeroLMError, throwIfAborted } from '../errors';
 import type { BuildName, ModelPlan } from '../arch/types';
 import { combine, type CombinationRule } from '../proxy/alpha';
@@ -14,7 +14,7 @@ import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
 import { nscScores } from './nsc';
 import { loadPeerScores } from './peers';
-import { kendallTauB, kendallWithinParamBand, spearman } from './rank';
+import { kendallTauB, kendallWithinParamBand, spearman } from '../stats/rank';
 
 export interface MeanSd {
   mean: number;

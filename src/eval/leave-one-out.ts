@@ -14,7 +14,7 @@ import { forRanking } from '../calibrate';
 import { ZeroLMError } from '../errors';
 import { listBenchmarks, loadBenchmark } from './benchmarks';
 import { benchmarkPlans } from './evaluate';
-import { kendallTauB, spearman } from './rank';
+import { kendallTauB, spearman } from '../stats/rank';
 
 export interface Candidate {
   measure: MeasureName;

@@ -4,7 +4,7 @@
  * AbortSignal (Ctrl-C in the CLI) stops it with the best found so far as its last result.
  */
 import { ZeroLMError } from '../errors';
-import { seededRandom } from '../calibrate/random';
+import { seededRandom } from '../stats/random';
 import type { CompiledSpace, SpaceCandidates } from '../space';
 import { violation, checkBudgets, checkFeasible, effectiveLimits, jointlyInfeasible, kvTable, slackOf, type Budgets, type Hardware } from './budget';
 import { exactDoesNotApply, solveExact, type Candidate } from './exact';

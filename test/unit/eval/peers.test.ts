@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ZeroLMError } from '../../../src/errors';
 import { Benchmark, loadBenchmark, loadLtsParamsSummary } from '../../../src/eval/benchmarks';
 import { loadPeerScores, PeerScores, snakeCase } from '../../../src/eval/peers';
-import { bootstrapCI, kendallTauB, kendallWithinParamBand, spearman } from '../../../src/eval/rank';
+import { bootstrapCI, kendallTauB, kendallWithinParamBand, spearman } from '../../../src/stats/rank';
 
 const dataDir = path.resolve(__dirname, '../../../data/benchmarks');
 
