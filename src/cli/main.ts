@@ -326,7 +326,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
         const bytes = new GuardedByteStream(opened.stream, opened.source);
-        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
+        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: ({ done: count }) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
           warn(scores.warnings);
           done += scores.count;
@@ -345,7 +345,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       batches = readOpenedBatches(opened);
     }
     let done = 0;
-    for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {
+    for await (const records of scoreResolvedBatches(batches, resolved, batchSize, ({ done: count }) => progress.update(before + count))) {
       const errors: ScoreErrorRecord[] = [];
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
@@ -532,7 +532,7 @@ export function buildProgram(): Command {
           splits: flags.splits ?? DEFAULT_SPLITS,
           splitSeed: flags.splitSeed,
           baselines: flags.baselines,
-          onProgress: (message) => {
+          onProgress: ({ message }) => {
             if (process.stderr.isTTY) process.stderr.write(`\r${message}\u001b[K`);
           },
         });
