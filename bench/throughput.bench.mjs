@@ -37,7 +37,7 @@ console.log(`machine: ${cpus()[0].model}, ${zerolm.availableCores()} cores; node
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 {
-  const { seededRandom } = require(join(root, 'dist/calibrate/random.js'));
+  const { seededRandom } = require(join(root, 'dist/stats/random.js'));
   const count = quick ? 1e5 : 1e6;
   console.log(`\n### Compiled spaces (compileSpace: typed arrays in, typed arrays out), ${fmt(count)} random candidates, candidates/s, median of 5 runs\n`);
   console.log('| space | mode | layer kinds | contexts | compile s | candidates/s |');

@@ -1,10 +1,8 @@
 /** Calibration files: alpha together with how it was found and the configuration it is valid for. */
 import { promises as fs } from 'node:fs';
 import { ZeroLMError } from '../errors';
-import { loadBenchmark } from '../eval/benchmarks';
 import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
 import { validateRule } from '../proxy/alpha';
-import { benchmarkPlans } from '../eval/evaluate';
 import { calibrateAlpha, type AlphaStrategy, type Calibration, type CalibrationCriterion } from '.';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -36,11 +34,13 @@ export interface CalibrationFile extends Omit<Calibration, 'sample'> {
   createdAt: string;
 }
 
+/** How alpha is fitted on labelled architectures (calibrateOnPlans, calibrateLabels, calibrateBenchmark). */
 export interface CalibrateBenchmarkOptions extends ScoreOptions {
   strategy?: AlphaStrategy;
   criterion?: CalibrationCriterion;
   sampleSize?: number;
   sampleSeed?: number;
+  /** Where the embedded benchmarks are read from (calibrateBenchmark only). */
   dataDir?: string;
 }
 
@@ -87,13 +87,6 @@ export async function calibrateOnPlans(
     space: fingerprintOf(plans),
     createdAt: new Date().toISOString(),
   };
-}
-
-export async function calibrateBenchmark(name: string, options: CalibrateBenchmarkOptions = {}): Promise<CalibrationFile> {
-  const benchmark = loadBenchmark(name, options.dataDir);
-  const plans = benchmarkPlans(benchmark, options.build);
-  const entries = benchmark.entries.map((e, i) => ({ id: e.id, plan: plans[i], label: e.label }));
-  return calibrateOnPlans(entries, benchmark.higherIsBetter, { benchmark: benchmark.name }, options);
 }
 
 /**

@@ -9,9 +9,9 @@
  * - fixed: a given alpha.
  */
 import { ZeroLMError } from '../errors';
-import { kendallTauA, kendallTauB } from '../eval/rank';
+import { kendallTauA, kendallTauB } from '../stats/rank';
 import { combine, validateAlpha, validateRule, type CombinationRule } from '../proxy/alpha';
-import { sampleSplit, seededRandom } from './random';
+import { sampleSplit, seededRandom } from '../stats/random';
 
 export type AlphaStrategy = 'sampling' | 'heuristic' | 'fixed';
 export const alphaStrategies: readonly AlphaStrategy[] = ['sampling', 'heuristic', 'fixed'];

@@ -326,7 +326,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
         const bytes = new GuardedByteStream(opened.stream, opened.source);
-        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: (count) => progress.update(before + count) })) {
+        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: ({ done: count }) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
           warn(scores.warnings);
           done += scores.count;
@@ -345,7 +345,7 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
       batches = readOpenedBatches(opened);
     }
     let done = 0;
-    for await (const records of scoreResolvedBatches(batches, resolved, batchSize, (count) => progress.update(before + count))) {
+    for await (const records of scoreResolvedBatches(batches, resolved, batchSize, ({ done: count }) => progress.update(before + count))) {
       const errors: ScoreErrorRecord[] = [];
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
@@ -433,7 +433,8 @@ export function buildProgram(): Command {
     )
     .option('--sample-seed <n>', 'seed of the labelled sample', integer('--sample-seed', 0, 0xffffffff), 0)
     .action(async (benchmark: string | undefined, flags) => {
-      const { calibrateBenchmark, calibrateLabels, writeCalibration } = await import('../calibrate/file');
+      const { calibrateLabels, writeCalibration } = await import('../calibrate/file');
+      const { calibrateBenchmark } = await import('../eval/calibrate-benchmark');
       if ((benchmark === undefined) === (flags.labels === undefined)) throw new ZeroLMError('E_ARGUMENT', 'give either a benchmark or --labels FILE (not both)');
       if (flags.higherIsBetter && flags.lowerIsBetter) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better and --lower-is-better contradict each other');
       if (benchmark !== undefined && (flags.higherIsBetter || flags.lowerIsBetter)) throw new ZeroLMError('E_ARGUMENT', '--higher-is-better/--lower-is-better apply to --labels only (a benchmark knows its direction)');
@@ -531,7 +532,7 @@ export function buildProgram(): Command {
           splits: flags.splits ?? DEFAULT_SPLITS,
           splitSeed: flags.splitSeed,
           baselines: flags.baselines,
-          onProgress: (message) => {
+          onProgress: ({ message }) => {
             if (process.stderr.isTTY) process.stderr.write(`\r${message}\u001b[K`);
           },
         });

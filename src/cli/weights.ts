@@ -49,7 +49,7 @@ export async function runScoreWeights(files: string[], flags: WeightsFlags): Pro
     const prune = flags.prune === undefined ? undefined : (readJson(flags.prune, 'the prune file') as PruneSpec);
     const progress = new ProgressLine('scoring matrices', flags.progress !== false && Boolean(process.stderr.isTTY));
     const record = await scoreWeights(config, {
-      onProgress: (done, total) => progress.update(done, total),
+      onProgress: ({ done, total }) => progress.update(done, total),
       ...flags.options,
       ...(flags.alpha === undefined ? {} : { alpha: flags.alpha }),
       weights: flags.weights,

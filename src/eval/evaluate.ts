@@ -4,8 +4,9 @@
  * proxies, NSC as its authors compute it) are measured on the very same held-out architectures, and over all of them.
  */
 import { calibrateAlpha, forRanking, type AlphaStrategy, type CalibrationCriterion } from '../calibrate';
-import { sampleSplit, seededRandom } from '../calibrate/random';
+import { sampleSplit, seededRandom } from '../stats/random';
 import { ZeroLMError, throwIfAborted } from '../errors';
+import { checkOnProgress, reportProgress, type OnProgress, type Progress } from '../progress';
 import type { BuildName, ModelPlan } from '../arch/types';
 import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOptions } from '../proxy/score';
@@ -14,7 +15,7 @@ import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
 import { nscScores } from './nsc';
 import { loadPeerScores } from './peers';
-import { kendallTauB, kendallWithinParamBand, spearman } from './rank';
+import { kendallTauB, kendallWithinParamBand, spearman } from '../stats/rank';
 
 export interface MeanSd {
   mean: number;
@@ -83,8 +84,14 @@ export interface EvaluateOptions extends Omit<ScoreOptions, 'alpha' | 'measure' 
   splitSeed?: number;
   /** Include peer proxies and the other baselines (default true). */
   baselines?: boolean;
-  onProgress?: (message: string) => void;
+  /** `{done, errors: 0, total, message}`: (build, measure) steps finished of `total`, and the step now running. */
+  onProgress?: OnProgress<EvalProgress>;
   dataDir?: string;
+}
+
+/** Progress of an evaluation (src/progress.ts's contract) with a line saying which step runs now. */
+export interface EvalProgress extends Progress {
+  message: string;
 }
 
 export const DEFAULT_SPLITS = 20;
@@ -167,7 +174,9 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
   // NSC reads the architectures as given (its FlexiBERT recipe builds no model), so one vector serves every build.
   const nsc = options.baselines === false ? undefined : nscScores(benchmark);
 
+  checkOnProgress(options.onProgress);
   const reports: EvalReport[] = [];
+  const total = builds.length * measures.length;
   for (const build of builds) {
     const plans = benchmarkPlans(benchmark, build);
     const params = Float64Array.from(plans, (p) => p.params.total);
@@ -187,7 +196,7 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
     for (const measure of measures) {
       throwIfAborted(options.signal);
       const resolved = resolveScoreOptions({ ...options, build, measure, alpha: 0.5, eta: takesEta(measure) ? options.eta : undefined });
-      options.onProgress?.(`${benchmark.name}: build ${plans[0]?.build ?? build}, measure ${resolved.measure.name}`);
+      reportProgress(options.onProgress, { done: reports.length, errors: 0, total, message: `${benchmark.name}: build ${plans[0]?.build ?? build}, measure ${resolved.measure.name}` });
       const components = await componentsOfPlans(plans, resolved);
       const attention = Float64Array.from(components, (c) => c.attention);
       const ffn = Float64Array.from(components, (c) => c.ffn);
@@ -232,5 +241,6 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
       });
     }
   }
+  reportProgress(options.onProgress, { done: total, errors: 0, total, message: `${benchmark.name}: done` });
   return reports;
 }

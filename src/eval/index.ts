@@ -8,9 +8,8 @@ export {
   kendallWithinParamBand,
   topKOverlap,
   bootstrapCI,
-  seededUniform,
-} from './rank';
-export type { PairedStatistic, BootstrapOptions, BootstrapInterval } from './rank';
+} from '../stats/rank';
+export type { PairedStatistic, BootstrapOptions, BootstrapInterval } from '../stats/rank';
 export {
   loadBenchmark,
   listBenchmarks,

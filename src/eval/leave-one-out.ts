@@ -12,9 +12,10 @@ import { combinationRules, combine, type CombinationRule } from '../proxy/alpha'
 import { componentsOfPlans, resolveScoreOptions, DEFAULTS, type ScoreOptions } from '../proxy/score';
 import { forRanking } from '../calibrate';
 import { ZeroLMError } from '../errors';
+import { checkOnProgress, reportProgress, type OnProgress } from '../progress';
 import { listBenchmarks, loadBenchmark } from './benchmarks';
-import { benchmarkPlans } from './evaluate';
-import { kendallTauB, spearman } from './rank';
+import { benchmarkPlans, type EvalProgress } from './evaluate';
+import { kendallTauB, spearman } from '../stats/rank';
 
 export interface Candidate {
   measure: MeasureName;
@@ -46,7 +47,8 @@ export interface LeaveOneOutOptions extends Omit<ScoreOptions, 'alpha' | 'measur
   benchmarks?: string[];
   measures?: MeasureName[];
   dataDir?: string;
-  onProgress?: (message: string) => void;
+  /** `{done, errors: 0, total, message}`: (benchmark, measure) steps finished of `total`, and the step now running. */
+  onProgress?: OnProgress<EvalProgress>;
 }
 
 function rankPair(score: ArrayLike<number>, oriented: ArrayLike<number>): RankPair {
@@ -63,6 +65,9 @@ export async function candidateTable(options: LeaveOneOutOptions = {}): Promise<
   const candidates: Candidate[] = measures.flatMap((measure) => combinationRules.map((rule) => ({ measure, rule })));
   const results = new Map<string, Map<string, RankPair>>();
   const params = new Map<string, RankPair>();
+  checkOnProgress(options.onProgress);
+  const total = benchmarks.length * measures.length;
+  let done = 0;
   for (const name of benchmarks) {
     const benchmark = loadBenchmark(name, options.dataDir);
     const oriented = Float64Array.from(benchmark.entries, (e) => (benchmark.higherIsBetter ? e.label : -e.label));
@@ -70,7 +75,7 @@ export async function candidateTable(options: LeaveOneOutOptions = {}): Promise<
     params.set(name, rankPair(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented));
     const byCandidate = new Map<string, RankPair>();
     for (const measure of measures) {
-      options.onProgress?.(`${name}: ${measure}`);
+      reportProgress(options.onProgress, { done: done++, errors: 0, total, message: `${name}: ${measure}` });
       const components = await componentsOfPlans(plans, resolveScoreOptions({ ...options, measure, alpha: DEFAULTS.alpha, rule: DEFAULTS.rule }));
       for (const rule of combinationRules) {
         byCandidate.set(keyOf({ measure, rule }), rankPair(components.map((c) => combine(c.attention, c.ffn, DEFAULTS.alpha, rule)), oriented));
@@ -78,6 +83,7 @@ export async function candidateTable(options: LeaveOneOutOptions = {}): Promise<
     }
     results.set(name, byCandidate);
   }
+  reportProgress(options.onProgress, { done, errors: 0, total, message: 'done' });
   return { candidates, results, params };
 }
 

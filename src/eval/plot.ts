@@ -4,7 +4,7 @@ import { ZeroLMError } from '../errors';
 import { componentsOfPlans, resolveScoreOptions, withAlpha, type ScoreOptions } from '../proxy/score';
 import { benchmarkPlans } from './evaluate';
 import { loadBenchmark } from './benchmarks';
-import { kendallTauB, spearman } from './rank';
+import { kendallTauB, spearman } from '../stats/rank';
 
 export interface PlotPoint {
   id: string;

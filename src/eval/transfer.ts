@@ -13,7 +13,7 @@ import type { BuildName } from '../arch/types';
 import type { MeasureName } from '../capacity/measures';
 import { listBenchmarks, loadBenchmark } from './benchmarks';
 import { benchmarkPlans, evaluate, type EvaluateOptions, type MeanSd } from './evaluate';
-import { kendallTauB, spearman } from './rank';
+import { kendallTauB, spearman } from '../stats/rank';
 import type { RankPair } from './leave-one-out';
 
 export interface TransferRow {

@@ -1,13 +1,27 @@
 /**
- * Streaming scorer: an async generator over any (async) iterable of architectures. Works in fixed-size batches so
- * memory stays bounded on streams of millions, and yields exactly one record per input, in input order: a Score,
- * or an error record naming what was wrong and where.
+ * Streaming scorers. scoreMany, scoreBatches (here) and scoreJsonLines (parallel.ts) share one contract:
+ * - Input: an iterable or async iterable (of architectures or InputRecords; of arrays of them; of JSONL bytes).
+ *   Anything else is refused with E_ARGUMENT before any work.
+ * - Output: exactly one record per input, in input order: N inputs give N records. A record is a Score, or a
+ *   ScoreErrorRecord ({id?, source?, line?, index, error: {code, message, location}}) naming what was wrong and
+ *   where; a bad input never stops the stream nor takes its neighbours down. scoreMany yields records one by one,
+ *   scoreBatches one array per engine batch, scoreJsonLines the same records serialised as JSONL bytes.
+ * - Memory is bounded: inputs are read and scored in batches of `batchSize`, never all at once.
+ * - `signal` (an AbortSignal) is checked between batches; once aborted the stream throws E_ABORTED. Records already
+ *   yielded stay valid.
+ * - `onProgress({done, errors, total?})` (src/progress.ts) after each batch: inputs done so far, error records among
+ *   them, and the number of inputs when known in advance (an array). A callback that throws ends the stream with
+ *   E_ARGUMENT, its exception as cause.
+ * - When the source itself throws, the records of the inputs it gave are yielded first, then the error is thrown
+ *   (E_IO with the source's error as cause; a ZeroLMError of the source's own as it is).
  */
 import type { InputRecord } from '../io/input';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, callerError, internalError, throwIfAborted } from '../errors';
+import { checkOnProgress, reportProgress, type OnProgress } from '../progress';
 import { calibrationMatch, componentsOfPlans, resolveScoreOptions, toPlan, withAlpha, type CalibrationMatch, type ResolvedScoreOptions, type Score, type ScoreOptions } from './score';
 
+/** The record of an input that could not be scored; `index` is its position in the input (0-based). */
 export interface ScoreErrorRecord {
   id?: string;
   source?: string;
@@ -25,8 +39,8 @@ export function isScoreError(record: ScoreRecord): record is ScoreErrorRecord {
 export interface ScoreManyOptions extends ScoreOptions {
   /** Architectures per engine call; larger batches share more matrices, smaller ones bound memory. */
   batchSize?: number;
-  /** Called after each batch with the number of inputs handled so far. */
-  onProgress?: (done: number) => void;
+  /** Called after each batch: `{done, errors, total?}`, see the streaming contract above. */
+  onProgress?: OnProgress;
 }
 
 /** Inputs are raw architectures, or InputRecords from readArchitectures (which carry source, line and parse errors). */
@@ -48,7 +62,8 @@ function isIterable(value: unknown): boolean {
   return typeof iterable[Symbol.asyncIterator] === 'function' || typeof iterable[Symbol.iterator] === 'function';
 }
 
-function checkIterable(value: unknown, name: string): void {
+/** Refuses (E_ARGUMENT) anything that is not an iterable or async iterable, a string included. */
+export function checkIterable(value: unknown, name: string): void {
   let ok: boolean;
   try {
     ok = isIterable(value) && typeof value !== 'string';
@@ -58,9 +73,10 @@ function checkIterable(value: unknown, name: string): void {
   if (!ok) throw new ZeroLMError('E_ARGUMENT', `${name} must be an iterable or async iterable, got ${typeof value === 'string' ? 'a string' : String(value)}`, { field: name });
 }
 
+/** Scores a stream of architectures, one record per input in input order (see the streaming contract above). */
 export async function* scoreMany(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord> {
   checkIterable(inputs, 'inputs');
-  for await (const records of scoreBatches(singles(inputs), options)) yield* records;
+  for await (const records of scoreCheckedBatches(singles(inputs), options, knownTotal(() => (inputs as readonly unknown[]).length, inputs))) yield* records;
 }
 
 async function* singles(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>): AsyncGenerator<readonly ScoreInput[]> {
@@ -78,6 +94,22 @@ async function* singles(inputs: Iterable<ScoreInput> | AsyncIterable<ScoreInput>
  */
 export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, options: ScoreManyOptions = {}): AsyncGenerator<ScoreRecord[]> {
   checkIterable(batches, 'batches');
+  const arrays = batches as ReadonlyArray<readonly unknown[]>;
+  yield* scoreCheckedBatches(batches, options, knownTotal(() => arrays.reduce((sum, batch) => (Array.isArray(batch) ? sum + batch.length : Number.NaN), 0), batches));
+}
+
+/** The number of inputs when the caller gave an array (progress's `total`); undefined when it cannot be known. */
+function knownTotal(count: () => number, inputs: unknown): number | undefined {
+  if (!Array.isArray(inputs)) return undefined;
+  try {
+    const total = count();
+    return Number.isInteger(total) ? total : undefined;
+  } catch {
+    return undefined; // an array that throws when read is reported as an error record, input by input
+  }
+}
+
+async function* scoreCheckedBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, options: ScoreManyOptions, total: number | undefined): AsyncGenerator<ScoreRecord[]> {
   let resolved: ResolvedScoreOptions;
   let batchSize: number;
   let onProgress: ScoreManyOptions['onProgress'];
@@ -88,10 +120,8 @@ export async function* scoreBatches(batches: Iterable<readonly ScoreInput[]> | A
   } catch (cause) {
     throw callerError(cause, [{ value: options, code: 'E_ARGUMENT', what: 'options' }]);
   }
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new ZeroLMError('E_ARGUMENT', `onProgress must be a function, got ${typeof onProgress}`, { field: 'onProgress' });
-  }
-  yield* scoreResolvedBatches(batches, resolved, batchSize, onProgress);
+  checkOnProgress(onProgress);
+  yield* scoreResolvedBatches(batches, resolved, batchSize, onProgress, total);
 }
 
 /**
@@ -125,24 +155,25 @@ class GuardedSource {
 /** Lets timers, I/O and an AbortSignal's listeners run between batches, even when every capacity is cached. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resume) => setImmediate(resume));
 
-function reportProgress(onProgress: ((done: number) => void) | undefined, done: number): void {
-  if (onProgress === undefined) return;
-  try {
-    onProgress(done);
-  } catch (cause) {
-    if (cause instanceof ZeroLMError) throw cause;
-    throw new ZeroLMError('E_ARGUMENT', `the onProgress callback threw: ${(cause as Error)?.message ?? String(cause)}`, { field: 'onProgress' }, { cause });
-  }
-}
-
 /**
  * scoreBatches with options resolved once by the caller (who may score many streams with them). When the source
  * throws, the inputs read before are scored and yielded first; then the error is thrown (E_IO, the source's error as
  * its cause; a ZeroLMError of the source's own as it is).
  */
-export async function* scoreResolvedBatches(batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>, resolved: ResolvedScoreOptions, batchSize: number, onProgress?: (done: number) => void): AsyncGenerator<ScoreRecord[]> {
+export async function* scoreResolvedBatches(
+  batches: Iterable<readonly ScoreInput[]> | AsyncIterable<readonly ScoreInput[]>,
+  resolved: ResolvedScoreOptions,
+  batchSize: number,
+  onProgress?: OnProgress,
+  total?: number,
+): AsyncGenerator<ScoreRecord[]> {
   let position = 0;
   let done = 0;
+  let errors = 0;
+  const progressOf = (records: readonly ScoreRecord[]): { done: number; errors: number; total?: number } => {
+    for (let i = 0; i < records.length; i++) if (isScoreError(records[i])) errors++;
+    return total === undefined ? { done, errors } : { done, errors, total };
+  };
   let batch: PendingInput[] = [];
   const source = new GuardedSource(batches);
   for await (const inputs of source) {
@@ -154,7 +185,7 @@ export async function* scoreResolvedBatches(batches: Iterable<readonly ScoreInpu
         const records = await scorePending(batch, resolved);
         done += batch.length;
         batch = [];
-        reportProgress(onProgress, done);
+        if (onProgress !== undefined) reportProgress(onProgress, progressOf(records));
         yield records;
         await yieldToEventLoop();
         throwIfAborted(resolved.signal);
@@ -164,7 +195,7 @@ export async function* scoreResolvedBatches(batches: Iterable<readonly ScoreInpu
   if (batch.length > 0) {
     const records = await scorePending(batch, resolved);
     done += batch.length;
-    reportProgress(onProgress, done);
+    if (onProgress !== undefined) reportProgress(onProgress, progressOf(records));
     yield records;
   }
   if (source.failure !== undefined) {

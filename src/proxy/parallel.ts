@@ -11,8 +11,9 @@ import { Worker } from 'node:worker_threads';
 import { availableCores } from '../native';
 import { JsonLineCutter, recordsOfLineUnit, type InputRecord, type LineUnit, type LineUnitItem } from '../io/input';
 import { NEWLINE } from '../ascii';
-import { ZeroLMError, throwIfAborted } from '../errors';
-import { isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreManyOptions } from './many';
+import { ZeroLMError, callerError, throwIfAborted } from '../errors';
+import { checkOnProgress, reportProgress } from '../progress';
+import { checkIterable, isScoreError, resolveBatchSize, scoreResolvedBatches, type ScoreErrorRecord, type ScoreManyOptions } from './many';
 import { resolveScoreOptions, type ResolvedScoreOptions, type ScoreOptions } from './score';
 import { ScoreSerializer } from './serialize';
 
@@ -68,12 +69,25 @@ const BYTES_FOR_WORKERS_AT_ONCE = 64 << 20;
 
 /**
  * Scores a JSONL stream (already known to be JSONL; see openSource) and yields its records' JSONL in input order,
- * one EncodedScores per unit. `options.cache`, if given, is used on this thread, copied into each worker when it
- * starts, and receives every worker's entries when the stream ends.
+ * one EncodedScores per unit, under scoreMany's streaming contract (src/proxy/many.ts): one record (one line) per
+ * input line that is not blank, in input order, bad lines as error records naming `source` and the line; `signal`
+ * checked between chunks; `onProgress({done, errors})` after each unit (no `total`: lines are counted as they come).
+ * `stream` is an iterable or async iterable of chunks (Buffers or strings, cut anywhere); `source` names it in
+ * records and errors. `options.cache`, if given, is used on this thread, copied into each worker when it starts, and
+ * receives every worker's entries when the stream ends.
  */
-export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, source: string, options: ScoreJsonLinesOptions = {}): AsyncGenerator<EncodedScores> {
-  const resolved = resolveScoreOptions(options);
-  const batchSize = resolveBatchSize(options.batchSize);
+export async function* scoreJsonLines(stream: Iterable<Buffer | string> | AsyncIterable<Buffer | string>, source: string, options: ScoreJsonLinesOptions = {}): AsyncGenerator<EncodedScores> {
+  checkIterable(stream, 'stream');
+  let resolved: ResolvedScoreOptions;
+  let batchSize: number;
+  try {
+    resolved = resolveScoreOptions(options);
+    batchSize = resolveBatchSize(options.batchSize);
+  } catch (cause) {
+    throw callerError(cause, [{ value: options, code: 'E_ARGUMENT', what: 'options' }]);
+  }
+  const onProgress = options.onProgress;
+  checkOnProgress(onProgress);
   const requested = options.workers ?? defaultScoreWorkers(options.sizeHint);
   if (!Number.isInteger(requested) || requested < 0 || requested > 64) {
     throw new ZeroLMError('E_ARGUMENT', `workers must be an integer from 0 to 64, got ${String(options.workers)}`, { field: 'workers' });
@@ -86,6 +100,7 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
   const longInput = (options.sizeHint ?? 0) >= BYTES_FOR_WORKERS_AT_ONCE;
   let pool: ScoringPool | undefined;
   let done = 0;
+  let errors = 0;
   const pending: Array<Promise<EncodedScores>> = [];
   const maxPending = 2 * Math.max(1, workers) + 1;
 
@@ -99,7 +114,8 @@ export async function* scoreJsonLines(stream: AsyncIterable<Buffer | string>, so
   const next = async (): Promise<EncodedScores> => {
     const scored = await (pending.shift() as Promise<EncodedScores>);
     done += scored.count;
-    options.onProgress?.(done);
+    errors += scored.errors.length;
+    reportProgress(onProgress, { done, errors });
     return scored;
   };
 

@@ -18,6 +18,7 @@ import { buildPlan } from '../arch';
 import type { LayerPlan, MatrixSpec } from '../arch/types';
 import { isRecord } from '../arch/fields';
 import { ZeroLMError, throwIfAborted } from '../errors';
+import { checkOnProgress, reportProgress, type OnProgress } from '../progress';
 import { WeightStore, type TensorEntry } from '../io/safetensors';
 import { convertTensor, spectraSync, TENSOR_DTYPES, type SpectrumJob, type TensorDtype } from '../native';
 import { pick, range, tensorRefOf, type TensorRef } from '../weights/tensor-map';
@@ -40,8 +41,8 @@ export interface WeightsScoreOptions extends ScoreOptions {
   prune?: PruneSpec;
   /** float32 bytes per engine batch (default 256 MiB). */
   batchBytes?: number;
-  /** Matrices scored so far, of `total`, after each engine batch. */
-  onProgress?: (done: number, total: number) => void;
+  /** After each engine batch: `{done, errors: 0, total}` in matrices (the progress contract of src/progress.ts). */
+  onProgress?: OnProgress;
 }
 
 export interface MatrixCapacity {
@@ -82,6 +83,7 @@ function refuseOptions(options: WeightsScoreOptions): void {
   }
   if (options.init !== undefined) throw new ZeroLMError('E_ARGUMENT', 'init is refused for real weights: the matrices are read, not initialised', { field: 'init' });
   if (typeof options.weights !== 'string' || options.weights === '') throw new ZeroLMError('E_ARGUMENT', 'weights must be a path to a .safetensors file or a checkpoint folder', { field: 'weights' });
+  checkOnProgress(options.onProgress);
 }
 
 function modelTypeOf(config: unknown): string {
@@ -289,7 +291,7 @@ export async function scoreWeights(config: unknown, options: WeightsScoreOptions
         throw new ZeroLMError((cause as ZeroLMError).code, `${entry.file}: tensor ${JSON.stringify(entry.name)} (${owner.name}): ${job?.[2]}`, { file: entry.file, field: entry.name }, { cause });
       }
       results.forEach((stats, i) => capacities.set(owners[i], resolved.measure.fromStats(stats, resolved.measureOptions)));
-      options.onProgress?.(capacities.size, total);
+      reportProgress(options.onProgress, { done: capacities.size, errors: 0, total });
       jobs = [];
       owners = [];
       used = 0;

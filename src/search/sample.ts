@@ -2,7 +2,7 @@
  * Random valid architectures from four search spaces, as the inputs the builders take, so that
  * `zerolm sample ... | zerolm score` works. Seeded: the same seed gives the same stream.
  */
-import { seededRandom } from '../calibrate/random';
+import { seededRandom } from '../stats/random';
 import { COMMA, writeSafeInteger } from '../ascii';
 import { MAX_DIMENSION, MAX_LAYERS } from '../arch/fields';
 import { ZeroLMError } from '../errors';

@@ -4,7 +4,8 @@
  * AbortSignal (Ctrl-C in the CLI) stops it with the best found so far as its last result.
  */
 import { ZeroLMError } from '../errors';
-import { seededRandom } from '../calibrate/random';
+import { checkOnProgress, reportProgress, type OnProgress, type Progress as WorkProgress } from '../progress';
+import { seededRandom } from '../stats/random';
 import type { CompiledSpace, SpaceCandidates } from '../space';
 import { violation, checkBudgets, checkFeasible, effectiveLimits, jointlyInfeasible, kvTable, slackOf, type Budgets, type Hardware } from './budget';
 import { exactDoesNotApply, solveExact, type Candidate } from './exact';
@@ -28,7 +29,16 @@ export interface SearchOptions {
   /** For KV-cache and latency budgets: the space's sequence length, bytes per value, peak TFLOP/s, GB/s. */
   hardware?: Hardware;
   signal?: AbortSignal;
-  onProgress?: (progress: { algorithm: SearchAlgorithm; evaluations?: number; contexts?: number; contextsDone?: number; best?: number }) => void;
+  /** The progress contract of src/progress.ts: `done` of `total` evaluations (or, for exact search, contexts). */
+  onProgress?: OnProgress<SearchProgress>;
+}
+
+export interface SearchProgress extends WorkProgress {
+  algorithm: SearchAlgorithm;
+  evaluations?: number;
+  contexts?: number;
+  contextsDone?: number;
+  best?: number;
 }
 
 export interface SearchPick {
@@ -96,6 +106,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 export async function* search(space: CompiledSpace, options: SearchOptions = {}): AsyncGenerator<SearchResult, void, undefined> {
   const budgets = checkBudgets({ ...options.budgets });
+  checkOnProgress(options.onProgress);
   const objectives = [...(options.objectives ?? ['score'])] as Objective[];
   for (const o of objectives) if (!objectiveNames.includes(o)) throw new ZeroLMError('E_ARGUMENT', `unknown objective "${o}"; known: ${objectiveNames.join(', ')}`, { field: 'objectives' });
   if (objectives[0] !== 'score' || new Set(objectives).size !== objectives.length) throw new ZeroLMError('E_ARGUMENT', `objectives must start with "score" and not repeat, got ${objectives.join(',')}`, { field: 'objectives' });
@@ -148,7 +159,7 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
         yield result(picksOf(space, budgets, outcome.picks, kv, options.hardware), outcome.states, true, !options.signal?.aborted);
         return;
       }
-      options.onProgress?.({ algorithm, contexts: step.value.total, contextsDone: step.value.done });
+      reportProgress(options.onProgress, { algorithm, done: step.value.done, errors: 0, total: step.value.total, contexts: step.value.total, contextsDone: step.value.done });
       if (Date.now() - last > 50) {
         last = Date.now();
         await turn();
@@ -169,7 +180,7 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
     }
     const progress = step.value;
     const head = progress.best[0]?.values.score ?? -Infinity;
-    options.onProgress?.({ algorithm, evaluations: progress.evaluations, best: head });
+    reportProgress(options.onProgress, { algorithm, done: progress.evaluations, errors: 0, total: evaluations, evaluations: progress.evaluations, best: head });
     if (Date.now() - last > 50) {
       last = Date.now();
       if (head > bestScore && !pareto) {

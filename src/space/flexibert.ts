@@ -9,7 +9,7 @@ import { buildPlan } from '../arch';
 import type { ModelPlan } from '../arch/types';
 import { ZeroLMError, callerError } from '../errors';
 import { FLEXIBERT_SPACE } from './ranges';
-import { seededRandom } from '../calibrate/random';
+import { seededRandom } from '../stats/random';
 import { componentsOfPlans, resolveScoreOptions, type ScoreOptions } from '../proxy/score';
 import { combine, type CombinationRule } from '../proxy/alpha';
 

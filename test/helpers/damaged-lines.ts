@@ -1,5 +1,5 @@
 /** Randomly damaged copies of valid lines, for readers that must accept exactly one form and refuse the rest. */
-import { seededRandom } from '../../src/calibrate/random';
+import { seededRandom } from '../../src/stats/random';
 
 /** Characters a damaged line gains: JSON's punctuation, digits, letters of the operation names, and non-ASCII. */
 export const DAMAGE_ALPHABET = '{}[]",:0123456789-.eE \\abSADCTLWM_x\u00e9';

@@ -42,7 +42,6 @@ describe('nas-bench-bert as-trained (every layer SDP attention, FFN h -> 4h -> f
       { attention, ffn: ffn3, other: norms },
     ]);
     expect(plan.params.embedding).toBe(EMBEDDINGS_256);
-    expect(plan.params.total).toBe(10576896);
     expect(plan.params.total).toBe(EMBEDDINGS_256 + 4 * (attention + norms) + ffn0 + 2 * ffn12 + ffn3);
     expect(shapes(plan.extras)).toEqual([[30522, 128], [512, 128], [2, 128], [256, 128]]);
     expectConsistent(plan);
@@ -53,7 +52,6 @@ describe('nas-bench-bert as-trained (every layer SDP attention, FFN h -> 4h -> f
     expect(plan.extras.map((m) => m.name)).toEqual(['embeddings.word', 'embeddings.position', 'embeddings.token_type']);
     const layer = 4 * lin(128, 128) + lin(512, 128) + lin(128, 512) + 4 * 128;
     expect(plan.params.total).toBe(EMBEDDINGS_128 + 2 * layer);
-    expect(plan.params.total).toBe(4369408);
     expectConsistent(plan);
   });
 
@@ -92,7 +90,8 @@ describe('nas-bench-bert as-specified (FlexiBERT operations)', () => {
     expect(lt.params).toEqual({ attention: lin(256, 256), ffn: ffn512x3, other: norms });
     expect(sdp.params).toEqual({ attention: 4 * lin(256, 256), ffn: ffn512x3, other: norms });
     expect(sdp1.params).toEqual({ attention: 4 * lin(256, 256), ffn: lin(1024, 256) + lin(256, 1024), other: norms });
-    expect(plan.params.total).toBe(9596160);
+    // With the layers' counts above and the embeddings by hand, expectConsistent checks the total is their sum.
+    expect(plan.params.embedding).toBe(EMBEDDINGS_256);
     expectConsistent(plan);
   });
 
@@ -125,7 +124,6 @@ describe('nas-bench-bert as-specified (FlexiBERT operations)', () => {
     expect(dsc9.description).toMatchObject({ operation: 'DSC-9', depthwiseParams: 1152, kernel: 9 });
     const ffn = lin(512, 128) + lin(128, 512);
     expect(plan.params.total).toBe(EMBEDDINGS_128 + dsc(9, 2) + dsc(5, 1) + 2 * (ffn + 4 * 128));
-    expect(plan.params.total).toBe(4356183);
     expectConsistent(plan);
   });
 });

@@ -1,7 +1,7 @@
 import { calibrateAlpha, gridValues, HEURISTIC_GRID } from '../../../src/calibrate';
-import { permutation, sampleSplit, seededRandom } from '../../../src/calibrate/random';
+import { permutation, sampleSplit, seededRandom } from '../../../src/stats/random';
 import { combine } from '../../../src/proxy/alpha';
-import { kendallTauA } from '../../../src/eval/rank';
+import { kendallTauA } from '../../../src/stats/rank';
 
 function syntheticData(n: number, trueAlpha: number, seed = 1) {
   const random = seededRandom(seed);

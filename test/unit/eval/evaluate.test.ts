@@ -1,4 +1,4 @@
-import { evaluate } from '../../../src/eval/evaluate';
+import { evaluate, type EvalProgress } from '../../../src/eval/evaluate';
 
 describe('evaluate: measure options', () => {
   it('gives eta to the measures that read it and refuses it when none of them does', async () => {
@@ -10,5 +10,12 @@ describe('evaluate: measure options', () => {
     const defaultEta = await evaluate('nas-bench-bert', { measures: ['pca-k'], splits: 2, mode: 'analytic', baselines: false });
     // A different energy fraction changes the pca-k counts, so the held-out statistics differ.
     expect(reports[1].heldOut.kendall.mean).not.toBe(defaultEta[0].heldOut.kendall.mean);
+  });
+
+  it('reports progress by the one contract: (build, measure) steps done of total, with the step that runs', async () => {
+    const progress: EvalProgress[] = [];
+    await evaluate('nas-bench-bert', { measures: ['mean-sq-sv', 'log-det'], builds: ['as-trained', 'lpzero'], splits: 2, mode: 'analytic', baselines: false, onProgress: (p) => progress.push(p) });
+    expect(progress.map((p) => [p.done, p.errors, p.total])).toEqual([[0, 0, 4], [1, 0, 4], [2, 0, 4], [3, 0, 4], [4, 0, 4]]);
+    expect(progress[1].message).toBe('nas-bench-bert: build as-trained, measure log-det');
   });
 });

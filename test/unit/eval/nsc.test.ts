@@ -1,6 +1,6 @@
 import { loadBenchmark } from '../../../src/eval/benchmarks';
 import { nscPsi, nscScore, nscScores } from '../../../src/eval/nsc';
-import { kendallTauB, spearman } from '../../../src/eval/rank';
+import { kendallTauB, spearman } from '../../../src/stats/rank';
 import { zerolmErrorOf as thrown } from '../../helpers/zerolm-error';
 
 /**

@@ -8,6 +8,7 @@ import { CapacityCache } from '../../../src/proxy/cache';
 import { isScoreError, scoreMany, type ScoreRecord } from '../../../src/proxy/many';
 import { scoreJsonLines, type EncodedScores, type ScoreJsonLinesOptions } from '../../../src/proxy/parallel';
 import { ScoreSerializer } from '../../../src/proxy/serialize';
+import type { Progress } from '../../../src/progress';
 import { sampleSpaceLines } from '../../../src/search/sample';
 import { zerolmRejectionOf } from '../../helpers/zerolm-error';
 import { settleThreadCount, threadCount } from '../native/hostile-helpers';
@@ -87,12 +88,14 @@ describe('scoreJsonLines', () => {
 
   it('reports progress in input order, ending at the number of records; the workers are running meanwhile', async () => {
     const progress: number[] = [];
+    const reports: Progress[] = [];
     const baseline = threadCount();
     let threadsSeen = 0;
     const result = await parallel(text, {
       mode: 'analytic', workers: 2, unitBytes: 8192, sizeHint: LONG,
-      onProgress: (done) => {
-        progress.push(done);
+      onProgress: (report) => {
+        progress.push(report.done);
+        reports.push(report);
         threadsSeen = Math.max(threadsSeen, threadCount());
       },
     });
@@ -101,6 +104,8 @@ describe('scoreJsonLines', () => {
     expect(progress).toHaveLength(result.yielded.length);
     for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1]);
     expect(progress.at(-1)).toBe(total);
+    // Error records counted as they come; no total: a stream's lines are counted as they are read.
+    expect(reports.at(-1)).toEqual({ done: total, errors: result.yielded.reduce((sum, s) => sum + s.errors.length, 0) });
   });
 
   it('stops on an abort with E_ABORTED, and a consumer that stops early leaves no worker thread behind', async () => {

@@ -5,7 +5,7 @@
 import { buildPlan, MAX_DIMENSION, MAX_LAYERS } from '../../../src/arch';
 import { ZeroLMError } from '../../../src/errors';
 import { score } from '../../../src/proxy/score';
-import { seededRandom } from '../../../src/calibrate/random';
+import { seededRandom } from '../../../src/stats/random';
 import { checkDecoderRanges, DEFAULT_DECODER_RANGES, sampleLineEncoder, sampleSpaceLines, type DecoderRanges } from '../../../src/search/sample';
 
 function refusal(decoder: Partial<DecoderRanges>): ZeroLMError | undefined {

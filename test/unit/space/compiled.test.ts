@@ -3,7 +3,7 @@ import { smallLts } from '../../helpers/spaces';
 import { builtinSpace, compileSpace, readSpaceDefinition, type SpaceDefinition } from '../../../src/space';
 import { score } from '../../../src/proxy/score';
 import { CapacityCache } from '../../../src/proxy/cache';
-import { seededRandom } from '../../../src/calibrate/random';
+import { seededRandom } from '../../../src/stats/random';
 import { forwardFlops } from '../../../src/eval/flops';
 import { buildPlan } from '../../../src/arch';
 import { zerolmErrorOf } from '../../helpers/zerolm-error';

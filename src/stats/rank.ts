@@ -12,6 +12,7 @@
  * - Ranks are 1-based; tied values share the average of the ranks they span.
  */
 import { ZeroLMError } from '../errors';
+import { seededRandom } from './random';
 
 /** A statistic of two paired samples, as taken by bootstrapCI. */
 export type PairedStatistic = (x: Float64Array, y: Float64Array) => number;
@@ -352,36 +353,6 @@ export function topKOverlap(x: ArrayLike<number>, y: ArrayLike<number>, k: numbe
 // ---------------------------------------------------------------------------------------------------------------
 // Bootstrap
 
-/**
- * Small seeded generator (SFC32 state, seeded through SplitMix32): fast, 32-bit, and the same stream on every
- * platform, which is all a bootstrap needs.
- */
-export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  const splitMix = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitMix();
-  let b = splitMix();
-  let c = splitMix();
-  let counter = splitMix();
-  const next = (): number => {
-    const t = (((a + b) >>> 0) + counter) >>> 0;
-    counter = (counter + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
-    return t / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next(); // let the state mix before the first draw
-  return next;
-}
-
 export interface BootstrapOptions {
   /** Number of resamples (default 1000). */
   resamples?: number;
@@ -440,7 +411,7 @@ export function bootstrapCI(
   const n = xs.length;
   const estimate = stat(xs, ys);
   // Fold the bits above 2^32 in, so that seeds differing only there still give different streams.
-  const uniform = seededUniform(((seed >>> 0) ^ Math.imul(Math.floor(seed / 4294967296) | 0, 0x9e3779b1)) >>> 0);
+  const uniform = seededRandom(((seed >>> 0) ^ Math.imul(Math.floor(seed / 4294967296) | 0, 0x9e3779b1)) >>> 0);
   const values = new Float64Array(resamples);
   let used = 0;
   const sampleX = new Float64Array(n);

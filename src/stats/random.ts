@@ -1,4 +1,8 @@
-/** Seeded pseudo-random numbers for sampling and splits (splitmix32): reproducible from a uint32 seed. */
+/**
+ * The one seeded pseudo-random generator of the TypeScript side (splitmix32): samplers, calibration splits and
+ * bootstrap resamples all draw from it, so a seed means the same stream everywhere, on every platform. (The
+ * weights' random numbers are the addon's Philox streams, keyed by matrix shape: a different job.)
+ */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

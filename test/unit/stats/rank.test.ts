@@ -5,10 +5,10 @@ import {
   kendallWithinParamBand,
   pearson,
   ranks,
-  seededUniform,
   spearman,
   topKOverlap,
-} from '../../../src/eval/rank';
+} from '../../../src/stats/rank';
+import { seededRandom } from '../../../src/stats/random';
 import { zerolmErrorOf as thrown } from '../../helpers/zerolm-error';
 
 
@@ -28,7 +28,7 @@ describe('ranks', () => {
   });
 
   it('rank sums are n(n+1)/2 whatever the ties', () => {
-    const uniform = seededUniform(7);
+    const uniform = seededRandom(7);
     for (let trial = 0; trial < 20; trial++) {
       const n = 1 + Math.floor(uniform() * 60);
       const values = Array.from({ length: n }, () => Math.floor(uniform() * 4));
@@ -90,7 +90,7 @@ describe('spearman and kendall, hand-worked examples', () => {
   });
 
   it('spearman without ties equals 1 - 6 sum d^2 / (n (n^2 - 1))', () => {
-    const uniform = seededUniform(11);
+    const uniform = seededRandom(11);
     for (let trial = 0; trial < 20; trial++) {
       const n = 2 + Math.floor(uniform() * 80);
       const x = Array.from({ length: n }, () => uniform());
@@ -118,7 +118,7 @@ describe('spearman and kendall, hand-worked examples', () => {
 
 describe("Knight's algorithm against the O(n^2) reference", () => {
   it('agrees exactly on 200 random vectors with many ties', () => {
-    const uniform = seededUniform(2024);
+    const uniform = seededRandom(2024);
     for (let trial = 0; trial < 200; trial++) {
       const n = 2 + Math.floor(uniform() * 300);
       // Few distinct values (2..9), sometimes a constant vector, so ties of every kind occur.
@@ -134,7 +134,7 @@ describe("Knight's algorithm against the O(n^2) reference", () => {
   });
 
   it('agrees on continuous data and is antisymmetric under negation', () => {
-    const uniform = seededUniform(5);
+    const uniform = seededRandom(5);
     const x = Array.from({ length: 1000 }, () => uniform());
     const y = x.map((v) => v + uniform() * 0.5);
     const tau = kendallTauB(x, y);
@@ -165,7 +165,7 @@ describe('kendallWithinParamBand', () => {
   });
 
   it('equals plain tau_b when the band admits every pair', () => {
-    const uniform = seededUniform(3);
+    const uniform = seededRandom(3);
     const n = 120;
     const a = Array.from({ length: n }, () => Math.floor(uniform() * 6));
     const b = Array.from({ length: n }, () => Math.floor(uniform() * 6));
@@ -223,7 +223,7 @@ describe('argument validation', () => {
 });
 
 describe('bootstrapCI', () => {
-  const uniform = seededUniform(99);
+  const uniform = seededRandom(99);
   const x = Array.from({ length: 200 }, () => uniform());
   const y = x.map((v) => v + (uniform() - 0.5) * 0.8);
 
@@ -271,10 +271,10 @@ describe('bootstrapCI', () => {
   });
 });
 
-describe('seededUniform', () => {
+describe('seededRandom', () => {
   it('is deterministic, in [0, 1) and roughly uniform', () => {
-    const a = seededUniform(42);
-    const b = seededUniform(42);
+    const a = seededRandom(42);
+    const b = seededRandom(42);
     const counts = new Array(10).fill(0);
     let mismatches = 0;
     let outOfRange = 0;
