@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { score } from '../../src/proxy/score';
+import { DEFAULT_BATCH_SIZE } from '../../src/proxy/many';
 import { loadBenchmark } from '../../src/eval/benchmarks';
 
 const root = resolve(__dirname, '../..');
@@ -69,7 +70,7 @@ describe('--help', () => {
 
   it('shows the defaults of the options whose default is not obvious', () => {
     const scoreHelp = zerolm(['score', '--help']).stdout.replace(/\s+/g, ' ');
-    for (const text of ['(default: log-det)', '(default: exact)', '(default: 0)', '(default: shape)', '(default: 0.5)', '(default: 4G)', '(default: 1024)', '(default: all cores)']) {
+    for (const text of ['(default: log-det)', '(default: exact)', '(default: 0)', '(default: shape)', '(default: 0.5)', '(default: 4G)', `(default: ${DEFAULT_BATCH_SIZE})`, '(default: all cores)']) {
       expect(scoreHelp).toContain(text);
     }
     const sampleHelp = zerolm(['sample', '--help']).stdout.replace(/\s+/g, ' ');
