@@ -326,7 +326,8 @@ async function runScore(files: string[], flags: CommonScoreFlags & { alpha?: num
         // JSONL goes to worker threads: this thread only cuts lines and writes what comes back.
         let done = 0;
         const bytes = new GuardedByteStream(opened.stream, opened.source);
-        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers, sizeHint: opened.size, onProgress: ({ done: count }) => progress.update(before + count) })) {
+        // A count the user gave is theirs; the default one is scoreJsonLines' to start when it pays.
+        for await (const scores of scoreJsonLines(bytes, opened.source, { ...options, cache: resolved.cache, batchSize, workers: flags.workers, sizeHint: opened.size, onProgress: ({ done: count }) => progress.update(before + count) })) {
           report(scores.errors, scores.count);
           warn(scores.warnings);
           done += scores.count;
@@ -401,7 +402,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'input format (default: by extension, else sniffed)').choices([...inputFormats]))
     .addOption(describedWhenShown(new Option('--benchmark <name>'), () => `score an embedded benchmark: ${benchmarkNames()}`))
     .option('--batch-size <n>', `architectures per engine call (default: ${DEFAULT_BATCH_SIZE})`, integer('--batch-size', 1, 1 << 20))
-    .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default here: ${defaultScoreWorkers(Infinity)} for a file, ${defaultScoreWorkers()} for a pipe)`, integer('--workers', 0, 64))
+    .option('--workers <n>', `worker threads for JSONL input; 0 scores on the main thread (default here: ${defaultScoreWorkers(Infinity)}; on a pipe they start only when scoring, not the producer, is the bottleneck)`, integer('--workers', 0, 64))
     .option('--no-progress', 'never draw a progress bar')
     .option('--weights <path>', 'score one Hugging Face config on real weights: a .safetensors file, or a folder with model.safetensors or model.safetensors.index.json and its shards')
     .option('--per-matrix', 'with --weights: add every matrix\'s capacity to the record (matrices)')

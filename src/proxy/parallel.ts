@@ -47,14 +47,14 @@ export interface ScoreJsonLinesOptions extends ScoreManyOptions {
 }
 
 /**
- * Workers for a stream when none are asked for: one per core, up to four. None on a single core, and none on two
- * cores for a stream of unknown length (no sizeHint: a pipe, whose producer needs the second core; measured on two
- * cores, `sample | score` ran 8% slower with two workers than with none).
+ * Workers for a stream when none are asked for: one per core, up to four; none on a single core. On a stream of
+ * unknown length (no sizeHint: a pipe, whose producer needs a core too) they are only allowed: they start when this
+ * thread proves to be the bottleneck on lines that cost enough (see scoreJsonLines).
  */
-export function defaultScoreWorkers(sizeHint?: number): number {
+export function defaultScoreWorkers(_sizeHint?: number): number {
+  // (The input's length decides when the workers start, not how many there are.)
   const cores = availableCores();
-  if (cores < 2 || (cores === 2 && sizeHint === undefined)) return 0;
-  return Math.min(cores, 4);
+  return cores < 2 ? 0 : Math.min(cores, 4);
 }
 
 /**
@@ -63,6 +63,27 @@ export function defaultScoreWorkers(sizeHint?: number): number {
  * so only longer streams get them.
  */
 const LOCAL_MS_BEFORE_WORKERS = 1000;
+
+/**
+ * A pipe gets its workers only when this thread has been busy scoring at least this fraction of the time since the
+ * stream began (the producer keeps up; when it does not, more scorers would only wait for it)...
+ */
+const PIPE_BUSY_FRACTION = 0.8;
+
+/**
+ * ... and its lines cost at least this many microseconds each to score here. Below it, what a line costs this thread
+ * on the worker path (cutting, posting, writing) and each worker's cold start eat the gain (nas-bench-bert's sampled
+ * lines, ~5 us each, ran 12% slower through one worker than on this thread, while the sampler shared the 2 cores).
+ */
+const PIPE_MIN_US_PER_LINE = 10;
+
+/**
+ * Whether a pipe's default workers should start, from what this thread has seen: `busyMs` spent scoring its first
+ * `lines` lines, `elapsedMs` since the stream began.
+ */
+export function pipeWorkersPay(busyMs: number, elapsedMs: number, lines: number): boolean {
+  return busyMs >= LOCAL_MS_BEFORE_WORKERS && busyMs >= PIPE_BUSY_FRACTION * elapsedMs && (1000 * busyMs) / lines >= PIPE_MIN_US_PER_LINE;
+}
 
 /** An input known to be at least this long (sizeHint) starts its workers at once. */
 const BYTES_FOR_WORKERS_AT_ONCE = 64 << 20;
@@ -98,6 +119,14 @@ export async function* scoreJsonLines(stream: Iterable<Buffer | string> | AsyncI
   const cutter = new JsonLineCutter(source, { maxLineBytes: options.maxLineBytes, unitBytes: options.unitBytes });
   const local = new LocalScorer(resolved, batchSize);
   const longInput = (options.sizeHint ?? 0) >= BYTES_FOR_WORKERS_AT_ONCE;
+  const startedAt = performance.now();
+  const workersPay = (): boolean => {
+    if (longInput) return true;
+    if (local.busyMs < LOCAL_MS_BEFORE_WORKERS) return false;
+    // Workers asked for by number start like a file's; the default ones of a pipe only where they pay.
+    if (options.sizeHint !== undefined || options.workers !== undefined) return true;
+    return pipeWorkersPay(local.busyMs, performance.now() - startedAt, local.lines);
+  };
   let pool: ScoringPool | undefined;
   let done = 0;
   let errors = 0;
@@ -106,7 +135,7 @@ export async function* scoreJsonLines(stream: Iterable<Buffer | string> | AsyncI
 
   const enqueue = ({ unit, record }: LineUnitItem): void => {
     if (unit === undefined) pending.push(local.score([record]));
-    else if (workers > 0 && (pool !== undefined || longInput || local.busyMs >= LOCAL_MS_BEFORE_WORKERS)) {
+    else if (workers > 0 && (pool !== undefined || workersPay())) {
       pool ??= new ScoringPool(workers, options, resolved, batchSize);
       pending.push(pool.score(unit, source));
     } else pending.push(local.score(recordsOfLineUnit(unit, source)));
@@ -150,8 +179,11 @@ class LocalScorer {
 
   /** Time spent scoring so far. */
   busyMs = 0;
+  /** Lines scored (or queued) so far. */
+  lines = 0;
 
   score(records: InputRecord[]): Promise<EncodedScores> {
+    this.lines += records.length;
     const result = this.previous.then(async () => {
       const started = performance.now();
       try {

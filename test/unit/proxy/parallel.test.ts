@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { readStream } from '../../../src/io/input';
 import { CapacityCache } from '../../../src/proxy/cache';
 import { isScoreError, scoreMany, type ScoreRecord } from '../../../src/proxy/many';
-import { scoreJsonLines, type EncodedScores, type ScoreJsonLinesOptions } from '../../../src/proxy/parallel';
+import { pipeWorkersPay, scoreJsonLines, type EncodedScores, type ScoreJsonLinesOptions } from '../../../src/proxy/parallel';
 import { ScoreSerializer } from '../../../src/proxy/serialize';
 import type { Progress } from '../../../src/progress';
 import { sampleSpaceLines } from '../../../src/search/sample';
@@ -128,5 +128,21 @@ describe('scoreJsonLines', () => {
       expect(error.code).toBe('E_ARGUMENT');
       expect(error.location?.field).toBe('workers');
     }
+  });
+});
+
+describe("a pipe's default workers start only where they pay", () => {
+  test('not before a second of scoring here', () => {
+    expect(pipeWorkersPay(900, 900, 10_000)).toBe(false);
+  });
+  test('when this thread is the bottleneck on lines that cost enough: yes', () => {
+    // 1.2 s busy of 1.3 s, 50,000 lines: 24 us a line.
+    expect(pipeWorkersPay(1200, 1300, 50_000)).toBe(true);
+  });
+  test('when the producer is the bottleneck (this thread mostly waits): no', () => {
+    expect(pipeWorkersPay(1200, 3000, 50_000)).toBe(false);
+  });
+  test('when lines are cheap to score here (4 us each): no, however busy', () => {
+    expect(pipeWorkersPay(1200, 1250, 300_000)).toBe(false);
   });
 });
