@@ -64,8 +64,11 @@ export class MatrixCapacityMemo {
   private mask: number;
   /** Slots side by side (see STRIDE): a lookup reads one stretch of memory, not three arrays. */
   private table: Float64Array;
-  /** Entries in insertion order, a ring: ring[(head + k) % maxEntries] is the k-th oldest entry's slot. */
-  private readonly ring: Int32Array;
+  /**
+   * Entries in insertion order, a ring: ring[(head + k) % ring.length] is the k-th oldest entry's slot. It grows with
+   * the table (never shorter than the entries it holds) up to maxEntries, so a scorer made for one input costs little.
+   */
+  private ring: Int32Array;
   /** Per slot, its place in the ring (kept when backward-shift deletion moves an entry). */
   private place: Int32Array;
   private head = 0;
@@ -84,7 +87,7 @@ export class MatrixCapacityMemo {
     this.mask = size - 1;
     this.table = new Float64Array(size * STRIDE);
     this.place = new Int32Array(size);
-    this.ring = new Int32Array(maxEntries);
+    this.ring = new Int32Array(Math.min(maxEntries, size));
   }
 
   get size(): number {
@@ -135,7 +138,7 @@ export class MatrixCapacityMemo {
     table[o + 2] = code;
     table[o + 3] = parameter;
     table[o + 4] = value;
-    const place = (this.head + this.count) % this.maxEntries;
+    const place = (this.head + this.count) % this.ring.length;
     this.ring[place] = slot;
     this.place[slot] = place;
     this.count++;
@@ -148,14 +151,16 @@ export class MatrixCapacityMemo {
     this.mask = size - 1;
     this.table = new Float64Array(size * STRIDE);
     this.place = new Int32Array(size);
-    const { ring, maxEntries } = this;
+    const oldRing = this.ring;
+    const ring = new Int32Array(Math.min(this.maxEntries, size));
     for (let k = 0; k < this.count; k++) {
-      const o = ring[(this.head + k) % maxEntries] * STRIDE;
+      const o = oldRing[(this.head + k) % oldRing.length] * STRIDE;
       const slot = this.find(old[o], old[o + 1], old[o + 2], old[o + 3]);
       this.table.set(old.subarray(o, o + STRIDE), slot * STRIDE);
       ring[k] = slot;
       this.place[slot] = k;
     }
+    this.ring = ring;
     this.head = 0;
   }
 
@@ -163,7 +168,7 @@ export class MatrixCapacityMemo {
   private evictOldest(): void {
     const { table, place, ring, mask } = this;
     let hole = ring[this.head];
-    this.head = (this.head + 1) % this.maxEntries;
+    this.head = (this.head + 1) % ring.length;
     this.count--;
     table[hole * STRIDE + 2] = 0;
     let slot = (hole + 1) & mask;

@@ -37,6 +37,23 @@ describe('MatrixCapacityMemo', () => {
   });
 });
 
+describe('MatrixCapacityMemo growth', () => {
+  it('grows from a small table without losing an entry or its age, then evicts the oldest first', () => {
+    const memo = new MatrixCapacityMemo(5000); // the table starts at 4096 slots and doubles twice on the way
+    const key = (i: number): [number, number] => [1 + (i % 97), 1000 + i];
+    for (let i = 0; i < 12_000; i++) {
+      const [rows, cols] = key(i);
+      memo.set(rows, cols, normal(0.02), i);
+      if (i === 4000) {
+        // Mid-way, after two doublings: every key so far is there with its value.
+        for (let j = 0; j <= i; j++) expect(memo.get(...key(j), normal(0.02))).toBe(j);
+      }
+    }
+    expect(memo.size).toBe(5000);
+    for (let j = 0; j < 12_000; j++) expect(memo.get(...key(j), normal(0.02))).toBe(j >= 7000 ? j : undefined);
+  });
+});
+
 describe('LayerMemo', () => {
   it('keeps at most its bound, drops the least recently used half first, and keeps what was used lately', () => {
     const memo = new LayerMemo<object, number>(4);
