@@ -16,8 +16,9 @@
  *   llama on the MLP when mlp_bias; mistral none. qwen3 adds per-head RMSNorms on queries and keys (head_dim each).
  *   The LM head (vocab x hidden, no bias) is separate unless tie_word_embeddings (default false, gemma true).
  *
- * - gemma2, gemma3_text (and gemma3, built from its text_config), phi3, mixtral, qwen2_moe, qwen3_moe, deepseek_v2 and
- *   deepseek_v3: hf/decoders.ts. opt, gpt_neox and falcon: hf/classic.ts. t5: hf/t5.ts. Each file says what it counts.
+ * - The gated decoders above, gemma2, gemma3_text (and gemma3, built from its text_config), phi3, mixtral, qwen2_moe,
+ *   qwen3_moe, deepseek_v2 and deepseek_v3: hf/decoders.ts. opt, gpt_neox and falcon: hf/classic.ts. t5: hf/t5.ts. Each
+ *   file says what it counts; every family's layers are assembled by hf/common.ts.
  * - Mixture of experts: build 'default' scores every expert, 'active-experts' only the num_experts_per_tok a token
  *   uses; params.active is the active count either way (hf/decoders.ts).
  * - Config keys that would change the architecture but that the model type's builder does not read (expert counts on
@@ -53,18 +54,15 @@ import type { InitScheme, LayerPlan, ModelPlan } from './types';
 import { buildFalcon, buildGptNeox, buildOpt, CLASSIC_KEYS } from './hf/classic';
 import {
   assembleLayer,
-  checkGroupedHeads,
-  GATED_NAMING,
   headsDividing,
   layerStyle,
   PLAIN_NAMING,
-  readGroupedHeads,
   readSizes,
   unreadKeysWarning,
   withWordTables,
   type Built,
 } from './hf/common';
-import { DECODER_BASE_KEYS, buildDecoder, DECODER_KEYS, DECODER_TYPES, type DecoderType } from './hf/decoders';
+import { buildDecoder, DECODER_KEYS, DECODER_TYPES, type DecoderType } from './hf/decoders';
 import { buildT5, T5_KEYS } from './hf/t5';
 
 /** 'active-experts' scores, in mixture-of-experts layers, only the experts one token uses (see hf/decoders.ts). */
@@ -72,8 +70,7 @@ export const HF_BUILDS = ['default', 'active-experts'] as const;
 export const HF_DEFAULT_BUILD = 'default';
 
 const ENCODER_TYPES = ['bert', 'roberta', 'xlm-roberta', 'electra'] as const;
-const GATED_DECODER_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'] as const;
-export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...GATED_DECODER_TYPES, ...DECODER_TYPES, 'gemma3', 'opt', 'gpt_neox', 'falcon', 't5'];
+export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...DECODER_TYPES, 'gemma3', 'opt', 'gpt_neox', 'falcon', 't5'];
 
 const ENCODER_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size', 'initializer_range'];
 /** The config keys each model type's builder reads: a key that would change the architecture and is not here is warned about. */
@@ -83,18 +80,12 @@ const KEYS_READ: Record<string, ReadonlySet<string>> = {
   'xlm-roberta': new Set(ENCODER_KEYS),
   electra: new Set([...ENCODER_KEYS, 'embedding_size']),
   gpt2: new Set(['vocab_size', 'n_embd', 'n_layer', 'n_head', 'n_inner', 'n_positions', 'tie_word_embeddings', 'initializer_range']),
-  llama: new Set([...DECODER_BASE_KEYS, 'attention_bias', 'mlp_bias']),
-  mistral: new Set(DECODER_BASE_KEYS),
-  qwen2: new Set(DECODER_BASE_KEYS),
-  qwen3: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
-  gemma: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
   ...DECODER_KEYS,
   ...CLASSIC_KEYS,
   t5: T5_KEYS,
 };
 
 type EncoderType = (typeof ENCODER_TYPES)[number];
-type GatedDecoderType = (typeof GATED_DECODER_TYPES)[number];
 
 function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: InitScheme | undefined): Built {
   const { vocab, hidden, layerCount } = readSizes(record);
@@ -141,32 +132,9 @@ function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Buil
   return withWordTables(layers, hidden, vocab, tied, tableInit, extras, (vocab + positions) * hidden);
 }
 
-function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scoredInit: InitScheme | undefined): Built {
-  const { vocab, hidden, layerCount } = readSizes(record);
-  const { heads, kvHeads } = readGroupedHeads(record, layerCount);
-  const inner = readPerLayer(record, 'intermediate_size', '', layerCount);
-  const explicitHeadDim = readOptionalPositiveInteger(record, 'head_dim', '', undefined);
-  checkGroupedHeads(record, heads, kvHeads, hidden, explicitHeadDim === undefined);
-  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', modelType === 'gemma');
-  const attentionBias = modelType === 'mistral' || modelType === 'qwen2' ? false : readOptionalBoolean(record, 'attention_bias', '', false);
-  const mlpBias = modelType === 'llama' ? readOptionalBoolean(record, 'mlp_bias', '', false) : false;
-  const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
-  const tableInit = normalInit(std);
-  const style = layerStyle({ hidden, naming: GATED_NAMING, init: scoredInit ?? tableInit, qkvBias: modelType === 'qwen2' || attentionBias, outputBias: attentionBias, mlpBias });
-  const layers: LayerPlan[] = [];
-  for (let i = 0; i < layerCount; i++) {
-    const headDim = explicitHeadDim ?? hidden / heads[i];
-    // RMSNorms before attention and MLP (weight only), qwen3's per-head q/k norms, the final norm on the last layer.
-    const other = 2 * hidden + (modelType === 'qwen3' ? 2 * headDim : 0) + (i === layerCount - 1 ? hidden : 0);
-    layers.push(assembleLayer(style, i, heads[i], kvHeads[i], headDim, inner[i], other, { heads: heads[i], keyValueHeads: kvHeads[i], headDim, intermediate: inner[i] }));
-  }
-  return withWordTables(layers, hidden, vocab, tied, tableInit);
-}
-
 function buildOfType(record: JsonRecord, modelType: string, init: InitScheme | undefined, activeOnly: boolean): Built {
   if ((ENCODER_TYPES as readonly string[]).includes(modelType)) return buildEncoder(record, modelType as EncoderType, init);
   if (modelType === 'gpt2') return buildGpt2(record, init);
-  if ((GATED_DECODER_TYPES as readonly string[]).includes(modelType)) return buildGatedDecoder(record, modelType as GatedDecoderType, init);
   if ((DECODER_TYPES as readonly string[]).includes(modelType)) return buildDecoder(record, modelType as DecoderType, init, activeOnly);
   if (modelType === 'opt') return buildOpt(record, init);
   if (modelType === 'gpt_neox') return buildGptNeox(record, init);

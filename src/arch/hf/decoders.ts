@@ -1,6 +1,7 @@
 /**
- * Newer Hugging Face decoders: gemma2, gemma3_text, phi3, and the mixture-of-experts families mixtral, qwen2_moe,
- * qwen3_moe, deepseek_v2 and deepseek_v3 (multi-head latent attention).
+ * Hugging Face decoders with gated MLPs: llama, mistral, qwen2, qwen3 and gemma (described in hf-config.ts), gemma2,
+ * gemma3_text, phi3, and the mixture-of-experts families mixtral, qwen2_moe, qwen3_moe, deepseek_v2 and deepseek_v3
+ * (multi-head latent attention).
  *
  * - gemma2: grouped-query attention with an explicit head_dim, four RMSNorms per layer (before and after attention
  *   and MLP), embeddings tied by default. gemma3_text adds per-head q/k RMSNorms and takes Gemma3TextConfig's
@@ -38,6 +39,7 @@ import {
 import { linearParams, matrix, normalInit } from '../plan';
 import type { InitScheme, LayerPlan, MatrixSpec } from '../types';
 import {
+  assembleLayer,
   attentionBlock,
   attentionBlockParams,
   checkGroupedHeads,
@@ -52,11 +54,13 @@ import {
   type LayerStyle,
 } from './common';
 
-export const DECODER_TYPES = ['gemma2', 'gemma3_text', 'phi3', 'mixtral', 'qwen2_moe', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3'] as const;
+/** Dense decoders with grouped-query attention and a gated MLP, in hf-config.ts's list. */
+const DENSE_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'] as const;
+export const DECODER_TYPES = [...DENSE_TYPES, 'gemma2', 'gemma3_text', 'phi3', 'mixtral', 'qwen2_moe', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3'] as const;
 export type DecoderType = (typeof DECODER_TYPES)[number];
+const NO_ATTENTION_BIAS: ReadonlySet<string> = new Set(['mistral', 'qwen2', 'phi3', 'mixtral']);
 
-/** What every decoder with grouped-query attention and a gated MLP reads (here and in hf-config.ts). */
-export const DECODER_BASE_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'initializer_range'];
+const DECODER_BASE_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'initializer_range'];
 const QWEN_MOE_KEYS = ['num_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'decoder_sparse_step', 'mlp_only_layers', 'norm_topk_prob', 'output_router_logits', 'router_aux_loss_coef'];
 const DEEPSEEK_KEYS = [
   'n_routed_experts', 'n_shared_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'first_k_dense_replace', 'moe_layer_freq',
@@ -66,6 +70,11 @@ const DEEPSEEK_KEYS = [
 ];
 /** The config keys each model type reads (for the unread-key warning; see common.ts). */
 export const DECODER_KEYS: Record<DecoderType, ReadonlySet<string>> = {
+  llama: new Set([...DECODER_BASE_KEYS, 'attention_bias', 'mlp_bias']),
+  mistral: new Set(DECODER_BASE_KEYS),
+  qwen2: new Set(DECODER_BASE_KEYS),
+  qwen3: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
+  gemma: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
   gemma2: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
   gemma3_text: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
   phi3: new Set(DECODER_BASE_KEYS),
@@ -149,12 +158,14 @@ export function buildDecoder(input: JsonRecord, modelType: DecoderType, scoredIn
   const record = modelType === 'gemma3_text' ? { ...GEMMA3_TEXT_DEFAULTS, ...dropNulls(input) } : input;
   const { vocab, hidden, layerCount } = readSizes(record);
   const { heads, kvHeads } = readGroupedHeads(record, layerCount);
+  // The dense families read intermediate_size here, before head_dim (the first bad field is the error).
+  const dense = (DENSE_TYPES as readonly string[]).includes(modelType) ? readPerLayer(record, 'intermediate_size', '', layerCount) : undefined;
   const explicitHeadDim = readOptionalPositiveInteger(record, 'head_dim', '', undefined);
   const isDeepseek = modelType === 'deepseek_v2' || modelType === 'deepseek_v3';
   checkGroupedHeads(record, heads, kvHeads, hidden, explicitHeadDim === undefined && !isDeepseek);
-  const isGemma = modelType === 'gemma2' || modelType === 'gemma3_text';
-  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', isGemma);
-  const attentionBias = modelType === 'phi3' || modelType === 'mixtral' ? false : readOptionalBoolean(record, 'attention_bias', '', false);
+  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', modelType === 'gemma' || modelType === 'gemma2' || modelType === 'gemma3_text');
+  const attentionBias = NO_ATTENTION_BIAS.has(modelType) ? false : readOptionalBoolean(record, 'attention_bias', '', false);
+  const mlpBias = modelType === 'llama' ? readOptionalBoolean(record, 'mlp_bias', '', false) : false;
   const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
   const tableInit = normalInit(std);
   const init = scoredInit ?? tableInit;
@@ -162,48 +173,53 @@ export function buildDecoder(input: JsonRecord, modelType: DecoderType, scoredIn
     hidden,
     naming: GATED_NAMING,
     init,
-    qkvBias: modelType === 'qwen2_moe' || attentionBias,
+    qkvBias: modelType === 'qwen2' || modelType === 'qwen2_moe' || attentionBias,
     outputBias: modelType === 'qwen2_moe' ? false : attentionBias,
-    mlpBias: false,
+    mlpBias,
   });
+  // RMSNorms (weight only) besides the two before attention and MLP: gemma2's after them, per-head q/k norms.
+  const postNorms = modelType === 'gemma2' || modelType === 'gemma3_text' ? 2 * hidden : 0;
+  const headNorms = modelType === 'qwen3' || modelType === 'gemma3_text' || modelType === 'qwen3_moe' ? 2 : 0;
 
   const moeAt = moeRule(record, modelType, layerCount);
-  checkMatrixCount(matricesAtMost(layerCount, moeAt), 'num_hidden_layers', `${layerCount} layers and their experts`);
+  // Without experts a layer has 7 matrices, and checkLayerCount's limit keeps that far below checkMatrixCount's.
+  if (moeAt !== noExperts) checkMatrixCount(matricesAtMost(layerCount, moeAt), 'num_hidden_layers', `${layerCount} layers and their experts`);
   const mla = isDeepseek ? readMla(record) : undefined;
-  const denseWidths = denseIntermediate(record, modelType, layerCount, moeAt);
+  const denseWidths = dense ?? denseIntermediate(record, modelType, layerCount, moeAt);
 
   const layers: LayerPlan[] = [];
   let inactiveParams = 0;
   for (let i = 0; i < layerCount; i++) {
-    const prefix = `layers.${i}`;
-    const names = GATED_NAMING.of(i);
+    let normParams = 2 * hidden + (i === layerCount - 1 ? hidden : 0);
+    const moe = moeAt(i);
     let attention: MatrixSpec[];
     let attentionParams: number;
-    let normParams = 2 * hidden + (i === layerCount - 1 ? hidden : 0);
-    const description: Record<string, string | number> = { heads: heads[i] };
-    if (mla !== undefined) {
-      const block = mlaAttention(prefix, hidden, heads[i], mla, init, attentionBias);
+    let description: Record<string, string | number>;
+    if (mla === undefined) {
+      const headDim = explicitHeadDim ?? hidden / heads[i];
+      normParams += postNorms + headNorms * headDim;
+      if (moe === undefined) {
+        layers.push(assembleLayer(style, i, heads[i], kvHeads[i], headDim, denseWidths[i], normParams, { heads: heads[i], keyValueHeads: kvHeads[i], headDim, intermediate: denseWidths[i] }));
+        continue;
+      }
+      attention = attentionBlock(style, GATED_NAMING.of(i), 0, heads[i], kvHeads[i], headDim);
+      attentionParams = attentionBlockParams(style, heads[i], kvHeads[i], headDim);
+      description = { heads: heads[i], keyValueHeads: kvHeads[i], headDim };
+    } else {
+      const block = mlaAttention(`layers.${i}`, hidden, heads[i], mla, init, attentionBias);
       attention = block.matrices;
       attentionParams = block.params;
       normParams += block.normParams;
-      Object.assign(description, { qLoraRank: mla.qLoraRank ?? 0, kvLoraRank: mla.kvLoraRank, queryHeadDim: mla.nope + mla.rope, valueHeadDim: mla.value });
-    } else {
-      const headDim = explicitHeadDim ?? hidden / heads[i];
-      attention = attentionBlock(style, names, 0, heads[i], kvHeads[i], headDim);
-      attentionParams = attentionBlockParams(style, heads[i], kvHeads[i], headDim);
-      if (isGemma) normParams += 2 * hidden;
-      if (modelType === 'gemma3_text' || modelType === 'qwen3_moe') normParams += 2 * headDim;
-      Object.assign(description, { keyValueHeads: kvHeads[i], headDim });
+      description = { heads: heads[i], qLoraRank: mla.qLoraRank ?? 0, kvLoraRank: mla.kvLoraRank, queryHeadDim: mla.nope + mla.rope, valueHeadDim: mla.value };
     }
     let ffn: MatrixSpec[];
     let ffnParams: number;
-    const moe = moeAt(i);
     if (moe === undefined) {
-      ffn = ffnBlock(style, names, 4, denseWidths[i]);
+      ffn = ffnBlock(style, GATED_NAMING.of(i), 4, denseWidths[i]);
       ffnParams = ffnBlockParams(style, denseWidths[i]);
       description.intermediate = denseWidths[i];
     } else {
-      const block = moeBlock(`${prefix}.ffn`, style, moe, activeOnly);
+      const block = moeBlock(`layers.${i}.ffn`, style, moe, activeOnly);
       ffn = block.matrices;
       ffnParams = block.params;
       inactiveParams += block.inactive;
