@@ -16,8 +16,9 @@
  *   llama on the MLP when mlp_bias; mistral none. qwen3 adds per-head RMSNorms on queries and keys (head_dim each).
  *   The LM head (vocab x hidden, no bias) is separate unless tie_word_embeddings (default false, gemma true).
  *
- * - gemma2, gemma3_text (and gemma3, built from its text_config), phi3, mixtral, qwen2_moe, qwen3_moe, deepseek_v2 and
- *   deepseek_v3: hf/decoders.ts. opt, gpt_neox and falcon: hf/classic.ts. t5: hf/t5.ts. Each file says what it counts.
+ * - The gated decoders above, gemma2, gemma3_text (and gemma3, built from its text_config), phi3, mixtral, qwen2_moe,
+ *   qwen3_moe, deepseek_v2 and deepseek_v3: hf/decoders.ts. opt, gpt_neox and falcon: hf/classic.ts. t5: hf/t5.ts. Each
+ *   file says what it counts; every family's layers are assembled by hf/common.ts.
  * - Mixture of experts: build 'default' scores every expert, 'active-experts' only the num_experts_per_tok a token
  *   uses; params.active is the active count either way (hf/decoders.ts).
  * - Config keys that would change the architecture but that the model type's builder does not read (expert counts on
@@ -36,14 +37,11 @@
 import { ZeroLMError } from '../errors';
 import {
   fieldError,
-  indexPath,
   readOptionalBoolean,
   readOptionalFiniteNumber,
   readOptionalPerLayer,
   readOptionalPositiveInteger,
   readPerLayer,
-  readPositiveInteger,
-  checkLayerCount,
   readRecord,
   readString,
   requireRecord,
@@ -52,9 +50,18 @@ import {
   type JsonRecord,
 } from './fields';
 import { assemblePlan, bertEmbeddings, idOf, layerNormParams, linearParams, matrix, normalInit } from './plan';
-import type { InitScheme, LayerPlan, MatrixSpec, ModelPlan } from './types';
+import type { InitScheme, LayerPlan, ModelPlan } from './types';
 import { buildFalcon, buildGptNeox, buildOpt, CLASSIC_KEYS } from './hf/classic';
-import { headsDividing, perLayerPath, unreadKeysWarning, type Built } from './hf/common';
+import {
+  assembleLayer,
+  headsDividing,
+  layerStyle,
+  PLAIN_NAMING,
+  readSizes,
+  unreadKeysWarning,
+  withWordTables,
+  type Built,
+} from './hf/common';
 import { buildDecoder, DECODER_KEYS, DECODER_TYPES, type DecoderType } from './hf/decoders';
 import { buildT5, T5_KEYS } from './hf/t5';
 
@@ -63,11 +70,9 @@ export const HF_BUILDS = ['default', 'active-experts'] as const;
 export const HF_DEFAULT_BUILD = 'default';
 
 const ENCODER_TYPES = ['bert', 'roberta', 'xlm-roberta', 'electra'] as const;
-const GATED_DECODER_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'] as const;
-export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...GATED_DECODER_TYPES, ...DECODER_TYPES, 'gemma3', 'opt', 'gpt_neox', 'falcon', 't5'];
+export const HF_MODEL_TYPES: readonly string[] = [...ENCODER_TYPES, 'gpt2', ...DECODER_TYPES, 'gemma3', 'opt', 'gpt_neox', 'falcon', 't5'];
 
 const ENCODER_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size', 'initializer_range'];
-const GATED_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'initializer_range'];
 /** The config keys each model type's builder reads: a key that would change the architecture and is not here is warned about. */
 const KEYS_READ: Record<string, ReadonlySet<string>> = {
   bert: new Set(ENCODER_KEYS),
@@ -75,32 +80,15 @@ const KEYS_READ: Record<string, ReadonlySet<string>> = {
   'xlm-roberta': new Set(ENCODER_KEYS),
   electra: new Set([...ENCODER_KEYS, 'embedding_size']),
   gpt2: new Set(['vocab_size', 'n_embd', 'n_layer', 'n_head', 'n_inner', 'n_positions', 'tie_word_embeddings', 'initializer_range']),
-  llama: new Set([...GATED_KEYS, 'attention_bias', 'mlp_bias']),
-  mistral: new Set(GATED_KEYS),
-  qwen2: new Set(GATED_KEYS),
-  qwen3: new Set([...GATED_KEYS, 'attention_bias']),
-  gemma: new Set([...GATED_KEYS, 'attention_bias']),
   ...DECODER_KEYS,
   ...CLASSIC_KEYS,
   t5: T5_KEYS,
 };
 
 type EncoderType = (typeof ENCODER_TYPES)[number];
-type GatedDecoderType = (typeof GATED_DECODER_TYPES)[number];
-
-function attentionMatrices(prefix: string, hidden: number, heads: number, init: InitScheme, outputInit: InitScheme): MatrixSpec[] {
-  return [
-    matrix(`${prefix}.query`, hidden, hidden, init, heads, 'rows'),
-    matrix(`${prefix}.key`, hidden, hidden, init, heads, 'rows'),
-    matrix(`${prefix}.value`, hidden, hidden, init, heads, 'rows'),
-    matrix(`${prefix}.output`, hidden, hidden, outputInit, heads, 'cols'),
-  ];
-}
 
 function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: InitScheme | undefined): Built {
-  const vocab = readPositiveInteger(record, 'vocab_size', '');
-  const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
+  const { vocab, hidden, layerCount } = readSizes(record);
   const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
   headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
   const inner = readPerLayer(record, 'intermediate_size', '', layerCount);
@@ -109,20 +97,10 @@ function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: In
   const embeddingSize = modelType === 'electra' ? readOptionalPositiveInteger(record, 'embedding_size', '', hidden) : hidden;
   const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
   const tableInit = normalInit(std);
-  const init = scoredInit ?? tableInit;
-
+  const style = layerStyle({ hidden, naming: PLAIN_NAMING, init: scoredInit ?? tableInit, qkvBias: true, outputBias: true, mlpBias: true });
   const layers: LayerPlan[] = [];
   for (let i = 0; i < layerCount; i++) {
-    layers.push({
-      attention: attentionMatrices(`layers.${i}.attention`, hidden, heads[i], init, init),
-      ffn: [matrix(`layers.${i}.ffn.up`, inner[i], hidden, init), matrix(`layers.${i}.ffn.down`, hidden, inner[i], init)],
-      params: {
-        attention: 4 * linearParams(hidden, hidden, true),
-        ffn: linearParams(inner[i], hidden, true) + linearParams(hidden, inner[i], true),
-        other: 2 * layerNormParams(hidden),
-      },
-      description: { heads: heads[i], intermediate: inner[i] },
-    });
+    layers.push(assembleLayer(style, i, heads[i], heads[i], hidden / heads[i], inner[i], 2 * layerNormParams(hidden), { heads: heads[i], intermediate: inner[i] }));
   }
   const embeddings = bertEmbeddings({ vocab, positions, tokenTypes, embeddingSize, hidden }, tableInit);
   const extras = embeddings.extras;
@@ -135,9 +113,7 @@ function buildEncoder(record: JsonRecord, modelType: EncoderType, scoredInit: In
 }
 
 function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Built {
-  const vocab = readPositiveInteger(record, 'vocab_size', '');
-  const hidden = readPositiveInteger(record, 'n_embd', '');
-  const layerCount = checkLayerCount(readPositiveInteger(record, 'n_layer', ''), 'n_layer');
+  const { vocab, hidden, layerCount } = readSizes(record, 'n_embd', 'n_layer');
   const heads = readPerLayer(record, 'n_head', '', layerCount);
   headsDividing(record, 'n_head', heads, hidden, 'n_embd');
   const inner = readOptionalPerLayer(record, 'n_inner', '', layerCount) ?? new Array<number>(layerCount).fill(4 * hidden);
@@ -145,104 +121,20 @@ function buildGpt2(record: JsonRecord, scoredInit: InitScheme | undefined): Buil
   const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', true);
   const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
   const tableInit = normalInit(std);
-  const init = scoredInit ?? tableInit;
   const residualInit = scoredInit ?? normalInit(std / Math.sqrt(2 * layerCount));
-
+  const style = layerStyle({ hidden, naming: PLAIN_NAMING, init: scoredInit ?? tableInit, outputInit: residualInit, ffnOutInit: residualInit, qkvBias: true, outputBias: true, mlpBias: true });
   const layers: LayerPlan[] = [];
   for (let i = 0; i < layerCount; i++) {
-    layers.push({
-      attention: attentionMatrices(`layers.${i}.attention`, hidden, heads[i], init, residualInit),
-      ffn: [matrix(`layers.${i}.ffn.up`, inner[i], hidden, init), matrix(`layers.${i}.ffn.down`, hidden, inner[i], residualInit)],
-      params: {
-        attention: linearParams(3 * hidden, hidden, true) + linearParams(hidden, hidden, true),
-        ffn: linearParams(inner[i], hidden, true) + linearParams(hidden, inner[i], true),
-        other: 2 * layerNormParams(hidden) + (i === layerCount - 1 ? layerNormParams(hidden) : 0),
-      },
-      description: { heads: heads[i], intermediate: inner[i] },
-    });
+    const other = 2 * layerNormParams(hidden) + (i === layerCount - 1 ? layerNormParams(hidden) : 0);
+    layers.push(assembleLayer(style, i, heads[i], heads[i], hidden / heads[i], inner[i], other, { heads: heads[i], intermediate: inner[i] }));
   }
   const extras = [matrix('embeddings.word', vocab, hidden, tableInit), matrix('embeddings.position', positions, hidden, tableInit)];
-  let embeddingParams = (vocab + positions) * hidden;
-  if (!tied) {
-    extras.push(matrix('lm_head', vocab, hidden, tableInit));
-    embeddingParams += vocab * hidden;
-  }
-  return { hiddenSize: hidden, layers, extras, embeddingParams };
-}
-
-/** The matrix names of a gated-decoder layer (query, key, value, output, gate, up, down); the first layers' made once. */
-const gatedNames: string[][] = [];
-function gatedNamesOf(index: number): readonly string[] {
-  let names = gatedNames[index];
-  if (names === undefined) {
-    const prefix = `layers.${index}`;
-    names = ['attention.query', 'attention.key', 'attention.value', 'attention.output', 'ffn.gate', 'ffn.up', 'ffn.down'].map((part) => `${prefix}.${part}`);
-    if (index < 4096) gatedNames[index] = names;
-  }
-  return names;
-}
-
-function buildGatedDecoder(record: JsonRecord, modelType: GatedDecoderType, scoredInit: InitScheme | undefined): Built {
-  const vocab = readPositiveInteger(record, 'vocab_size', '');
-  const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
-  const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
-  const kvHeads = readOptionalPerLayer(record, 'num_key_value_heads', '', layerCount) ?? heads;
-  const inner = readPerLayer(record, 'intermediate_size', '', layerCount);
-  const explicitHeadDim = readOptionalPositiveInteger(record, 'head_dim', '', undefined);
-  if (explicitHeadDim === undefined) headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
-  kvHeads.forEach((kv, i) => {
-    if (heads[i] % kv !== 0) {
-      throw fieldError('E_FORMAT', perLayerPath(record, 'num_key_value_heads', i), `${kv} key/value heads do not divide ${heads[i]} attention heads`);
-    }
-  });
-  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', modelType === 'gemma');
-  const attentionBias = modelType === 'mistral' || modelType === 'qwen2' ? false : readOptionalBoolean(record, 'attention_bias', '', false);
-  const qkvBias = modelType === 'qwen2' || attentionBias;
-  const mlpBias = modelType === 'llama' ? readOptionalBoolean(record, 'mlp_bias', '', false) : false;
-  const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
-  const tableInit = normalInit(std);
-  const init = scoredInit ?? tableInit;
-
-  const layers: LayerPlan[] = [];
-  for (let i = 0; i < layerCount; i++) {
-    const headDim = explicitHeadDim ?? hidden / heads[i];
-    const queryWidth = heads[i] * headDim;
-    const keyValueWidth = kvHeads[i] * headDim;
-    const names = gatedNamesOf(i);
-    const headNorms = modelType === 'qwen3' ? 2 * headDim : 0;
-    layers.push({
-      attention: [
-        matrix(names[0], queryWidth, hidden, init, heads[i], 'rows'),
-        matrix(names[1], keyValueWidth, hidden, init, kvHeads[i], 'rows'),
-        matrix(names[2], keyValueWidth, hidden, init, kvHeads[i], 'rows'),
-        matrix(names[3], hidden, queryWidth, init, heads[i], 'cols'),
-      ],
-      ffn: [matrix(names[4], inner[i], hidden, init), matrix(names[5], inner[i], hidden, init), matrix(names[6], hidden, inner[i], init)],
-      params: {
-        attention:
-          linearParams(queryWidth, hidden, qkvBias) +
-          2 * linearParams(keyValueWidth, hidden, qkvBias) +
-          linearParams(hidden, queryWidth, attentionBias),
-        ffn: 2 * linearParams(inner[i], hidden, mlpBias) + linearParams(hidden, inner[i], mlpBias),
-        other: 2 * hidden + headNorms + (i === layerCount - 1 ? hidden : 0),
-      },
-      description: { heads: heads[i], keyValueHeads: kvHeads[i], headDim, intermediate: inner[i] },
-    });
-  }
-  const extras = [matrix('embeddings.word', vocab, hidden, tableInit)];
-  let embeddingParams = vocab * hidden;
-  if (!tied) {
-    extras.push(matrix('lm_head', vocab, hidden, tableInit));
-    embeddingParams += vocab * hidden;
-  }
-  return { hiddenSize: hidden, layers, extras, embeddingParams };
+  return withWordTables(layers, hidden, vocab, tied, tableInit, extras, (vocab + positions) * hidden);
 }
 
 function buildOfType(record: JsonRecord, modelType: string, init: InitScheme | undefined, activeOnly: boolean): Built {
   if ((ENCODER_TYPES as readonly string[]).includes(modelType)) return buildEncoder(record, modelType as EncoderType, init);
   if (modelType === 'gpt2') return buildGpt2(record, init);
-  if ((GATED_DECODER_TYPES as readonly string[]).includes(modelType)) return buildGatedDecoder(record, modelType as GatedDecoderType, init);
   if ((DECODER_TYPES as readonly string[]).includes(modelType)) return buildDecoder(record, modelType as DecoderType, init, activeOnly);
   if (modelType === 'opt') return buildOpt(record, init);
   if (modelType === 'gpt_neox') return buildGptNeox(record, init);

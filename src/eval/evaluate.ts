@@ -9,7 +9,7 @@ import { ZeroLMError, throwIfAborted } from '../errors';
 import { checkOnProgress, reportProgress, type OnProgress, type Progress } from '../progress';
 import type { BuildName, ModelPlan } from '../arch/types';
 import { combine, type CombinationRule } from '../proxy/alpha';
-import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ScoreOptions } from '../proxy/score';
+import { componentsOfPlans, resolveScoreOptions, toPlan, DEFAULTS, type ResolvedScoreOptions, type ScoreOptions } from '../proxy/score';
 import { getMeasure, measureReads, type MeasureName } from '../capacity/measures';
 import { loadBenchmark, type Benchmark } from './benchmarks';
 import { forwardFlops } from './flops';
@@ -125,13 +125,24 @@ export function makeSplits(n: number, sampleSize: number, splits: number, seed: 
   return Array.from({ length: splits }, () => sampleSplit(n, sampleSize, random));
 }
 
-/** Held-out statistics of a fixed (label-free) score vector over the splits, and over all architectures. */
-function labelFreeOf(score: ArrayLike<number>, oriented: Float64Array, params: Float64Array, splits: Split[]): LabelFree {
+/** A score that saw no labels, rounded for ranking once, with its statistics over all architectures (no split changes them). */
+interface FixedScore {
+  rounded: Float64Array;
+  all: AllArchitectures;
+  source?: string;
+}
+
+function fixedScore(score: ArrayLike<number>, oriented: Float64Array, params: Float64Array, source?: string): FixedScore {
   const rounded = Float64Array.from(score, forRanking);
-  return {
-    ...heldOutOf(rounded, oriented, params, splits),
-    all: { spearman: spearman(rounded, oriented), kendall: kendallTauB(rounded, oriented), kendall10pw: kendallWithinParamBand(rounded, oriented, params) },
-  };
+  const all = { spearman: spearman(rounded, oriented), kendall: kendallTauB(rounded, oriented), kendall10pw: kendallWithinParamBand(rounded, oriented, params) };
+  return source === undefined ? { rounded, all } : { rounded, all, source };
+}
+
+/** A label-free score's held-out statistics over the splits, beside its statistics over all architectures. */
+function labelFreeOn(score: FixedScore, oriented: Float64Array, params: Float64Array, splits: Split[]): LabelFree & { source?: string } {
+  const row: LabelFree & { source?: string } = { ...heldOutOf(score.rounded, oriented, params, splits), all: score.all };
+  if (score.source !== undefined) row.source = score.source;
+  return row;
 }
 
 /** Held-out statistics of a fixed score vector over the splits. */
@@ -155,14 +166,33 @@ export function benchmarkPlans(benchmark: Benchmark, build?: BuildName): ModelPl
 }
 
 export async function evaluate(benchmarkName: string, options: EvaluateOptions = {}): Promise<EvalReport[]> {
+  const [reports] = await evaluateSampleSizes(benchmarkName, [options.sampleSize ?? DEFAULT_SAMPLE_SIZE], options);
+  return reports;
+}
+
+/** One measure's capacities in one build, computed once for every sample size. */
+interface MeasureStep {
+  resolved: ResolvedScoreOptions;
+  attention: Float64Array;
+  ffn: Float64Array;
+  labelFree: FixedScore;
+}
+
+/**
+ * `evaluate` for several sample sizes (a learning curve): the reports of each size, in the order given. What no
+ * sample size changes (plans, capacities, NSC and the peer scores, every statistic over all architectures) is
+ * computed once; each size has its own splits, calibrations and held-out statistics. options.sampleSize is not read.
+ */
+export async function evaluateSampleSizes(benchmarkName: string, sampleSizes: readonly number[], options: EvaluateOptions = {}): Promise<EvalReport[][]> {
   const benchmark: Benchmark = loadBenchmark(benchmarkName, options.dataDir);
   const n = benchmark.entries.length;
   const oriented = Float64Array.from(benchmark.entries, (e) => (benchmark.higherIsBetter ? e.label : -e.label));
   const labels = Float64Array.from(benchmark.entries, (e) => e.label);
-  const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const splitSeed = options.splitSeed ?? 0;
-  const splits = makeSplits(n, sampleSize, options.splits ?? DEFAULT_SPLITS, splitSeed);
+  // Every size's splits before any work: a bad size is refused at once.
+  const splitsOfSize = sampleSizes.map((sampleSize) => makeSplits(n, sampleSize, options.splits ?? DEFAULT_SPLITS, splitSeed));
   const strategy = options.strategy ?? 'sampling';
+  const rule = options.rule ?? 'weighted-sum';
   const builds = options.builds ?? [undefined as unknown as BuildName];
   const measures = options.measures ?? [undefined as unknown as MeasureName];
   // Options a measure reads (eta) go to the measures that read them; one that none of them reads is refused.
@@ -175,72 +205,85 @@ export async function evaluate(benchmarkName: string, options: EvaluateOptions =
   const nsc = options.baselines === false ? undefined : nscScores(benchmark);
 
   checkOnProgress(options.onProgress);
-  const reports: EvalReport[] = [];
   const total = builds.length * measures.length;
+  let done = 0;
+  const prepared: { build: string; params: Float64Array; baselines: [string, FixedScore][]; steps: MeasureStep[] }[] = [];
   for (const build of builds) {
     const plans = benchmarkPlans(benchmark, build);
     const params = Float64Array.from(plans, (p) => p.params.total);
-    const baselines: EvalReport['baselines'] = {};
+    const baselines: [string, FixedScore][] = [];
     if (options.baselines !== false) {
-      baselines['#params'] = labelFreeOf(params, oriented, params, splits);
-      baselines['#params (non-embedding)'] = labelFreeOf(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params, splits);
-      baselines['FLOPs'] = labelFreeOf(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params, splits);
-      if (nsc !== undefined) baselines.NSC = labelFreeOf(nsc, oriented, params, splits);
+      baselines.push(['#params', fixedScore(params, oriented, params)]);
+      baselines.push(['#params (non-embedding)', fixedScore(Float64Array.from(plans, (p) => p.params.nonEmbedding), oriented, params)]);
+      baselines.push(['FLOPs', fixedScore(Float64Array.from(plans, (p) => forwardFlops(p)), oriented, params)]);
+      if (nsc !== undefined) baselines.push(['NSC', fixedScore(nsc, oriented, params)]);
       for (const peer of peers) {
         const values = benchmark.entries.map((e) => peer.scores.get(e.id));
         if (values.some((v) => v === undefined || !Number.isFinite(v))) continue; // a peer must cover every architecture to be compared fairly
         const score = Float64Array.from(values as number[], (v) => (peer.higherIsBetter ? v : -v));
-        baselines[peer.name] = { ...labelFreeOf(score, oriented, params, splits), source: peer.source };
+        baselines.push([peer.name, fixedScore(score, oriented, params, peer.source)]);
       }
     }
+    const steps: MeasureStep[] = [];
     for (const measure of measures) {
       throwIfAborted(options.signal);
       const resolved = resolveScoreOptions({ ...options, build, measure, alpha: 0.5, eta: takesEta(measure) ? options.eta : undefined });
-      reportProgress(options.onProgress, { done: reports.length, errors: 0, total, message: `${benchmark.name}: build ${plans[0]?.build ?? build}, measure ${resolved.measure.name}` });
+      reportProgress(options.onProgress, { done: done++, errors: 0, total, message: `${benchmark.name}: build ${plans[0]?.build ?? build}, measure ${resolved.measure.name}` });
       const components = await componentsOfPlans(plans, resolved);
-      const attention = Float64Array.from(components, (c) => c.attention);
-      const ffn = Float64Array.from(components, (c) => c.ffn);
-      const rule = options.rule ?? 'weighted-sum';
-      const labelFree = labelFreeOf(Float64Array.from(components, (c) => combine(c.attention, c.ffn, DEFAULTS.alpha, DEFAULTS.rule)), oriented, params, splits);
-      const alphas: number[] = [];
-      const s: number[] = [];
-      const k: number[] = [];
-      const pw: number[] = [];
-      splits.forEach(({ rest }, i) => {
-        const calibration = calibrateAlpha(
-          { attention, ffn, labels, higherIsBetter: benchmark.higherIsBetter },
-          // The split's own sample: calibrate exactly on the architectures held out from evaluation.
-          { strategy, rule, criterion: options.criterion, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
-        );
-        alphas.push(calibration.alpha);
-        const score = Float64Array.from(rest, (r) => forRanking(combine(attention[r], ffn[r], calibration.alpha, rule)));
-        const y = pick(oriented, rest);
-        s.push(spearman(score, y));
-        k.push(kendallTauB(score, y));
-        pw.push(kendallWithinParamBand(score, y, pick(params, rest)));
-      });
-      reports.push({
-        benchmark: benchmark.name,
-        n,
-        label: { name: benchmark.labelName, higherIsBetter: benchmark.higherIsBetter },
-        build: plans[0]?.build ?? build,
-        measure: resolved.measure.name,
-        mode: resolved.mode,
-        perHead: resolved.perHead,
-        seedPolicy: resolved.seedPolicy,
-        alphaStrategy: strategy,
-        rule,
-        criterion: options.criterion ?? 'tau-a',
-        sampleSize: strategy === 'fixed' ? 0 : sampleSize,
-        splits: splits.length,
-        seed: splitSeed,
-        alpha: meanSd(alphas),
-        heldOut: { spearman: meanSd(s), kendall: meanSd(k), kendall10pw: meanSd(pw) },
-        labelFree,
-        baselines,
-      });
+      const labelFree = fixedScore(Float64Array.from(components, (c) => combine(c.attention, c.ffn, DEFAULTS.alpha, DEFAULTS.rule)), oriented, params);
+      steps.push({ resolved, attention: Float64Array.from(components, (c) => c.attention), ffn: Float64Array.from(components, (c) => c.ffn), labelFree });
     }
+    prepared.push({ build: plans[0]?.build ?? build, params, baselines, steps });
   }
+
+  const reportsOfSize = splitsOfSize.map((splits, j) => {
+    const sampleSize = sampleSizes[j];
+    const reports: EvalReport[] = [];
+    for (const { build, params, baselines: fixed, steps } of prepared) {
+      const baselines: EvalReport['baselines'] = {};
+      for (const [name, score] of fixed) baselines[name] = labelFreeOn(score, oriented, params, splits);
+      for (const { resolved, attention, ffn, labelFree } of steps) {
+        const alphas: number[] = [];
+        const s: number[] = [];
+        const k: number[] = [];
+        const pw: number[] = [];
+        splits.forEach(({ rest }, i) => {
+          const calibration = calibrateAlpha(
+            { attention, ffn, labels, higherIsBetter: benchmark.higherIsBetter },
+            // The split's own sample: calibrate exactly on the architectures held out from evaluation.
+            { strategy, rule, criterion: options.criterion, alpha: options.alpha, sampleSize, seed: splitSeed + i, candidates: splits[i].sample },
+          );
+          alphas.push(calibration.alpha);
+          const score = Float64Array.from(rest, (r) => forRanking(combine(attention[r], ffn[r], calibration.alpha, rule)));
+          const y = pick(oriented, rest);
+          s.push(spearman(score, y));
+          k.push(kendallTauB(score, y));
+          pw.push(kendallWithinParamBand(score, y, pick(params, rest)));
+        });
+        reports.push({
+          benchmark: benchmark.name,
+          n,
+          label: { name: benchmark.labelName, higherIsBetter: benchmark.higherIsBetter },
+          build,
+          measure: resolved.measure.name,
+          mode: resolved.mode,
+          perHead: resolved.perHead,
+          seedPolicy: resolved.seedPolicy,
+          alphaStrategy: strategy,
+          rule,
+          criterion: options.criterion ?? 'tau-a',
+          sampleSize: strategy === 'fixed' ? 0 : sampleSize,
+          splits: splits.length,
+          seed: splitSeed,
+          alpha: meanSd(alphas),
+          heldOut: { spearman: meanSd(s), kendall: meanSd(k), kendall10pw: meanSd(pw) },
+          labelFree: labelFreeOn(labelFree, oriented, params, splits),
+          baselines,
+        });
+      }
+    }
+    return reports;
+  });
   reportProgress(options.onProgress, { done: total, errors: 0, total, message: `${benchmark.name}: done` });
-  return reports;
+  return reportsOfSize;
 }

@@ -8,11 +8,10 @@
 import { calibrateAlpha, forRanking } from '../calibrate';
 import { combine, type CombinationRule } from '../proxy/alpha';
 import { componentsOfPlans, resolveScoreOptions, DEFAULTS, type ScoreOptions } from '../proxy/score';
-import { CapacityCache } from '../proxy/cache';
 import type { BuildName } from '../arch/types';
 import type { MeasureName } from '../capacity/measures';
 import { listBenchmarks, loadBenchmark } from './benchmarks';
-import { benchmarkPlans, evaluate, type EvaluateOptions, type MeanSd } from './evaluate';
+import { benchmarkPlans, evaluateSampleSizes, type EvaluateOptions, type MeanSd } from './evaluate';
 import { kendallTauB, spearman } from '../stats/rank';
 import type { RankPair } from './leave-one-out';
 
@@ -105,23 +104,22 @@ export interface LearningCurvePoint {
   nonEmbeddingParams: { spearman: MeanSd; kendall: MeanSd };
 }
 
-/** Held-out means for each number of labels (each on its own splits, the baselines on the same held-out sets). */
+/**
+ * Held-out means for each number of labels (each on its own splits, the baselines on the same held-out sets). The
+ * capacities and every label-free score are computed once for all the sizes (evaluateSampleSizes).
+ */
 export async function learningCurve(benchmark: string, sampleSizes: readonly number[], options: Omit<EvaluateOptions, 'sampleSize' | 'measures' | 'builds'> & { measure?: MeasureName; build?: BuildName } = {}): Promise<LearningCurvePoint[]> {
-  const points: LearningCurvePoint[] = [];
-  // One cache for every point: the capacities are the same, only the splits change.
-  const cache = options.cache ?? new CapacityCache();
-  for (const sampleSize of sampleSizes) {
-    const { measure, build, ...rest } = options;
-    const [report] = await evaluate(benchmark, { ...rest, cache, sampleSize, measures: measure ? [measure] : undefined, builds: build ? [build] : undefined, baselines: true });
+  const { measure, build, ...rest } = options;
+  const reports = await evaluateSampleSizes(benchmark, sampleSizes, { ...rest, measures: measure ? [measure] : undefined, builds: build ? [build] : undefined, baselines: true });
+  return reports.map(([report], i) => {
     const params = report.baselines['#params (non-embedding)'];
-    points.push({
-      sampleSize,
+    return {
+      sampleSize: sampleSizes[i],
       calibrated: { spearman: report.heldOut.spearman, kendall: report.heldOut.kendall },
       labelFree: { spearman: report.labelFree.spearman, kendall: report.labelFree.kendall },
       nonEmbeddingParams: { spearman: params.spearman, kendall: params.kendall },
-    });
-  }
-  return points;
+    };
+  });
 }
 
 export function formatLearningCurve(benchmark: string, measure: string, points: readonly LearningCurvePoint[]): string {

@@ -1,9 +1,10 @@
 /**
- * What the Hugging Face builders share: the parts a builder returns, per-layer field paths, and the check that
- * warns about config keys which would change the architecture but which the builder for that model_type ignores.
+ * What the Hugging Face builders share: the parts a builder returns, per-layer field paths, the reads of layer and
+ * head counts, the assembly of a layer from its counts, and the check that warns about config keys which would
+ * change the architecture but which the builder for that model_type ignores.
  */
 import { ZeroLMError } from '../../errors';
-import { fieldError, indexPath, type JsonRecord } from '../fields';
+import { checkLayerCount, fieldError, indexPath, readOptionalPerLayer, readPerLayer, readPositiveInteger, type JsonRecord } from '../fields';
 import { linearParams, matrix } from '../plan';
 import type { InitScheme, LayerPlan, MatrixSpec } from '../types';
 
@@ -27,12 +28,155 @@ export function headsDividing(record: JsonRecord, key: string, heads: number[], 
   });
 }
 
-/** A gated MLP (SwiGLU/GeGLU): gate and up hidden -> width, down width -> hidden, no biases. */
-export function gatedMlp(prefix: string, hidden: number, width: number, init: InitScheme): MatrixSpec[] {
-  return [matrix(`${prefix}.gate`, width, hidden, init), matrix(`${prefix}.up`, width, hidden, init), matrix(`${prefix}.down`, hidden, width, init)];
+/** vocab_size, the hidden width and the layer count, read in that order (the first bad one is the error). */
+export function readSizes(record: JsonRecord, hiddenKey = 'hidden_size', layersKey = 'num_hidden_layers'): { vocab: number; hidden: number; layerCount: number } {
+  const vocab = readPositiveInteger(record, 'vocab_size', '');
+  const hidden = readPositiveInteger(record, hiddenKey, '');
+  return { vocab, hidden, layerCount: checkLayerCount(readPositiveInteger(record, layersKey, ''), layersKey) };
 }
 
-export const gatedMlpParams = (hidden: number, width: number, bias = false): number => 2 * linearParams(width, hidden, bias) + linearParams(hidden, width, bias);
+/** Grouped-query heads per layer: num_attention_heads, and num_key_value_heads (default: the same). */
+export function readGroupedHeads(record: JsonRecord, layerCount: number): { heads: number[]; kvHeads: number[] } {
+  const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
+  return { heads, kvHeads: readOptionalPerLayer(record, 'num_key_value_heads', '', layerCount) ?? heads };
+}
+
+/** Key/value heads must divide the attention heads; the heads must divide hidden_size where head_dim comes from it. */
+export function checkGroupedHeads(record: JsonRecord, heads: number[], kvHeads: number[], hidden: number, headDimFromHidden: boolean): void {
+  if (headDimFromHidden) headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
+  kvHeads.forEach((kv, i) => {
+    if (heads[i] % kv !== 0) throw fieldError('E_FORMAT', perLayerPath(record, 'num_key_value_heads', i), `${kv} key/value heads do not divide ${heads[i]} attention heads`);
+  });
+}
+
+const ATTENTION_PARTS = ['query', 'key', 'value', 'output'];
+const NAMES_KEPT = 4096;
+
+/**
+ * The matrix names of a family's layers: `<stack>.<i>.<block>.{query,key,value,output}` for each attention block,
+ * then `<stack>.<i>.ffn.<part>` for each FFN part. The first layers' names are made once and reused (building
+ * them for every plan showed in profiles of the hf-decoder pipe).
+ */
+export class LayerNaming {
+  private readonly made: string[][] = [];
+  /** ffnParts: two (up and down) or three (gate, up and down: a gated MLP). */
+  constructor(
+    private readonly stack: string,
+    readonly blocks: readonly string[],
+    readonly ffnParts: readonly string[],
+  ) {}
+
+  of(index: number): readonly string[] {
+    let names = this.made[index];
+    if (names === undefined) {
+      const prefix = `${this.stack}.${index}`;
+      names = [];
+      for (const block of this.blocks) for (const part of ATTENTION_PARTS) names.push(`${prefix}.${block}.${part}`);
+      for (const part of this.ffnParts) names.push(`${prefix}.ffn.${part}`);
+      if (index < NAMES_KEPT) this.made[index] = names;
+    }
+    return names;
+  }
+}
+
+export const PLAIN_NAMING = new LayerNaming('layers', ['attention'], ['up', 'down']);
+export const GATED_NAMING = new LayerNaming('layers', ['attention'], ['gate', 'up', 'down']);
+
+/** What all layers of one model share: width, names, inits by role, biases. */
+export interface LayerStyle {
+  readonly hidden: number;
+  readonly naming: LayerNaming;
+  /** Query, key, value and the FFN's input projections. */
+  readonly init: InitScheme;
+  readonly queryInit: InitScheme;
+  /** Attention output projection (gpt2's residual scaling, T5's own std). */
+  readonly outputInit: InitScheme;
+  /** The FFN's last (down) projection. */
+  readonly ffnOutInit: InitScheme;
+  readonly qkvBias: boolean;
+  readonly outputBias: boolean;
+  readonly mlpBias: boolean;
+  readonly gated: boolean;
+}
+
+/** A style with the inits a family leaves out set to `init` (every style has one shape: the hot loops stay monomorphic). */
+export function layerStyle(parts: Omit<LayerStyle, 'queryInit' | 'outputInit' | 'ffnOutInit' | 'gated'> & Partial<Pick<LayerStyle, 'queryInit' | 'outputInit' | 'ffnOutInit'>>): LayerStyle {
+  const { hidden, naming, init, qkvBias, outputBias, mlpBias } = parts;
+  const queryInit = parts.queryInit ?? init;
+  const outputInit = parts.outputInit ?? init;
+  const ffnOutInit = parts.ffnOutInit ?? init;
+  return { hidden, naming, init, queryInit, outputInit, ffnOutInit, qkvBias, outputBias, mlpBias, gated: naming.ffnParts.length === 3 };
+}
+
+/** One attention block: query, key, value (rows split by head) and output (columns split by head). */
+export function attentionBlock(style: LayerStyle, names: readonly string[], first: number, heads: number, kvHeads: number, headDim: number): MatrixSpec[] {
+  const hidden = style.hidden;
+  return [
+    matrix(names[first], heads * headDim, hidden, style.queryInit, heads, 'rows'),
+    matrix(names[first + 1], kvHeads * headDim, hidden, style.init, kvHeads, 'rows'),
+    matrix(names[first + 2], kvHeads * headDim, hidden, style.init, kvHeads, 'rows'),
+    matrix(names[first + 3], hidden, heads * headDim, style.outputInit, heads, 'cols'),
+  ];
+}
+
+export function attentionBlockParams(style: LayerStyle, heads: number, kvHeads: number, headDim: number): number {
+  const hidden = style.hidden;
+  return linearParams(heads * headDim, hidden, style.qkvBias) + 2 * linearParams(kvHeads * headDim, hidden, style.qkvBias) + linearParams(hidden, heads * headDim, style.outputBias);
+}
+
+/** The FFN: up and down, or gate, up and down; `first` is the index of its first name. */
+export function ffnBlock(style: LayerStyle, names: readonly string[], first: number, width: number): MatrixSpec[] {
+  const hidden = style.hidden;
+  if (!style.gated) return [matrix(names[first], width, hidden, style.init), matrix(names[first + 1], hidden, width, style.ffnOutInit)];
+  return [matrix(names[first], width, hidden, style.init), matrix(names[first + 1], width, hidden, style.init), matrix(names[first + 2], hidden, width, style.ffnOutInit)];
+}
+
+export function ffnBlockParams(style: LayerStyle, width: number): number {
+  return (style.gated ? 2 : 1) * linearParams(width, style.hidden, style.mlpBias) + linearParams(style.hidden, width, style.mlpBias);
+}
+
+/**
+ * Layer `index` of a model in `style`: its attention blocks and FFN from the layer's head counts and FFN width,
+ * their parameters, `other` (norms and whatever else the family counts there) and the family's description.
+ */
+export function assembleLayer(
+  style: LayerStyle,
+  index: number,
+  heads: number,
+  kvHeads: number,
+  headDim: number,
+  width: number,
+  other: number,
+  description: Record<string, string | number>,
+): LayerPlan {
+  const names = style.naming.of(index);
+  const blocks = style.naming.blocks.length;
+  const attention = attentionBlock(style, names, 0, heads, kvHeads, headDim);
+  for (let b = 1; b < blocks; b++) attention.push(...attentionBlock(style, names, 4 * b, heads, kvHeads, headDim));
+  return {
+    attention,
+    ffn: ffnBlock(style, names, 4 * blocks, width),
+    params: { attention: blocks * attentionBlockParams(style, heads, kvHeads, headDim), ffn: ffnBlockParams(style, width), other },
+    description,
+  };
+}
+
+/** A decoder's tables: the word embeddings (or `extras` with their `params`) and an LM head unless tied. */
+export function withWordTables(
+  layers: LayerPlan[],
+  hidden: number,
+  vocab: number,
+  tied: boolean,
+  init: InitScheme,
+  extras: MatrixSpec[] = [matrix('embeddings.word', vocab, hidden, init)],
+  params = vocab * hidden,
+): Built {
+  if (!tied) {
+    extras.push(matrix('lm_head', vocab, hidden, init));
+    params += vocab * hidden;
+  }
+  return { hiddenSize: hidden, layers, extras, embeddingParams: params };
+}
 
 /**
  * Config keys that change a model's parameters or structure in some Hugging Face family. A key from this list (or

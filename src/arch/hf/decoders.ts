@@ -1,6 +1,7 @@
 /**
- * Newer Hugging Face decoders: gemma2, gemma3_text, phi3, and the mixture-of-experts families mixtral, qwen2_moe,
- * qwen3_moe, deepseek_v2 and deepseek_v3 (multi-head latent attention).
+ * Hugging Face decoders with gated MLPs: llama, mistral, qwen2, qwen3 and gemma (described in hf-config.ts), gemma2,
+ * gemma3_text, phi3, and the mixture-of-experts families mixtral, qwen2_moe, qwen3_moe, deepseek_v2 and deepseek_v3
+ * (multi-head latent attention).
  *
  * - gemma2: grouped-query attention with an explicit head_dim, four RMSNorms per layer (before and after attention
  *   and MLP), embeddings tied by default. gemma3_text adds per-head q/k RMSNorms and takes Gemma3TextConfig's
@@ -25,13 +26,11 @@
  */
 import { ZeroLMError } from '../../errors';
 import {
-  checkLayerCount,
   checkMatrixCount,
   fieldError,
   indexPath,
   readOptionalBoolean,
   readOptionalFiniteNumber,
-  readOptionalPerLayer,
   readOptionalPositiveInteger,
   readPerLayer,
   readPositiveInteger,
@@ -39,12 +38,29 @@ import {
 } from '../fields';
 import { linearParams, matrix, normalInit } from '../plan';
 import type { InitScheme, LayerPlan, MatrixSpec } from '../types';
-import { gatedMlp, gatedMlpParams, headsDividing, perLayerPath, type Built } from './common';
+import {
+  assembleLayer,
+  attentionBlock,
+  attentionBlockParams,
+  checkGroupedHeads,
+  ffnBlock,
+  ffnBlockParams,
+  GATED_NAMING,
+  layerStyle,
+  readGroupedHeads,
+  readSizes,
+  withWordTables,
+  type Built,
+  type LayerStyle,
+} from './common';
 
-export const DECODER_TYPES = ['gemma2', 'gemma3_text', 'phi3', 'mixtral', 'qwen2_moe', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3'] as const;
+/** Dense decoders with grouped-query attention and a gated MLP, in hf-config.ts's list. */
+const DENSE_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'] as const;
+export const DECODER_TYPES = [...DENSE_TYPES, 'gemma2', 'gemma3_text', 'phi3', 'mixtral', 'qwen2_moe', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3'] as const;
 export type DecoderType = (typeof DECODER_TYPES)[number];
+const NO_ATTENTION_BIAS: ReadonlySet<string> = new Set(['mistral', 'qwen2', 'phi3', 'mixtral']);
 
-const BASE_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'initializer_range'];
+const DECODER_BASE_KEYS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'initializer_range'];
 const QWEN_MOE_KEYS = ['num_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'decoder_sparse_step', 'mlp_only_layers', 'norm_topk_prob', 'output_router_logits', 'router_aux_loss_coef'];
 const DEEPSEEK_KEYS = [
   'n_routed_experts', 'n_shared_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'first_k_dense_replace', 'moe_layer_freq',
@@ -54,14 +70,19 @@ const DEEPSEEK_KEYS = [
 ];
 /** The config keys each model type reads (for the unread-key warning; see common.ts). */
 export const DECODER_KEYS: Record<DecoderType, ReadonlySet<string>> = {
-  gemma2: new Set([...BASE_KEYS, 'attention_bias']),
-  gemma3_text: new Set([...BASE_KEYS, 'attention_bias']),
-  phi3: new Set(BASE_KEYS),
-  mixtral: new Set([...BASE_KEYS, 'num_local_experts', 'num_experts_per_tok', 'output_router_logits', 'router_aux_loss_coef', 'router_jitter_noise']),
-  qwen2_moe: new Set([...BASE_KEYS, ...QWEN_MOE_KEYS, 'shared_expert_intermediate_size']),
-  qwen3_moe: new Set([...BASE_KEYS, ...QWEN_MOE_KEYS, 'attention_bias']),
-  deepseek_v2: new Set([...BASE_KEYS, ...DEEPSEEK_KEYS]),
-  deepseek_v3: new Set([...BASE_KEYS, ...DEEPSEEK_KEYS]),
+  llama: new Set([...DECODER_BASE_KEYS, 'attention_bias', 'mlp_bias']),
+  mistral: new Set(DECODER_BASE_KEYS),
+  qwen2: new Set(DECODER_BASE_KEYS),
+  qwen3: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
+  gemma: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
+  gemma2: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
+  gemma3_text: new Set([...DECODER_BASE_KEYS, 'attention_bias']),
+  phi3: new Set(DECODER_BASE_KEYS),
+  mixtral: new Set([...DECODER_BASE_KEYS, 'num_local_experts', 'num_experts_per_tok', 'output_router_logits', 'router_aux_loss_coef', 'router_jitter_noise']),
+  qwen2_moe: new Set([...DECODER_BASE_KEYS, ...QWEN_MOE_KEYS, 'shared_expert_intermediate_size']),
+  qwen3_moe: new Set([...DECODER_BASE_KEYS, ...QWEN_MOE_KEYS, 'attention_bias']),
+  deepseek_v2: new Set([...DECODER_BASE_KEYS, ...DEEPSEEK_KEYS]),
+  deepseek_v3: new Set([...DECODER_BASE_KEYS, ...DEEPSEEK_KEYS]),
 };
 
 /** Gemma3TextConfig's defaults, for the fields a gemma3 text_config usually omits. */
@@ -109,121 +130,130 @@ interface MoeShape {
   correctionBias: boolean;
 }
 
-function moeBlock(prefix: string, hidden: number, moe: MoeShape, init: InitScheme, activeOnly: boolean): { matrices: MatrixSpec[]; params: number; inactive: number } {
+/** A gated MLP (gate and up hidden -> width, down width -> hidden, no biases): an expert, or the shared experts. */
+function gatedMlp(prefix: string, hidden: number, width: number, init: InitScheme): MatrixSpec[] {
+  return [matrix(`${prefix}.gate`, width, hidden, init), matrix(`${prefix}.up`, width, hidden, init), matrix(`${prefix}.down`, hidden, width, init)];
+}
+
+function moeBlock(prefix: string, style: LayerStyle, moe: MoeShape, activeOnly: boolean): { matrices: MatrixSpec[]; params: number; inactive: number } {
+  const { hidden, init } = style;
+  const expertParams = ffnBlockParams(style, moe.expertWidth);
   const matrices: MatrixSpec[] = [matrix(`${prefix}.router`, moe.experts, hidden, init)];
   const scoredExperts = activeOnly ? moe.active : moe.experts;
   for (let e = 0; e < scoredExperts; e++) matrices.push(...gatedMlp(`${prefix}.experts.${e}`, hidden, moe.expertWidth, init));
-  let params = moe.experts * hidden + moe.experts * gatedMlpParams(hidden, moe.expertWidth);
+  let params = moe.experts * hidden + moe.experts * expertParams;
   if (moe.sharedWidth > 0) {
     matrices.push(...gatedMlp(`${prefix}.shared`, hidden, moe.sharedWidth, init));
-    params += gatedMlpParams(hidden, moe.sharedWidth);
+    params += ffnBlockParams(style, moe.sharedWidth);
   }
   if (moe.sharedGate) {
     matrices.push(matrix(`${prefix}.shared_gate`, 1, hidden, init));
     params += hidden;
   }
   if (moe.correctionBias) params += moe.experts;
-  return { matrices, params, inactive: (moe.experts - moe.active) * gatedMlpParams(hidden, moe.expertWidth) };
+  return { matrices, params, inactive: (moe.experts - moe.active) * expertParams };
 }
 
 export function buildDecoder(input: JsonRecord, modelType: DecoderType, scoredInit: InitScheme | undefined, activeOnly: boolean): Built {
   const record = modelType === 'gemma3_text' ? { ...GEMMA3_TEXT_DEFAULTS, ...dropNulls(input) } : input;
-  const vocab = readPositiveInteger(record, 'vocab_size', '');
-  const hidden = readPositiveInteger(record, 'hidden_size', '');
-  const layerCount = checkLayerCount(readPositiveInteger(record, 'num_hidden_layers', ''), 'num_hidden_layers');
-  const heads = readPerLayer(record, 'num_attention_heads', '', layerCount);
-  const kvHeads = readOptionalPerLayer(record, 'num_key_value_heads', '', layerCount) ?? heads;
+  const { vocab, hidden, layerCount } = readSizes(record);
+  const { heads, kvHeads } = readGroupedHeads(record, layerCount);
+  // The dense families read intermediate_size here, before head_dim (the first bad field is the error).
+  const dense = (DENSE_TYPES as readonly string[]).includes(modelType) ? readPerLayer(record, 'intermediate_size', '', layerCount) : undefined;
   const explicitHeadDim = readOptionalPositiveInteger(record, 'head_dim', '', undefined);
   const isDeepseek = modelType === 'deepseek_v2' || modelType === 'deepseek_v3';
-  if (explicitHeadDim === undefined && !isDeepseek) headsDividing(record, 'num_attention_heads', heads, hidden, 'hidden_size');
-  kvHeads.forEach((kv, i) => {
-    if (heads[i] % kv !== 0) throw fieldError('E_FORMAT', perLayerPath(record, 'num_key_value_heads', i), `${kv} key/value heads do not divide ${heads[i]} attention heads`);
-  });
-  const isGemma = modelType === 'gemma2' || modelType === 'gemma3_text';
-  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', isGemma);
-  const attentionBias = modelType === 'phi3' || modelType === 'mixtral' ? false : readOptionalBoolean(record, 'attention_bias', '', false);
-  const qkvBias = modelType === 'qwen2_moe' || attentionBias;
-  const outputBias = modelType === 'qwen2_moe' ? false : attentionBias;
+  checkGroupedHeads(record, heads, kvHeads, hidden, explicitHeadDim === undefined && !isDeepseek);
+  const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', modelType === 'gemma' || modelType === 'gemma2' || modelType === 'gemma3_text');
+  const attentionBias = NO_ATTENTION_BIAS.has(modelType) ? false : readOptionalBoolean(record, 'attention_bias', '', false);
+  const mlpBias = modelType === 'llama' ? readOptionalBoolean(record, 'mlp_bias', '', false) : false;
   const std = readOptionalFiniteNumber(record, 'initializer_range', '', 0.02);
   const tableInit = normalInit(std);
   const init = scoredInit ?? tableInit;
+  const style = layerStyle({
+    hidden,
+    naming: GATED_NAMING,
+    init,
+    qkvBias: modelType === 'qwen2' || modelType === 'qwen2_moe' || attentionBias,
+    outputBias: modelType === 'qwen2_moe' ? false : attentionBias,
+    mlpBias,
+  });
+  // RMSNorms (weight only) besides the two before attention and MLP: gemma2's after them, per-head q/k norms.
+  const postNorms = modelType === 'gemma2' || modelType === 'gemma3_text' ? 2 * hidden : 0;
+  const headNorms = modelType === 'qwen3' || modelType === 'gemma3_text' || modelType === 'qwen3_moe' ? 2 : 0;
 
   const moeAt = moeRule(record, modelType, layerCount);
-  checkMatrixCount(matricesAtMost(layerCount, moeAt), 'num_hidden_layers', `${layerCount} layers and their experts`);
+  // Without experts a layer has 7 matrices, and checkLayerCount's limit keeps that far below checkMatrixCount's.
+  if (moeAt !== noExperts) checkMatrixCount(matricesAtMost(layerCount, moeAt), 'num_hidden_layers', `${layerCount} layers and their experts`);
   const mla = isDeepseek ? readMla(record) : undefined;
-  const denseWidths = denseIntermediate(record, modelType, layerCount, moeAt);
+  const denseWidths = dense ?? denseIntermediate(record, modelType, layerCount, moeAt);
 
   const layers: LayerPlan[] = [];
   let inactiveParams = 0;
   for (let i = 0; i < layerCount; i++) {
-    const prefix = `layers.${i}`;
+    let normParams = 2 * hidden + (i === layerCount - 1 ? hidden : 0);
+    const moe = moeAt(i);
     let attention: MatrixSpec[];
     let attentionParams: number;
-    let normParams = 2 * hidden;
-    const description: Record<string, string | number> = { heads: heads[i] };
-    if (mla !== undefined) {
-      const queryHead = mla.nope + mla.rope;
-      attention = [];
-      if (mla.qLoraRank === undefined) {
-        attention.push(matrix(`${prefix}.attention.query`, heads[i] * queryHead, hidden, init, heads[i], 'rows'));
-        attentionParams = linearParams(heads[i] * queryHead, hidden, attentionBias);
-      } else {
-        attention.push(matrix(`${prefix}.attention.query_a`, mla.qLoraRank, hidden, init));
-        attention.push(matrix(`${prefix}.attention.query_b`, heads[i] * queryHead, mla.qLoraRank, init, heads[i], 'rows'));
-        attentionParams = linearParams(mla.qLoraRank, hidden, attentionBias) + linearParams(heads[i] * queryHead, mla.qLoraRank, false);
-        normParams += mla.qLoraRank;
-      }
-      attention.push(matrix(`${prefix}.attention.key_value_a`, mla.kvLoraRank + mla.rope, hidden, init));
-      attention.push(matrix(`${prefix}.attention.key_value_b`, heads[i] * (mla.nope + mla.value), mla.kvLoraRank, init, heads[i], 'rows'));
-      attention.push(matrix(`${prefix}.attention.output`, hidden, heads[i] * mla.value, init, heads[i], 'cols'));
-      attentionParams +=
-        linearParams(mla.kvLoraRank + mla.rope, hidden, attentionBias) +
-        linearParams(heads[i] * (mla.nope + mla.value), mla.kvLoraRank, false) +
-        linearParams(hidden, heads[i] * mla.value, attentionBias);
-      normParams += mla.kvLoraRank;
-      Object.assign(description, { qLoraRank: mla.qLoraRank ?? 0, kvLoraRank: mla.kvLoraRank, queryHeadDim: queryHead, valueHeadDim: mla.value });
-    } else {
+    let description: Record<string, string | number>;
+    if (mla === undefined) {
       const headDim = explicitHeadDim ?? hidden / heads[i];
-      const queryWidth = heads[i] * headDim;
-      const kvWidth = kvHeads[i] * headDim;
-      attention = [
-        matrix(`${prefix}.attention.query`, queryWidth, hidden, init, heads[i], 'rows'),
-        matrix(`${prefix}.attention.key`, kvWidth, hidden, init, kvHeads[i], 'rows'),
-        matrix(`${prefix}.attention.value`, kvWidth, hidden, init, kvHeads[i], 'rows'),
-        matrix(`${prefix}.attention.output`, hidden, queryWidth, init, heads[i], 'cols'),
-      ];
-      attentionParams = linearParams(queryWidth, hidden, qkvBias) + 2 * linearParams(kvWidth, hidden, qkvBias) + linearParams(hidden, queryWidth, outputBias);
-      if (isGemma) normParams += 2 * hidden;
-      if (modelType === 'gemma3_text' || modelType === 'qwen3_moe') normParams += 2 * headDim;
-      Object.assign(description, { keyValueHeads: kvHeads[i], headDim });
+      normParams += postNorms + headNorms * headDim;
+      if (moe === undefined) {
+        layers.push(assembleLayer(style, i, heads[i], kvHeads[i], headDim, denseWidths[i], normParams, { heads: heads[i], keyValueHeads: kvHeads[i], headDim, intermediate: denseWidths[i] }));
+        continue;
+      }
+      attention = attentionBlock(style, GATED_NAMING.of(i), 0, heads[i], kvHeads[i], headDim);
+      attentionParams = attentionBlockParams(style, heads[i], kvHeads[i], headDim);
+      description = { heads: heads[i], keyValueHeads: kvHeads[i], headDim };
+    } else {
+      const block = mlaAttention(`layers.${i}`, hidden, heads[i], mla, init, attentionBias);
+      attention = block.matrices;
+      attentionParams = block.params;
+      normParams += block.normParams;
+      description = { heads: heads[i], qLoraRank: mla.qLoraRank ?? 0, kvLoraRank: mla.kvLoraRank, queryHeadDim: mla.nope + mla.rope, valueHeadDim: mla.value };
     }
     let ffn: MatrixSpec[];
     let ffnParams: number;
-    const moe = moeAt(i);
     if (moe === undefined) {
-      ffn = gatedMlp(`${prefix}.ffn`, hidden, denseWidths[i], init);
-      ffnParams = gatedMlpParams(hidden, denseWidths[i]);
+      ffn = ffnBlock(style, GATED_NAMING.of(i), 4, denseWidths[i]);
+      ffnParams = ffnBlockParams(style, denseWidths[i]);
       description.intermediate = denseWidths[i];
     } else {
-      const block = moeBlock(`${prefix}.ffn`, hidden, moe, init, activeOnly);
+      const block = moeBlock(`layers.${i}.ffn`, style, moe, activeOnly);
       ffn = block.matrices;
       ffnParams = block.params;
       inactiveParams += block.inactive;
       Object.assign(description, { experts: moe.experts, activeExperts: moe.active, expertIntermediate: moe.expertWidth });
       if (moe.sharedWidth > 0) description.sharedIntermediate = moe.sharedWidth;
     }
-    if (i === layerCount - 1) normParams += hidden;
     layers.push({ attention, ffn, params: { attention: attentionParams, ffn: ffnParams, other: normParams }, description });
   }
-  const extras = [matrix('embeddings.word', vocab, hidden, tableInit)];
-  let embeddingParams = vocab * hidden;
-  if (!tied) {
-    extras.push(matrix('lm_head', vocab, hidden, tableInit));
-    embeddingParams += vocab * hidden;
-  }
-  const built: Built = { hiddenSize: hidden, layers, extras, embeddingParams };
+  const built = withWordTables(layers, hidden, vocab, tied, tableInit);
   if (moeAt !== noExperts) built.inactiveParams = inactiveParams;
   return built;
+}
+
+/** Multi-head latent attention: its projections, their parameters, and the RMSNorms of its low-rank latents. */
+function mlaAttention(prefix: string, hidden: number, heads: number, mla: Mla, init: InitScheme, bias: boolean): { matrices: MatrixSpec[]; params: number; normParams: number } {
+  const queryWidth = heads * (mla.nope + mla.rope);
+  const matrices: MatrixSpec[] = [];
+  let params: number;
+  let normParams = mla.kvLoraRank;
+  if (mla.qLoraRank === undefined) {
+    matrices.push(matrix(`${prefix}.attention.query`, queryWidth, hidden, init, heads, 'rows'));
+    params = linearParams(queryWidth, hidden, bias);
+  } else {
+    matrices.push(matrix(`${prefix}.attention.query_a`, mla.qLoraRank, hidden, init));
+    matrices.push(matrix(`${prefix}.attention.query_b`, queryWidth, mla.qLoraRank, init, heads, 'rows'));
+    params = linearParams(mla.qLoraRank, hidden, bias) + linearParams(queryWidth, mla.qLoraRank, false);
+    normParams += mla.qLoraRank;
+  }
+  matrices.push(matrix(`${prefix}.attention.key_value_a`, mla.kvLoraRank + mla.rope, hidden, init));
+  matrices.push(matrix(`${prefix}.attention.key_value_b`, heads * (mla.nope + mla.value), mla.kvLoraRank, init, heads, 'rows'));
+  matrices.push(matrix(`${prefix}.attention.output`, hidden, heads * mla.value, init, heads, 'cols'));
+  params +=
+    linearParams(mla.kvLoraRank + mla.rope, hidden, bias) + linearParams(heads * (mla.nope + mla.value), mla.kvLoraRank, false) + linearParams(hidden, heads * mla.value, bias);
+  return { matrices, params, normParams };
 }
 
 function dropNulls(record: JsonRecord): JsonRecord {

@@ -15,9 +15,9 @@
  *   embeddings factor.
  */
 import { checkLayerCount, readOptionalBoolean, readOptionalFiniteNumber, readOptionalPositiveInteger, readPositiveInteger, type JsonRecord } from '../fields';
-import { matrix, normalInit } from '../plan';
-import type { InitScheme, LayerPlan, MatrixSpec } from '../types';
-import type { Built } from './common';
+import { normalInit } from '../plan';
+import type { InitScheme, LayerPlan } from '../types';
+import { assembleLayer, LayerNaming, layerStyle, withWordTables, type Built } from './common';
 
 export const T5_KEYS: ReadonlySet<string> = new Set([
   'vocab_size', 'd_model', 'd_kv', 'd_ff', 'num_layers', 'num_decoder_layers', 'num_heads', 'relative_attention_num_buckets',
@@ -38,45 +38,23 @@ export function buildT5(record: JsonRecord, scoredInit: InitScheme | undefined):
   const gated = typeof projection === 'string' && projection.startsWith('gated-');
   const tied = readOptionalBoolean(record, 'tie_word_embeddings', '', true);
   const factor = readOptionalFiniteNumber(record, 'initializer_factor', '', 1);
-  const inner = heads * keyValueDim;
   const pick = (std: number): InitScheme => scoredInit ?? normalInit(std);
   const queryInit = pick(factor / Math.sqrt(model * keyValueDim));
-  const keyValueInit = pick(factor / Math.sqrt(model));
-  const outputInit = pick(factor / Math.sqrt(inner));
-  const inInit = pick(factor / Math.sqrt(model));
+  const outputInit = pick(factor / Math.sqrt(heads * keyValueDim));
+  const inInit = pick(factor / Math.sqrt(model)); // k, v and wi
   const outInit = pick(factor / Math.sqrt(width));
-  const attention = (prefix: string): MatrixSpec[] => [
-    matrix(`${prefix}.query`, inner, model, queryInit, heads, 'rows'),
-    matrix(`${prefix}.key`, inner, model, keyValueInit, heads, 'rows'),
-    matrix(`${prefix}.value`, inner, model, keyValueInit, heads, 'rows'),
-    matrix(`${prefix}.output`, model, inner, outputInit, heads, 'cols'),
+  const ffnParts = gated ? ['wi_0', 'wi_1', 'wo'] : ['wi', 'wo'];
+  const stacks = [
+    { stack: 'encoder', count: encoderLayers, naming: new LayerNaming('encoder.layers', ['attention'], ffnParts), norms: 2 },
+    { stack: 'decoder', count: decoderLayers, naming: new LayerNaming('decoder.layers', ['attention', 'cross_attention'], ffnParts), norms: 3 },
   ];
-  const ffn = (prefix: string): MatrixSpec[] =>
-    gated
-      ? [matrix(`${prefix}.wi_0`, width, model, inInit), matrix(`${prefix}.wi_1`, width, model, inInit), matrix(`${prefix}.wo`, model, width, outInit)]
-      : [matrix(`${prefix}.wi`, width, model, inInit), matrix(`${prefix}.wo`, model, width, outInit)];
-  const attentionParams = 4 * inner * model;
-  const ffnParams = (gated ? 3 : 2) * width * model;
   const layers: LayerPlan[] = [];
-  for (const [stack, count] of [['encoder', encoderLayers], ['decoder', decoderLayers]] as const) {
+  for (const { stack, count, naming, norms } of stacks) {
+    const style = layerStyle({ hidden: model, naming, init: inInit, queryInit, outputInit, ffnOutInit: outInit, qkvBias: false, outputBias: false, mlpBias: false });
     for (let i = 0; i < count; i++) {
-      const prefix = `${stack}.layers.${i}`;
-      const decoder = stack === 'decoder';
-      const norms = (decoder ? 3 : 2) * model + (i === count - 1 ? model : 0);
-      layers.push({
-        attention: decoder ? [...attention(`${prefix}.attention`), ...attention(`${prefix}.cross_attention`)] : attention(`${prefix}.attention`),
-        ffn: ffn(`${prefix}.ffn`),
-        params: { attention: (decoder ? 2 : 1) * attentionParams, ffn: ffnParams, other: norms + (i === 0 ? buckets * heads : 0) },
-        description: { stack, heads, headDim: keyValueDim, intermediate: width },
-      });
+      const other = norms * model + (i === count - 1 ? model : 0) + (i === 0 ? buckets * heads : 0);
+      layers.push(assembleLayer(style, i, heads, heads, keyValueDim, width, other, { stack, heads, headDim: keyValueDim, intermediate: width }));
     }
   }
-  const tableInit = normalInit(factor);
-  const extras = [matrix('embeddings.word', vocab, model, tableInit)];
-  let embeddingParams = vocab * model;
-  if (!tied) {
-    extras.push(matrix('lm_head', vocab, model, tableInit));
-    embeddingParams += vocab * model;
-  }
-  return { hiddenSize: model, layers, extras, embeddingParams };
+  return withWordTables(layers, model, vocab, tied, normalInit(factor));
 }

@@ -1,4 +1,4 @@
-import { evaluate, type EvalProgress } from '../../../src/eval/evaluate';
+import { evaluate, evaluateSampleSizes, type EvalProgress } from '../../../src/eval/evaluate';
 
 describe('evaluate: measure options', () => {
   it('gives eta to the measures that read it and refuses it when none of them does', async () => {
@@ -17,5 +17,15 @@ describe('evaluate: measure options', () => {
     await evaluate('nas-bench-bert', { measures: ['mean-sq-sv', 'log-det'], builds: ['as-trained', 'lpzero'], splits: 2, mode: 'analytic', baselines: false, onProgress: (p) => progress.push(p) });
     expect(progress.map((p) => [p.done, p.errors, p.total])).toEqual([[0, 0, 4], [1, 0, 4], [2, 0, 4], [3, 0, 4], [4, 0, 4]]);
     expect(progress[1].message).toBe('nas-bench-bert: build as-trained, measure log-det');
+  });
+
+  it('several sample sizes at once: each size gives what evaluate gives for it alone; a bad size is refused before any work', async () => {
+    const options = { measures: ['log-det' as const], splits: 3, mode: 'analytic' as const };
+    const [small, large] = await evaluateSampleSizes('nas-bench-bert', [10, 40], options);
+    expect(small).toEqual(await evaluate('nas-bench-bert', { ...options, sampleSize: 10 }));
+    expect(large).toEqual(await evaluate('nas-bench-bert', { ...options, sampleSize: 40 }));
+    const progress: EvalProgress[] = [];
+    await expect(evaluateSampleSizes('nas-bench-bert', [10, 1], { ...options, onProgress: (p) => progress.push(p) })).rejects.toMatchObject({ code: 'E_ARGUMENT', location: { field: 'sampleSize' } });
+    expect(progress).toEqual([]);
   });
 });
