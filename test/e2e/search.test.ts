@@ -36,6 +36,21 @@ describe('zerolm search', () => {
     expect(fromConfig.records[0].params).toBe(found.records[0].params);
   });
 
+  it('lts-txl under NSC-DP\'s budget (38.4M +-5%): exact and proven; the architecture re-scores as a Transformer-XL', () => {
+    const found = zerolm(['search', 'lts-txl', '--max-params', '40.32M', '--min-params', '36.48M', '--mode', 'analytic', '--top', '2']);
+    expect(found.stderr).toBe('');
+    expect(found.status).toBe(0);
+    expect(found.records[0]).toMatchObject({ optimal: true, algorithm: 'exact', family: 'transformer-xl' });
+    const again = zerolm(['score', '--mode', 'analytic'], found.records.map((r) => `${JSON.stringify(r.architecture)}\n`).join(''));
+    again.records.forEach((r, i) => {
+      expect(r.family).toBe('transformer-xl');
+      expect(r.score).toBe(found.records[i].score);
+      expect(r.params).toBe(found.records[i].params);
+      expect(r.params).toBeGreaterThanOrEqual(36.48e6);
+      expect(r.params).toBeLessThanOrEqual(40.32e6);
+    });
+  });
+
   it('with two objectives prints a Pareto set', () => {
     const front = zerolm(['search', 'nas-bench-bert', '--objectives', 'score,params', '--evaluations', '4000', '--mode', 'analytic']);
     expect(front.status).toBe(0);

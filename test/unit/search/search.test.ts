@@ -1,5 +1,5 @@
 import { compileSpace, type CompiledSpace, type SpaceCandidates, type SpaceDefinition } from '../../../src/space';
-import { smallLts } from '../../helpers/spaces';
+import { smallLts, smallTxl } from '../../helpers/spaces';
 import { searchBest, costExtremes, candidateRows, type Budgets } from '../../../src/search';
 import { ZeroLMError } from '../../../src/errors';
 
@@ -64,6 +64,8 @@ describe('exact search equals brute force on small spaces', () => {
     ['gpt2-flex, weighted sum alpha 0.3', smallLts, { mode: 'analytic' as const, alpha: 0.3 }],
     ['hf, geometric, exact weights', smallDecoder, { mode: 'exact' as const, seed: 4 }],
     ['hf, weighted sum alpha 0.8', smallDecoder, { mode: 'analytic' as const, alpha: 0.8 }],
+    ['transformer-xl, geometric, exact weights', smallTxl, { mode: 'exact' as const, seed: 2 }],
+    ['transformer-xl, weighted sum alpha 0.5', smallTxl, { mode: 'analytic' as const, alpha: 0.5 }],
   ])('%s', async (_name, definition, options) => {
     const space = await compileSpace(definition, options);
     const all = space.score(everyCandidate(space));
@@ -86,7 +88,7 @@ describe('exact search equals brute force on small spaces', () => {
 });
 
 describe('evolution against exact', () => {
-  it.each([['nas-bench-bert'], ['lts-gpt2']])('%s: within 1%% of the exact optimum at three budgets (seeded, default evaluations)', async (name) => {
+  it.each([['nas-bench-bert'], ['lts-gpt2'], ['lts-txl']])('%s: within 1%% of the exact optimum at three budgets (seeded, default evaluations)', async (name) => {
     const space = await compileSpace(name, { mode: 'analytic' });
     const { minParams, maxParams } = costExtremes(space);
     for (const fraction of [0.1, 0.3, 0.6]) {
@@ -114,6 +116,37 @@ describe('evolution against exact', () => {
         expect(dominates).toBe(false);
       }
     }
+  });
+});
+
+describe('lts-txl', () => {
+  it('NSC-DP\'s setting (38.4M parameters +-5%): the exact optimum is proven; the emitted TransfoXLConfig carries the reported parameter count', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildPlan } = require('../../../src/arch');
+    const { hfConfigOf } = require('../../../src/search/emit');
+    const space = await compileSpace('lts-txl', { mode: 'analytic' });
+    const budgets = { maxParams: 38.4e6 * 1.05, minParams: 38.4e6 * 0.95 };
+    const result = await searchBest(space, { budgets, top: 3 });
+    expect(result).toMatchObject({ algorithm: 'exact', optimal: true });
+    const rows = candidateRows(space, result.picks.map((p) => p.candidate));
+    result.picks.forEach((pick, i) => {
+      expect(pick.params).toBeGreaterThanOrEqual(budgets.minParams);
+      expect(pick.params).toBeLessThanOrEqual(budgets.maxParams);
+      const architecture = space.architectureOf(rows, i);
+      expect(buildPlan(architecture, { family: 'transformer-xl' }).params.total).toBe(pick.params);
+      const config = hfConfigOf('transformer-xl', architecture);
+      // The optimum here is uniform (8 layers of the widest FFN): a TransfoXLConfig. Others may keep LTS's config.
+      if (i === 0) expect(config.model_type).toBe('transfo-xl');
+      if (config.model_type !== 'transfo-xl') return; // layers that differ: LTS's own config, the architecture itself
+      // transformers' fields read back as LTS's: the same model, the same count.
+      const back = {
+        model_type: 'mem_transformer', n_layer: config.n_layer, d_model: config.d_model, n_head: config.n_head, d_head: config.d_head, d_inner: config.d_inner,
+        n_token: config.vocab_size, cutoffs: [...config.cutoffs, config.vocab_size], d_embed: config.d_embed, div_val: config.div_val,
+        tie_weight: config.tie_word_embeddings, tie_projs: [false, ...config.cutoffs.map(() => config.proj_share_all_but_first)], adaptive: config.adaptive,
+      };
+      expect(config.n_head * config.d_head).toBe(config.d_model);
+      expect(buildPlan(back, { family: 'transformer-xl' }).params.total).toBe(pick.params);
+    });
   });
 });
 
