@@ -10,15 +10,21 @@
  * by how far they are outside the budgets.
  */
 import type { CompiledSpace, SpaceCandidates, SpaceScores } from '../space';
-import { violation, type Budgets, type Hardware } from './budget';
+import { rooflineLatencyMs, violation, type Budgets, type Hardware } from './budget';
 import type { Candidate } from './exact';
 
-export type Objective = 'score' | 'params' | 'flops' | 'nonEmbeddingParams';
-export const objectiveNames: readonly Objective[] = ['score', 'params', 'nonEmbeddingParams', 'flops'];
+/**
+ * What a search can optimise: the score (maximised); parameters, non-embedding parameters, forward FLOPs, KV-cache
+ * bytes and roofline latency (minimised). kvBytes and latencyMs need SearchOptions.hardware (latency: its peak and
+ * bandwidth).
+ */
+export type Objective = 'score' | 'params' | 'flops' | 'nonEmbeddingParams' | 'kvBytes' | 'latencyMs';
+export const objectiveNames: readonly Objective[] = ['score', 'params', 'nonEmbeddingParams', 'flops', 'kvBytes', 'latencyMs'];
 
 export interface Evaluated {
   candidate: Candidate;
-  values: { score: number; attention: number; ffn: number; params: number; nonEmbeddingParams: number; flops: number };
+  /** kvBytes and latencyMs are NaN where the search has no KV table or no peak and bandwidth. */
+  values: { score: number; attention: number; ffn: number; params: number; nonEmbeddingParams: number; flops: number; kvBytes: number; latencyMs: number };
 }
 
 /** What a population search yields after each batch (and returns at the end). */
@@ -87,8 +93,15 @@ function candidateOf(rows: SpaceCandidates, i: number, globalCount: number, maxD
   };
 }
 
-function valuesOf(out: SpaceScores, i: number): Evaluated['values'] {
-  return { score: out.score[i], attention: out.attention[i], ffn: out.ffn[i], params: out.params[i], nonEmbeddingParams: out.nonEmbeddingParams[i], flops: out.flops[i] };
+/** Batch row i's values; its KV bytes and latency from the KV table and hardware when the search has them. */
+function valuesOf(out: SpaceScores, i: number, space: CompiledSpace, options: PopulationSearchOptions, rows: SpaceCandidates): Evaluated['values'] {
+  const kvBytes = options.kv !== undefined ? kvOfRow(space, options.kv, rows, i) : NaN;
+  const hardware = options.hardware;
+  const latencyMs =
+    hardware?.peakTflops !== undefined && hardware.bandwidthGBs !== undefined && options.kv !== undefined
+      ? rooflineLatencyMs(out.flops[i], out.params[i] * hardware.bytesPerValue + kvBytes, hardware.peakTflops, hardware.bandwidthGBs)
+      : NaN;
+  return { score: out.score[i], attention: out.attention[i], ffn: out.ffn[i], params: out.params[i], nonEmbeddingParams: out.nonEmbeddingParams[i], flops: out.flops[i], kvBytes, latencyMs };
 }
 
 /** The best `top` distinct feasible candidates seen, best first. */
@@ -230,7 +243,7 @@ export function* regularizedEvolution(space: CompiledSpace, options: PopulationS
     const fitness = fitnessOf(batch.out, i);
     const excess = excessOf(batch.out, i, budgets, options, batch.rows, space);
     if (excess === 0 && (fitness > topList.floor() || (fitness === topList.floor() && topList.entries.length < options.top))) {
-      topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
+      topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i, space, options, batch.rows) }));
     }
     // The child joins; once the population is full, the oldest leaves.
     const slot = filled < population ? filled++ : oldest;
@@ -292,9 +305,9 @@ export function* randomSearch(space: CompiledSpace, options: PopulationSearchOpt
     space.score(batch.rows, batch.out);
     for (let i = 0; i < count; i++) {
       if (excessOf(batch.out, i, options.budgets, options, batch.rows, space) !== 0) continue;
-      if (archive) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
+      if (archive) archive.offer(batch.rows, valuesOf(batch.out, i, space, options, batch.rows), i, globalCount, maxDepth, depths);
       else if (fitnessOf(batch.out, i) > topList.floor()) {
-        topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
+        topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i, space, options, batch.rows) }));
       }
     }
     evaluations += count;
@@ -321,8 +334,7 @@ function dominates(a: readonly number[], b: readonly number[]): boolean {
 class ParetoArchive {
   private members: Array<{ entry: Evaluated; cost: number[]; key: string }> = [];
   constructor(private readonly objectives: readonly Objective[]) {}
-  offer(rows: SpaceCandidates, out: SpaceScores, i: number, globalCount: number, maxDepth: number, depths: readonly number[]): void {
-    const values = valuesOf(out, i);
+  offer(rows: SpaceCandidates, values: Evaluated['values'], i: number, globalCount: number, maxDepth: number, depths: readonly number[]): void {
     const cost = costs(values, this.objectives);
     for (const m of this.members) {
       if (dominates(m.cost, cost) || m.cost.every((v, x) => v === cost[x])) return;
@@ -330,8 +342,13 @@ class ParetoArchive {
     this.members = this.members.filter((m) => !dominates(cost, m.cost));
     this.members.push({ entry: { candidate: candidateOf(rows, i, globalCount, maxDepth, depths), values }, cost, key: keyOf(rows, i, globalCount, maxDepth, depths) });
   }
+  /** Best first by the first objective, then the next (objectives in the order given; the score highest first). */
   sorted(): Evaluated[] {
-    return this.members.map((m) => m.entry).sort((a, b) => b.values.score - a.values.score || a.values.params - b.values.params);
+    const order = [...this.members].sort((a, b) => {
+      for (let m = 0; m < a.cost.length; m++) if (a.cost[m] !== b.cost[m]) return a.cost[m] - b.cost[m];
+      return 0;
+    });
+    return order.map((m) => m.entry);
   }
 }
 
@@ -423,8 +440,9 @@ export function* nsga2(space: CompiledSpace, options: PopulationSearchOptions): 
       const slot = parents + i;
       copyRow(batch.rows, i, pool, slot, globalCount, maxDepth);
       pool.excess[slot] = excessOf(batch.out, i, budgets, options, batch.rows, space);
-      cost[slot] = Number.isFinite(batch.out.score[i]) ? costs(valuesOf(batch.out, i), objectives) : objectives.map(() => Infinity);
-      if (pool.excess[slot] === 0) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
+      const values = valuesOf(batch.out, i, space, options, batch.rows);
+      cost[slot] = Number.isFinite(batch.out.score[i]) ? costs(values, objectives) : objectives.map(() => Infinity);
+      if (pool.excess[slot] === 0) archive.offer(batch.rows, values, i, globalCount, maxDepth, depths);
     }
     evaluations += count;
     // Survival: fronts in order, the last one cut by crowding distance.

@@ -58,6 +58,21 @@ describe('zerolm search', () => {
     expect(front.records.every((r) => r.pareto === true)).toBe(true);
   });
 
+  it('KV-cache bytes and latency as objectives: a Pareto set over three, none dominated; latency without hardware exits 2', () => {
+    const front = zerolm(['search', 'lts-txl', '--objectives', 'score,kv-bytes,latency', '--peak-tflops', '100', '--bandwidth-gbs', '1000', '--evaluations', '1000', '--mode', 'analytic']);
+    expect(front.stderr).toBe('');
+    expect(front.status).toBe(0);
+    expect(front.records.length).toBeGreaterThan(1);
+    expect(front.records.every((r) => r.pareto === true && r.algorithm === 'evolution')).toBe(true);
+    const dominated = front.records.filter((p) =>
+      front.records.some((q) => q.score >= p.score && q.kvBytes <= p.kvBytes && q.latencyMs <= p.latencyMs && (q.score > p.score || q.kvBytes < p.kvBytes || q.latencyMs < p.latencyMs)),
+    );
+    expect(dominated).toEqual([]);
+    const refused = zerolm(['search', 'lts-txl', '--objectives', 'score,latency']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/latency needs --peak-tflops/);
+  });
+
   it('an infeasible budget exits 1 naming the smallest feasible value; a malformed flag exits 2', () => {
     const infeasible = zerolm(['search', 'nas-bench-bert', '--max-params', '1000']);
     expect(infeasible.status).toBe(1);

@@ -119,6 +119,70 @@ describe('evolution against exact', () => {
   });
 });
 
+describe('Pareto sets over two or three objectives equal brute force on a small space', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildPlan } = require('../../../src/arch');
+  const { kvCacheBytes, rooflineLatencyMs } = require('../../../src/search/budget');
+  const hardware = { sequenceLength: 64, bytesPerValue: 2, peakTflops: 1e-6, bandwidthGBs: 1e-3 };
+  type Name = 'score' | 'params' | 'flops' | 'kvBytes' | 'latencyMs';
+  const cases: Array<[Name[], Budgets]> = [
+    [['score', 'params'], {}],
+    [['score', 'kvBytes'], {}],
+    [['score', 'latencyMs'], { maxParams: 60000 }],
+    [['score', 'params', 'kvBytes'], {}],
+    [['score', 'flops', 'latencyMs'], {}],
+    [['params', 'kvBytes'], { minParams: 20000 }],
+  ];
+  it.each(cases)('%j within %j', async (objectives, budgets) => {
+    const space = await compileSpace(smallDecoder, { mode: 'analytic', sequenceLength: 64 });
+    const rows = everyCandidate(space);
+    const all = space.score(rows);
+    // Each candidate's costs from its own architecture, built alone: not from the search's tables.
+    const front: number[][] = [];
+    const points: number[][] = [];
+    for (let i = 0; i < rows.count; i++) {
+      if (!Number.isFinite(all.score[i])) continue;
+      // One order of each multiset of layers, sorted as the search reports it (sums in another order may differ in
+      // the last bit).
+      const layers = rows.layers.subarray(i * space.maxDepth, i * space.maxDepth + space.depths[rows.depth[i]]);
+      if (layers.some((k, j) => j > 0 && k < layers[j - 1])) continue;
+      if (budgets.maxParams !== undefined && all.params[i] > budgets.maxParams) continue;
+      if (budgets.minParams !== undefined && all.params[i] < budgets.minParams) continue;
+      const kv = kvCacheBytes(buildPlan(space.architectureOf(rows, i), { family: 'hf' }), 64, 2);
+      const values: Record<Name, number> = { score: all.score[i], params: all.params[i], flops: all.flops[i], kvBytes: kv, latencyMs: rooflineLatencyMs(all.flops[i], all.params[i] * 2 + kv, hardware.peakTflops, hardware.bandwidthGBs) };
+      points.push(objectives.map((o) => (o === 'score' ? -values[o] : values[o])));
+    }
+    const dominated = (a: number[], b: number[]): boolean => a.every((v, m) => b[m] <= v) && a.some((v, m) => b[m] < v);
+    for (const p of points) if (!points.some((q) => dominated(p, q)) && !front.some((q) => q.every((v, m) => v === p[m]))) front.push(p);
+    const vectorOf = (pick: Record<string, unknown>): number[] => objectives.map((o) => (o === 'score' ? -(pick[o] as number) : (pick[o] as number)));
+    // Equal but for the last bits of a score: models alike in every objective, whose sums ran in another order.
+    const alike = (a: number[], b: number[]): boolean => a.every((v, m) => Math.abs(v - b[m]) <= 1e-12 * Math.max(1, Math.abs(v)));
+    const onFront = (v: number[]): boolean => front.some((q) => alike(q, v));
+    // Random search sees every candidate of this space many times over: its archive is the whole front.
+    const random = await searchBest(space, { objectives, budgets, hardware, algorithm: 'random', evaluations: 200000, seed: 3 });
+    expect(random.pareto).toBe(true);
+    const found = random.picks.map((p) => vectorOf(p as unknown as Record<string, unknown>));
+    expect(found.length).toBe(front.length);
+    for (const v of found) expect(onFront(v)).toBe(true);
+    for (const q of front) expect(found.some((v) => alike(q, v))).toBe(true);
+    // NSGA-II (the default with several objectives): every point it reports is on the true front.
+    const evolved = await searchBest(space, { objectives, budgets, hardware, evaluations: 20000, seed: 4 });
+    expect(evolved.algorithm).toBe('evolution');
+    for (const pick of evolved.picks) expect(onFront(vectorOf(pick as unknown as Record<string, unknown>))).toBe(true);
+    // Best first by the first objective.
+    const first = evolved.picks.map((p) => (p as unknown as Record<string, number>)[objectives[0]]);
+    expect(first).toEqual([...first].sort((a, b) => (objectives[0] === 'score' ? b - a : a - b)));
+  });
+
+  it('refuses a latency objective without peak and bandwidth, and KV bytes on an encoder', async () => {
+    const space = await compileSpace(smallDecoder, { mode: 'analytic', sequenceLength: 64 });
+    await expect(searchBest(space, { objectives: ['score', 'latencyMs'], hardware: { sequenceLength: 64, bytesPerValue: 2 } })).rejects.toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/peakTflops/) });
+    await expect(searchBest(space, { objectives: ['params'] })).rejects.toMatchObject({ code: 'E_ARGUMENT' });
+    const encoder = await compileSpace('nas-bench-bert', { mode: 'analytic' });
+    await expect(searchBest(encoder, { objectives: ['score', 'kvBytes'], hardware: { sequenceLength: 128, bytesPerValue: 2 } })).rejects.toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/encoder/) });
+  });
+});
+
 describe('lts-txl', () => {
   it('NSC-DP\'s setting (38.4M parameters +-5%): the exact optimum is proven; the emitted TransfoXLConfig carries the reported parameter count', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
