@@ -279,7 +279,7 @@ export const RESTARTS = 10;
  * summed in the same order as the space's `score`, then excessOf's rules, so the values are exactly those of the
  * columnar path. Every array is an argument so that V8 optimises this function alone; nothing is allocated.
  */
-function evaluateRow(
+export function evaluateRow(
   row: number,
   globals: Uint32Array,
   depth: Uint32Array,

@@ -214,6 +214,39 @@ describe('lts-txl', () => {
   });
 });
 
+describe('evolution\'s in-place evaluation', () => {
+  it('gives exactly the columnar score and the budget excess of each candidate (packed tables, same order)', async () => {
+    const { evaluateRow } = require('../../../src/search/evolution');
+    const { violation, kvTable } = require('../../../src/search/budget');
+    const { seededRandom } = require('../../../src/calibrate/random');
+    const hardware = { sequenceLength: 64, bytesPerValue: 2, peakTflops: 1e-6, bandwidthGBs: 1e-3 };
+    for (const [definition, budgets] of [
+      [smallLts, { maxParams: 60000, maxFlops: 2e7 }],
+      [smallDecoder, { maxKvBytes: 20000, maxLatencyMs: 50, minParams: 10000 }],
+    ] as Array<[SpaceDefinition, Budgets]>) {
+      const space = await compileSpace(definition, { mode: 'analytic', sequenceLength: 64 });
+      const kv = kvTable(space, hardware);
+      const rows = space.randomCandidates(2000, seededRandom(9));
+      const out = space.score(rows);
+      const evaluated = new Float64Array(2);
+      for (let i = 0; i < rows.count; i++) {
+        evaluateRow(i, rows.globals, rows.depth, rows.layers, space.globalFields.length, space.maxDepth, space.packed, space.alpha, space.rule, kv, budgets, hardware, evaluated);
+        const finite = Number.isFinite(out.score[i]);
+        expect(evaluated[0]).toBe(finite ? out.score[i] : -Infinity);
+        if (!finite) {
+          expect(evaluated[1]).toBe(Infinity);
+          continue;
+        }
+        const globals = rows.globals.subarray(i * space.globalFields.length, (i + 1) * space.globalFields.length);
+        const context = space.contextOf(globals, rows.depth[i]);
+        let bytes = 0;
+        for (let j = 0; j < space.depths[rows.depth[i]]; j++) bytes += kv[context * space.tables.kinds + rows.layers[i * space.maxDepth + j]];
+        expect(evaluated[1]).toBe(violation(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i], bytes, hardware));
+      }
+    }
+  });
+});
+
 describe('budgets', () => {
   it('a budget no candidate meets names the smallest feasible value', async () => {
     const space = await compileSpace('nas-bench-bert', { mode: 'analytic' });
