@@ -69,6 +69,22 @@ describe('compiled spaces agree bit for bit with score() one candidate at a time
   });
 });
 
+describe('built-in spaces span their samplers', () => {
+  it.each([['lts-gpt2'], ['lts-txl']])('%s: every sampled architecture is a candidate of the space (same fixed fields, choices within the lists)', (name) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { sampleSpace } = require('../../../src/search/sample');
+    const space = builtinSpace(name);
+    for (const sampled of sampleSpace(name, { count: 300, seed: 4 }) as Iterable<Record<string, unknown>>) {
+      for (const [field, value] of Object.entries(space.fixed ?? {})) expect([field, sampled[field]]).toEqual([field, value]);
+      for (const [field, values] of Object.entries({ ...space.globals, ...space.embeddingGlobals })) expect(values).toContain(sampled[field]);
+      expect(space.depths).toContain(sampled.n_layer);
+      for (const [field, values] of Object.entries(space.layerChoices)) {
+        for (const value of sampled[field] as unknown[]) expect(values).toContain(value);
+      }
+    }
+  });
+});
+
 describe('seed policies', () => {
   it.each([['nas-bench-bert'], ['lts-txl']])("%s: 'shape' compiles; 'position' is refused with the reason", async (name) => {
     await expect(compileSpace(name, { seedPolicy: 'shape', mode: 'analytic' })).resolves.toBeDefined();
