@@ -42,6 +42,25 @@ interface SearchFlags {
   bandwidthGbs?: string;
 }
 
+/** The objectives' names on the command line (the library's names are accepted too). */
+const OBJECTIVE_FLAGS: Readonly<Record<string, Objective>> = Object.freeze({
+  score: 'score',
+  params: 'params',
+  'non-embedding-params': 'nonEmbeddingParams',
+  flops: 'flops',
+  'kv-bytes': 'kvBytes',
+  latency: 'latencyMs',
+});
+
+function objectivesOf(text: string | undefined): Objective[] {
+  return (text ?? 'score').split(',').map((name) => {
+    const trimmed = name.trim();
+    const objective = OBJECTIVE_FLAGS[trimmed] ?? (objectiveNames.includes(trimmed as Objective) ? (trimmed as Objective) : undefined);
+    if (objective === undefined) throw new ZeroLMError('E_ARGUMENT', `--objectives: unknown objective "${trimmed}"; known: ${Object.keys(OBJECTIVE_FLAGS).join(', ')}`, { field: '--objectives' });
+    return objective;
+  });
+}
+
 function count(flag: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
@@ -76,7 +95,7 @@ export function registerSearchCommand(program: Command, scoringFlags: (command: 
     .option('--max-latency-ms <f>', 'at most this roofline latency of one forward pass (needs --peak-tflops and --bandwidth-gbs)')
     .option('--seq-len <t>', 'sequence length of the FLOPs (default 1024)')
     .addOption(new Option('--algorithm <name>', 'exact (default where it applies), evolution, random').choices([...searchAlgorithms]))
-    .option('--objectives <list>', `score, or score and more of ${objectiveNames.slice(1).join(', ')} (comma-separated): the Pareto set`)
+    .option('--objectives <list>', `score, or two or more of ${Object.keys(OBJECTIVE_FLAGS).join(', ')} (comma-separated): the Pareto set, best first by the first; kv-bytes for decoders, latency with --peak-tflops and --bandwidth-gbs`)
     .option('--top <k>', 'how many architectures to print (one objective; exact: the best of the K best contexts)')
     .option('--evaluations <n>', `evolution/random: candidates to evaluate (default ${SEARCH_DEFAULTS.evaluations})`)
     .option('--population <p>', `evolution: population size (default ${SEARCH_DEFAULTS.population})`)
@@ -143,8 +162,11 @@ async function runSearch(spaceName: string | undefined, flags: SearchFlags, base
   const hardware = { bytesPerValue: positive('--bytes-per-value', flags.bytesPerValue) ?? 2, peakTflops: positive('--peak-tflops', flags.peakTflops), bandwidthGBs: positive('--bandwidth-gbs', flags.bandwidthGbs) };
   if ((hardware.peakTflops === undefined) !== (hardware.bandwidthGBs === undefined)) throw new ZeroLMError('E_ARGUMENT', 'latency needs both --peak-tflops and --bandwidth-gbs', { field: '--peak-tflops' });
   if (budgets.maxLatencyMs !== undefined && hardware.peakTflops === undefined) throw new ZeroLMError('E_ARGUMENT', '--max-latency-ms needs --peak-tflops and --bandwidth-gbs', { field: '--max-latency-ms' });
-  const objectives = (flags.objectives ?? 'score').split(',').map((s) => s.trim()) as Objective[];
-  for (const o of objectives) if (!objectiveNames.includes(o)) throw new ZeroLMError('E_ARGUMENT', `--objectives: unknown objective "${o}"; known: ${objectiveNames.join(', ')}`, { field: '--objectives' });
+  const objectives = objectivesOf(flags.objectives);
+  if (objectives.includes('latencyMs') && hardware.peakTflops === undefined) throw new ZeroLMError('E_ARGUMENT', '--objectives latency needs --peak-tflops and --bandwidth-gbs', { field: '--objectives' });
+  if (new Set(objectives).size !== objectives.length || (objectives.length === 1 && objectives[0] !== 'score')) {
+    throw new ZeroLMError('E_ARGUMENT', `--objectives must be score alone or two or more that do not repeat, got "${flags.objectives}"`, { field: '--objectives' });
+  }
   const sequenceLength = count('--seq-len', flags.seqLen, 1) ?? 1024;
   let spaceInput: unknown = spaceName;
   if (flags.spaceFile !== undefined) {
@@ -229,8 +251,8 @@ async function writeRecords(
     const scored = await score(architecture, { ...options, family: space.definition.family, build: (space.definition.build ?? options.build) as ScoreOptions['build'] });
     // Decoders keep a KV cache; an encoder (nas-bench-bert) does not.
     const decoder = space.definition.family !== 'nas-bench-bert';
-    const plan = buildPlan(architecture, { family: space.definition.family, build: (space.definition.build ?? options.build) as ScoreOptions['build'] });
-    const kvBytes = decoder ? kvCacheBytes(plan, sequenceLength, hardware.bytesPerValue) : 0;
+    // The search's own KV bytes where it computed them (its KV table: the same sum); else from the plan.
+    const kvBytes = !decoder ? 0 : pick.kvBytes ?? kvCacheBytes(buildPlan(architecture, { family: space.definition.family, build: (space.definition.build ?? options.build) as ScoreOptions['build'] }), sequenceLength, hardware.bytesPerValue);
     const costs: Record<string, number> = decoder ? { kvBytes } : {};
     if (hardware.peakTflops !== undefined && hardware.bandwidthGBs !== undefined) {
       costs.latencyMs = rooflineLatencyMs(pick.flops, pick.params * hardware.bytesPerValue + kvBytes, hardware.peakTflops, hardware.bandwidthGBs);

@@ -9,16 +9,23 @@
  * Budgets are constraints in Deb's sense: a feasible candidate beats an infeasible one, two infeasible ones compare
  * by how far they are outside the budgets.
  */
-import type { CompiledSpace, SpaceCandidates, SpaceScores } from '../space';
-import { violation, type Budgets, type Hardware } from './budget';
+import type { CompiledSpace, PackedTables, SpaceCandidates, SpaceScores } from '../space';
+import { combine, type CombinationRule } from '../proxy/alpha';
+import { rooflineLatencyMs, violation, type Budgets, type Hardware } from './budget';
 import type { Candidate } from './exact';
 
-export type Objective = 'score' | 'params' | 'flops' | 'nonEmbeddingParams';
-export const objectiveNames: readonly Objective[] = ['score', 'params', 'nonEmbeddingParams', 'flops'];
+/**
+ * What a search can optimise: the score (maximised); parameters, non-embedding parameters, forward FLOPs, KV-cache
+ * bytes and roofline latency (minimised). kvBytes and latencyMs need SearchOptions.hardware (latency: its peak and
+ * bandwidth).
+ */
+export type Objective = 'score' | 'params' | 'flops' | 'nonEmbeddingParams' | 'kvBytes' | 'latencyMs';
+export const objectiveNames: readonly Objective[] = ['score', 'params', 'nonEmbeddingParams', 'flops', 'kvBytes', 'latencyMs'];
 
 export interface Evaluated {
   candidate: Candidate;
-  values: { score: number; attention: number; ffn: number; params: number; nonEmbeddingParams: number; flops: number };
+  /** kvBytes and latencyMs are NaN where the search has no KV table or no peak and bandwidth. */
+  values: { score: number; attention: number; ffn: number; params: number; nonEmbeddingParams: number; flops: number; kvBytes: number; latencyMs: number };
 }
 
 /** What a population search yields after each batch (and returns at the end). */
@@ -39,6 +46,9 @@ export interface PopulationSearchOptions {
   kv?: Float64Array;
   hardware?: Hardware;
 }
+
+/** Candidate rows: choice indices, one row per candidate (a batch's, or the evolution's store). */
+type Rows = Pick<SpaceCandidates, 'globals' | 'depth' | 'layers'>;
 
 /** A batch of candidates as typed rows, with their scores. */
 class Batch {
@@ -71,14 +81,14 @@ function better(fitnessA: number, excessA: number, fitnessB: number, excessB: nu
   return fitnessA > fitnessB;
 }
 
-function keyOf(rows: SpaceCandidates, i: number, globalCount: number, maxDepth: number, depths: readonly number[]): string {
+function keyOf(rows: Rows, i: number, globalCount: number, maxDepth: number, depths: readonly number[]): string {
   const n = depths[rows.depth[i]];
   // Layers are interchangeable: the sorted multiset identifies the model.
   const layers = Array.from(rows.layers.subarray(i * maxDepth, i * maxDepth + n)).sort((a, b) => a - b);
   return `${Array.from(rows.globals.subarray(i * globalCount, (i + 1) * globalCount)).join(',')}|${rows.depth[i]}|${layers.join(',')}`;
 }
 
-function candidateOf(rows: SpaceCandidates, i: number, globalCount: number, maxDepth: number, depths: readonly number[]): Candidate {
+function candidateOf(rows: Rows, i: number, globalCount: number, maxDepth: number, depths: readonly number[]): Candidate {
   const n = depths[rows.depth[i]];
   return {
     globals: Array.from(rows.globals.subarray(i * globalCount, (i + 1) * globalCount)),
@@ -87,8 +97,15 @@ function candidateOf(rows: SpaceCandidates, i: number, globalCount: number, maxD
   };
 }
 
-function valuesOf(out: SpaceScores, i: number): Evaluated['values'] {
-  return { score: out.score[i], attention: out.attention[i], ffn: out.ffn[i], params: out.params[i], nonEmbeddingParams: out.nonEmbeddingParams[i], flops: out.flops[i] };
+/** Batch row i's values; its KV bytes and latency from the KV table and hardware when the search has them. */
+function valuesOf(out: SpaceScores, i: number, space: CompiledSpace, options: PopulationSearchOptions, rows: SpaceCandidates): Evaluated['values'] {
+  const kvBytes = options.kv !== undefined ? kvOfRow(space, options.kv, rows, i) : NaN;
+  const hardware = options.hardware;
+  const latencyMs =
+    hardware?.peakTflops !== undefined && hardware.bandwidthGBs !== undefined && options.kv !== undefined
+      ? rooflineLatencyMs(out.flops[i], out.params[i] * hardware.bytesPerValue + kvBytes, hardware.peakTflops, hardware.bandwidthGBs)
+      : NaN;
+  return { score: out.score[i], attention: out.attention[i], ffn: out.ffn[i], params: out.params[i], nonEmbeddingParams: out.nonEmbeddingParams[i], flops: out.flops[i], kvBytes, latencyMs };
 }
 
 /** The best `top` distinct feasible candidates seen, best first. */
@@ -114,19 +131,51 @@ class TopList {
 }
 
 interface Mutator {
-  randomize(rows: SpaceCandidates, i: number): void;
-  mutate(rows: SpaceCandidates, i: number): void;
-  crossover(target: SpaceCandidates, i: number, other: Genomes, j: number): void;
+  randomize(rows: Rows, i: number): void;
+  mutate(rows: Rows, i: number): void;
+  crossover(target: Rows, i: number, other: Rows, j: number): void;
 }
 
-function makeMutator(space: CompiledSpace, random: () => number): Mutator {
+/**
+ * Splitmix32 draws as small integers, its state in a typed array: nothing is allocated per draw (a double returned
+ * by a closure that V8 does not inline is boxed, one heap number per draw). Seeded from the search's random stream,
+ * so a search is deterministic for its seed.
+ */
+export class Draws {
+  private readonly state = new Uint32Array(1);
+  constructor(seed: number) {
+    this.state[0] = seed >>> 0;
+  }
+  static from(random: () => number): Draws {
+    return new Draws((random() * 4294967296) >>> 0);
+  }
+  /** 31 uniform random bits. */
+  bits(): number {
+    const next = (this.state[0] + 0x9e3779b9) >>> 0;
+    this.state[0] = next;
+    let z = Math.imul(next ^ (next >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 1;
+  }
+  /** Uniform in 0..n-1. */
+  below(n: number): number {
+    return Math.floor((this.bits() / 2147483648) * n);
+  }
+  /** True with probability p (to within 2^-31). */
+  chance(p: number): boolean {
+    return this.bits() < p * 2147483648;
+  }
+}
+
+function makeMutator(space: CompiledSpace, draws: Draws): Mutator {
   const globalCount = space.globalFields.length;
   const { maxDepth, depths, globalSizes, layerSizes } = space;
   const kinds = space.tables.kinds;
-  const pick = (n: number): number => Math.floor(random() * n);
+  const pick = (n: number): number => draws.below(n);
   // A layer kind's choice digits are mixed-radix: changing one field changes the kind by a multiple of its stride.
   const strides = layerSizes.map((_, f) => layerSizes.slice(f + 1).reduce((a, b) => a * b, 1));
   const genes = globalCount + 1 + maxDepth;
+  const logSizes = layerSizes.map((size) => Math.log(size));
   return {
     randomize(rows, i) {
       for (let f = 0; f < globalCount; f++) rows.globals[i * globalCount + f] = pick(globalSizes[f]);
@@ -141,24 +190,25 @@ function makeMutator(space: CompiledSpace, random: () => number): Mutator {
         else if (gene === globalCount) {
           // Depth moves to a neighbour most of the time (layers kept), anywhere sometimes.
           const d = rows.depth[i];
-          const step = random() < 0.5 ? -1 : 1;
-          rows.depth[i] = random() < 0.8 ? Math.min(depths.length - 1, Math.max(0, d + step)) : pick(depths.length);
+          const step = draws.chance(0.5) ? -1 : 1;
+          rows.depth[i] = draws.chance(0.8) ? Math.min(depths.length - 1, Math.max(0, d + step)) : pick(depths.length);
         } else {
           const n = depths[rows.depth[i]];
           const slot = i * maxDepth + pick(n);
-          const move = random();
+          const move = draws.bits() / 2147483648;
           if (move < 0.1) {
             rows.layers[slot] = rows.layers[i * maxDepth + pick(n)]; // copy a sibling layer
           } else if (move < 0.2) {
             // Make every layer like one of them: uniform models are often good, and far apart in layer-by-layer steps.
-            rows.layers.fill(rows.layers[slot], i * maxDepth, i * maxDepth + maxDepth);
+            const kind = rows.layers[slot];
+            for (let j = i * maxDepth; j < (i + 1) * maxDepth; j++) rows.layers[j] = kind;
           } else {
             const f = pick(layerSizes.length);
             const size = layerSizes[f];
-            const applyTo = random() < 0.2 ? n : 1; // the same change on every layer, sometimes
+            const applyTo = draws.chance(0.2) ? n : 1; // the same change on every layer, sometimes
             // A step of log-uniform length (choices are ordered: near values are alike), any value a quarter of the time.
-            const step = Math.max(1, Math.round(Math.exp(random() * Math.log(size)))) * (random() < 0.5 ? -1 : 1);
-            const anywhere = random() < 0.25 ? pick(size) : -1;
+            const step = Math.max(1, Math.round(Math.exp((draws.bits() / 2147483648) * logSizes[f]))) * (draws.chance(0.5) ? -1 : 1);
+            const anywhere = draws.chance(0.25) ? pick(size) : -1;
             for (let a = 0; a < applyTo; a++) {
               const at = applyTo === 1 ? slot : i * maxDepth + a;
               const kind = rows.layers[at];
@@ -168,12 +218,25 @@ function makeMutator(space: CompiledSpace, random: () => number): Mutator {
             }
           }
         }
-      } while (random() < 0.5);
+      } while (draws.chance(0.5));
     },
     crossover(target, i, other, j) {
-      for (let f = 0; f < globalCount; f++) if (random() < 0.5) target.globals[i * globalCount + f] = other.globals[j * globalCount + f];
-      if (random() < 0.5) target.depth[i] = other.depth[j];
-      for (let s = 0; s < maxDepth; s++) if (random() < 0.5) target.layers[i * maxDepth + s] = other.layers[j * maxDepth + s];
+      // Uniform crossover: each gene from the other parent with probability 1/2, one random bit per gene.
+      let bits = draws.bits();
+      let left = 31;
+      for (let gene = 0; gene < genes; gene++) {
+        if (left === 0) {
+          bits = draws.bits();
+          left = 31;
+        }
+        left--;
+        const take = (bits & 1) === 1;
+        bits >>>= 1;
+        if (!take) continue;
+        if (gene < globalCount) target.globals[i * globalCount + gene] = other.globals[j * globalCount + gene];
+        else if (gene === globalCount) target.depth[i] = other.depth[j];
+        else target.layers[i * maxDepth + gene - globalCount - 1] = other.layers[j * maxDepth + gene - globalCount - 1];
+      }
     },
   };
 }
@@ -211,41 +274,127 @@ function excessOf(out: SpaceScores, i: number, budgets: Budgets, options: Popula
 /** How many independent populations regularized evolution runs, one after the other. */
 export const RESTARTS = 10;
 
-/** Regularized evolution for the score; returns the best `top` distinct feasible candidates and the evaluations. */
+/**
+ * One candidate's fitness and budget excess, from the packed tables (src/space/compiled.ts) in place: the same entries
+ * summed in the same order as the space's `score`, then excessOf's rules, so the values are exactly those of the
+ * columnar path. Every array is an argument so that V8 optimises this function alone; nothing is allocated.
+ */
+export function evaluateRow(
+  row: number,
+  globals: Uint32Array,
+  depth: Uint32Array,
+  layers: Uint32Array,
+  globalCount: number,
+  maxDepth: number,
+  packed: PackedTables,
+  alpha: number,
+  rule: CombinationRule,
+  kv: Float64Array | undefined,
+  budgets: Budgets,
+  hardware: Hardware | undefined,
+  out: Float64Array,
+): void {
+  const { entries, rowOfContext, depthValues, globalSizes, layerGlobalCount, kinds, embeddingCombinations, base, embedding } = packed;
+  const g = row * globalCount;
+  let combination = 0;
+  for (let f = 0; f < layerGlobalCount; f++) combination = combination * globalSizes[f] + globals[g + f];
+  let embeddingCombination = 0;
+  for (let f = layerGlobalCount; f < globalCount; f++) embeddingCombination = embeddingCombination * globalSizes[f] + globals[g + f];
+  const d = depth[row];
+  const context = combination * depthValues.length + d;
+  const n = depthValues[d];
+  const tableRow = rowOfContext[context] * kinds;
+  const slot = row * maxDepth;
+  let a = 0;
+  let ffn = 0;
+  let p = 0;
+  let fl = 0;
+  for (let j = 0; j < n; j++) {
+    const e = 4 * (tableRow + layers[slot + j]);
+    a += entries[e];
+    ffn += entries[e + 1];
+    p += entries[e + 2];
+    fl += entries[e + 3];
+  }
+  const b = context * embeddingCombinations + embeddingCombination;
+  const params = base[b] + p;
+  const score = combine(a, ffn, alpha, rule);
+  out[0] = Number.isFinite(score) ? score : -Infinity;
+  if (!Number.isFinite(score) || !Number.isFinite(params)) {
+    out[1] = Infinity;
+    return;
+  }
+  let bytes = 0;
+  if (kv !== undefined) {
+    const at = context * kinds;
+    for (let j = 0; j < n; j++) bytes += kv[at + layers[slot + j]];
+    if (!Number.isFinite(bytes)) {
+      out[1] = Infinity;
+      return;
+    }
+  }
+  out[1] = violation(budgets, params, params - embedding[b], fl, bytes, hardware);
+}
+
+/**
+ * Regularized evolution for the score; returns the best `top` distinct feasible candidates and the evaluations.
+ * Allocation-free in its loop: the population and each batch's children live in one store of typed rows; a child is
+ * a copy of its parent's row mutated in place and evaluated from the packed tables, and joining the population
+ * swaps its row index with the leaving member's (nothing is copied back). Children of a batch are made from the
+ * population as it was before the batch, then join in order.
+ */
 export function* regularizedEvolution(space: CompiledSpace, options: PopulationSearchOptions): Generator<Progress, Progress> {
   const globalCount = space.globalFields.length;
-  const { maxDepth, depths } = space;
-  const { budgets, population, random } = options;
+  const { maxDepth, depths, packed, alpha, rule } = space;
+  const { budgets, population, random, kv, hardware } = options;
   const tournament = Math.max(2, Math.round(population / 20));
   const batchSize = Math.max(1, Math.min(64, population));
-  const mutator = makeMutator(space, random);
-  const members = new Genomes(population, globalCount, maxDepth);
-  const batch = new Batch(batchSize, globalCount, maxDepth);
+  const draws = Draws.from(random);
+  const mutator = makeMutator(space, draws);
+  // Rows 0..population-1 start as the members' rows, the rest as the batch's; rowOfMember and rowOfChild say which.
+  const store = new Genomes(population + batchSize, globalCount, maxDepth);
+  const rowOfMember = Uint32Array.from({ length: population }, (_, m) => m);
+  const rowOfChild = Uint32Array.from({ length: batchSize }, (_, i) => population + i);
+  const fitness = new Float64Array(population);
+  const excess = new Float64Array(population);
+  const childFitness = new Float64Array(batchSize);
+  const childExcess = new Float64Array(batchSize);
+  const evaluated = new Float64Array(2);
   const topList = new TopList(options.top);
+  // Progress every 1,024 evaluations or so (whole batches): often enough for Ctrl-C, rarely enough to cost nothing.
+  const yieldEvery = Math.max(1, Math.round(1024 / batchSize));
   let evaluations = 0;
   let filled = 0;
   let oldest = 0;
+  let batches = 0;
 
-  const record = (i: number): void => {
-    const fitness = fitnessOf(batch.out, i);
-    const excess = excessOf(batch.out, i, budgets, options, batch.rows, space);
-    if (excess === 0 && (fitness > topList.floor() || (fitness === topList.floor() && topList.entries.length < options.top))) {
-      topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
-    }
-    // The child joins; once the population is full, the oldest leaves.
-    const slot = filled < population ? filled++ : oldest;
-    if (filled === population && slot === oldest) oldest = (oldest + 1) % population;
-    copyRow(batch.rows, i, members, slot, globalCount, maxDepth);
-    members.fitness[slot] = fitness;
-    members.excess[slot] = excess;
-  };
-  const winner = (): number => {
-    let best = Math.floor(random() * filled);
+  const largeWinner = (): number => {
+    let best = draws.below(filled);
     for (let t = 1; t < tournament; t++) {
-      const c = Math.floor(random() * filled);
-      if (better(members.fitness[c], members.excess[c], members.fitness[best], members.excess[best])) best = c;
+      const c = draws.below(filled);
+      if (better(fitness[c], excess[c], fitness[best], excess[best])) best = c;
     }
     return best;
+  };
+  // A tournament's entrants two per draw: 15 bits pick one of `filled` (at most 32,768 members, so the pick is
+  // uniform to within filled / 32,768).
+  const smallWinner = (): number => {
+    let bits = draws.bits();
+    let best = ((bits & 0x7fff) * filled) >>> 15;
+    for (let t = 1; t < tournament; t++) {
+      if ((t & 1) === 0) bits = draws.bits();
+      else bits >>>= 15;
+      const c = ((bits & 0x7fff) * filled) >>> 15;
+      if (better(fitness[c], excess[c], fitness[best], excess[best])) best = c;
+    }
+    return best;
+  };
+  const winner = population <= 32768 ? smallWinner : largeWinner;
+  const offer = (row: number): void => {
+    topList.offer(keyOf(store, row, globalCount, maxDepth, depths), () => {
+      const rows = candidateRows1(store, row, globalCount, maxDepth);
+      return { candidate: candidateOf(store, row, globalCount, maxDepth, depths), values: valuesOf(space.score(rows), 0, space, options, rows) };
+    });
   };
 
   // Independent restarts share the budget of evaluations: one population can settle on one global choice and
@@ -258,22 +407,42 @@ export function* regularizedEvolution(space: CompiledSpace, options: PopulationS
       filled = 0;
       oldest = 0;
     }
-    batch.rows.count = count;
     const seeding = filled < population;
     for (let i = 0; i < count; i++) {
-      if (seeding) mutator.randomize(batch.rows, i);
+      const child = rowOfChild[i];
+      if (seeding) mutator.randomize(store, child);
       else {
-        copyRow(members, winner(), batch.rows, i, globalCount, maxDepth);
-        if (random() < 0.5) mutator.crossover(batch.rows, i, members, winner());
-        mutator.mutate(batch.rows, i);
+        copyRow(store, rowOfMember[winner()], store, child, globalCount, maxDepth);
+        if (draws.chance(0.5)) mutator.crossover(store, child, store, rowOfMember[winner()]);
+        mutator.mutate(store, child);
       }
+      evaluateRow(child, store.globals, store.depth, store.layers, globalCount, maxDepth, packed, alpha, rule, kv, budgets, hardware, evaluated);
+      childFitness[i] = evaluated[0];
+      childExcess[i] = evaluated[1];
     }
-    space.score(batch.rows, batch.out);
-    for (let i = 0; i < count; i++) record(i);
+    for (let i = 0; i < count; i++) {
+      const floor = topList.floor();
+      if (childExcess[i] === 0 && (childFitness[i] > floor || (childFitness[i] === floor && topList.entries.length < options.top))) offer(rowOfChild[i]);
+      // The child joins; once the population is full, the oldest leaves (its row becomes a child's row).
+      const slot = filled < population ? filled++ : oldest;
+      if (filled === population && slot === oldest) oldest = (oldest + 1) % population;
+      const leaving = rowOfMember[slot];
+      rowOfMember[slot] = rowOfChild[i];
+      rowOfChild[i] = leaving;
+      fitness[slot] = childFitness[i];
+      excess[slot] = childExcess[i];
+    }
     evaluations += count;
-    yield { evaluations, best: topList.entries };
+    if (++batches % yieldEvery === 0) yield { evaluations, best: topList.entries };
   }
   return { best: topList.entries, evaluations };
+}
+
+/** Row `row` of a store as a one-candidate SpaceCandidates (for the rare full record of a new best). */
+function candidateRows1(store: Rows, row: number, globalCount: number, maxDepth: number): SpaceCandidates {
+  const rows: SpaceCandidates = { count: 1, globals: new Uint32Array(globalCount), depth: new Uint32Array(1), layers: new Uint32Array(maxDepth) };
+  copyRow(store, row, rows, 0, globalCount, maxDepth);
+  return rows;
 }
 
 /** Uniformly random candidates: the baseline. */
@@ -281,7 +450,7 @@ export function* randomSearch(space: CompiledSpace, options: PopulationSearchOpt
   const globalCount = space.globalFields.length;
   const { maxDepth, depths } = space;
   const batch = new Batch(1024, globalCount, maxDepth);
-  const mutator = makeMutator(space, options.random);
+  const mutator = makeMutator(space, Draws.from(options.random));
   const topList = new TopList(options.top);
   const archive = options.objectives.length > 1 ? new ParetoArchive(options.objectives) : undefined;
   let evaluations = 0;
@@ -292,9 +461,9 @@ export function* randomSearch(space: CompiledSpace, options: PopulationSearchOpt
     space.score(batch.rows, batch.out);
     for (let i = 0; i < count; i++) {
       if (excessOf(batch.out, i, options.budgets, options, batch.rows, space) !== 0) continue;
-      if (archive) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
+      if (archive) archive.offer(batch.rows, valuesOf(batch.out, i, space, options, batch.rows), i, globalCount, maxDepth, depths);
       else if (fitnessOf(batch.out, i) > topList.floor()) {
-        topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i) }));
+        topList.offer(keyOf(batch.rows, i, globalCount, maxDepth, depths), () => ({ candidate: candidateOf(batch.rows, i, globalCount, maxDepth, depths), values: valuesOf(batch.out, i, space, options, batch.rows) }));
       }
     }
     evaluations += count;
@@ -321,8 +490,7 @@ function dominates(a: readonly number[], b: readonly number[]): boolean {
 class ParetoArchive {
   private members: Array<{ entry: Evaluated; cost: number[]; key: string }> = [];
   constructor(private readonly objectives: readonly Objective[]) {}
-  offer(rows: SpaceCandidates, out: SpaceScores, i: number, globalCount: number, maxDepth: number, depths: readonly number[]): void {
-    const values = valuesOf(out, i);
+  offer(rows: SpaceCandidates, values: Evaluated['values'], i: number, globalCount: number, maxDepth: number, depths: readonly number[]): void {
     const cost = costs(values, this.objectives);
     for (const m of this.members) {
       if (dominates(m.cost, cost) || m.cost.every((v, x) => v === cost[x])) return;
@@ -330,8 +498,13 @@ class ParetoArchive {
     this.members = this.members.filter((m) => !dominates(cost, m.cost));
     this.members.push({ entry: { candidate: candidateOf(rows, i, globalCount, maxDepth, depths), values }, cost, key: keyOf(rows, i, globalCount, maxDepth, depths) });
   }
+  /** Best first by the first objective, then the next (objectives in the order given; the score highest first). */
   sorted(): Evaluated[] {
-    return this.members.map((m) => m.entry).sort((a, b) => b.values.score - a.values.score || a.values.params - b.values.params);
+    const order = [...this.members].sort((a, b) => {
+      for (let m = 0; m < a.cost.length; m++) if (a.cost[m] !== b.cost[m]) return a.cost[m] - b.cost[m];
+      return 0;
+    });
+    return order.map((m) => m.entry);
   }
 }
 
@@ -391,7 +564,7 @@ export function* nsga2(space: CompiledSpace, options: PopulationSearchOptions): 
   const globalCount = space.globalFields.length;
   const { maxDepth, depths } = space;
   const { budgets, population, random, objectives } = options;
-  const mutator = makeMutator(space, random);
+  const mutator = makeMutator(space, Draws.from(random));
   const archive = new ParetoArchive(objectives);
   // Parents and children side by side: 2 * population rows.
   const pool = new Genomes(2 * population, globalCount, maxDepth);
@@ -423,8 +596,9 @@ export function* nsga2(space: CompiledSpace, options: PopulationSearchOptions): 
       const slot = parents + i;
       copyRow(batch.rows, i, pool, slot, globalCount, maxDepth);
       pool.excess[slot] = excessOf(batch.out, i, budgets, options, batch.rows, space);
-      cost[slot] = Number.isFinite(batch.out.score[i]) ? costs(valuesOf(batch.out, i), objectives) : objectives.map(() => Infinity);
-      if (pool.excess[slot] === 0) archive.offer(batch.rows, batch.out, i, globalCount, maxDepth, depths);
+      const values = valuesOf(batch.out, i, space, options, batch.rows);
+      cost[slot] = Number.isFinite(batch.out.score[i]) ? costs(values, objectives) : objectives.map(() => Infinity);
+      if (pool.excess[slot] === 0) archive.offer(batch.rows, values, i, globalCount, maxDepth, depths);
     }
     evaluations += count;
     // Survival: fronts in order, the last one cut by crowding distance.

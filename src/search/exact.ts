@@ -208,7 +208,10 @@ export function* solveExact(
     if (withKv && ((maxKv !== undefined && minKv * n > maxKv) || n * (bytesPerValue * minP + minKv) > Math.max(...movedLeft))) continue;
     const env0 = envelope(items.p, items.v0);
     const env1 = envelope(items.p, items.v1);
-    const bound = objective(n * env0(hiMax / n), n * env1(hiMax / n));
+    let limit = -Infinity;
+    for (let x = 0; x < lo.length; x++) if (lo[x] <= n * maxP && hi[x] > limit) limit = hi[x];
+    if (limit < n * minP) continue;
+    const bound = objective(n * env0(Math.min(limit, n * maxP) / n), n * env1(Math.min(limit, n * maxP) / n));
     prepared.push({ context: c, n, lo, hi, embeddings, items, minKv, movedLeft, env0, env1, minP, maxP, minFl, hiMax, loMin, bound });
   }
   prepared.sort((a, b) => b.bound - a.bound || a.context - b.context);
@@ -302,6 +305,9 @@ export function* solveExact(
   function solveContext(ctx: Prepared): { value: number; candidate: Candidate } | undefined {
     const { n, items, env0, env1, minP, maxP, minFl, minKv, movedLeft, hiMax, loMin, lo, hi, embeddings } = ctx;
     const movedMax = Math.max(...movedLeft);
+    // The lowest window that reaches hiMax: a state that can reach it has hiMax as its limit (the common case).
+    let loOfHiMax = Infinity;
+    for (let x = 0; x < lo.length; x++) if (hi[x] === hiMax && lo[x] < loOfHiMax) loOfHiMax = lo[x];
     const count = items.p.length;
     // All states of all layers, side by side; parent and item give the path back.
     const P: number[] = [0];
@@ -354,7 +360,16 @@ export function* solveExact(
             }
             continue;
           }
-          const left = (hiMax - p) / r;
+          // The completion's total lies in one embedding's window [lo, hi] and at most `reach`: windows the layers
+          // cannot reach do not widen the bound (they would when the embeddings' windows are far apart).
+          const reach = p + r * maxP;
+          let limit = hiMax;
+          if (reach < loOfHiMax) {
+            limit = -Infinity;
+            for (let x = 0; x < lo.length; x++) if (lo[x] <= reach && hi[x] > limit) limit = hi[x];
+          }
+          if (limit < p + r * minP) continue;
+          const left = (Math.min(limit, reach) - p) / r;
           const bound = objective(v0 + r * env0(left), v1 + r * env1(left));
           if (!(bound >= cut())) continue;
           let bucket = buckets.get(p);

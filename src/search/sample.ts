@@ -7,9 +7,9 @@ import { COMMA, writeSafeInteger } from '../ascii';
 import { MAX_DIMENSION, MAX_LAYERS } from '../arch/fields';
 import { ZeroLMError } from '../errors';
 import type { LineEncoder } from '../proxy/serialize';
-import { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, type DecoderRanges } from '../space/ranges';
+import { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, LTS_TXL_SPACE, type DecoderRanges } from '../space/ranges';
 
-export { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, type DecoderRanges };
+export { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, LTS_TXL_SPACE, type DecoderRanges };
 
 export type SpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'lts-txl' | 'hf-decoder';
 export const spaceNames: readonly SpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder'];
@@ -184,12 +184,6 @@ export function sampleLts(random: Random, id: string): unknown {
     tgt_len: 192,
   };
 }
-
-/**
- * The LTS Transformer-XL space as its 200 benchmark configs span it: the GPT-2 space's widths, heads and adaptive
- * embeddings with n_layer 5-8, the word-level WikiText-103 vocabulary, d_head derived per layer.
- */
-export const LTS_TXL_SPACE = { ...LTS_SPACE, layers: [5, 8] } as const;
 
 export function sampleLtsTxl(random: Random, id: string): unknown {
   const layers = between(random, LTS_TXL_SPACE.layers[0], LTS_TXL_SPACE.layers[1]);

@@ -7,7 +7,7 @@ import { ZeroLMError } from '../errors';
 import { checkOnProgress, reportProgress, type OnProgress, type Progress as WorkProgress } from '../progress';
 import { seededRandom } from '../stats/random';
 import type { CompiledSpace, SpaceCandidates } from '../space';
-import { violation, checkBudgets, checkFeasible, effectiveLimits, jointlyInfeasible, kvTable, slackOf, type Budgets, type Hardware } from './budget';
+import { violation, checkBudgets, checkFeasible, effectiveLimits, jointlyInfeasible, kvTable, rooflineLatencyMs, slackOf, type Budgets, type Hardware } from './budget';
 import { exactDoesNotApply, solveExact, type Candidate } from './exact';
 import { kvOfRow, nsga2, objectiveNames, randomSearch, regularizedEvolution, type Objective, type Progress } from './evolution';
 
@@ -20,7 +20,11 @@ export interface SearchOptions {
   budgets?: Budgets;
   /** Default: exact where it applies, evolution otherwise (the result says why). */
   algorithm?: SearchAlgorithm;
-  /** ['score'] (default) or several, e.g. ['score', 'params']: then the result is the Pareto set. */
+  /**
+   * ['score'] (default), or two or more distinct objectives, e.g. ['score', 'params', 'kvBytes']: then the result is
+   * the Pareto set, best first by the first objective. kvBytes and latencyMs need `hardware` (latency: its peak and
+   * bandwidth).
+   */
   objectives?: readonly Objective[];
   top?: number;
   evaluations?: number;
@@ -49,6 +53,9 @@ export interface SearchPick {
   params: number;
   nonEmbeddingParams: number;
   flops: number;
+  /** KV-cache bytes and roofline latency, where the search computed them (a KV or latency budget or objective). */
+  kvBytes?: number;
+  latencyMs?: number;
   /** How much of each given budget is left. */
   slack: Record<string, number>;
 }
@@ -90,16 +97,26 @@ function picksOf(space: CompiledSpace, budgets: Budgets, candidates: readonly Ca
   if (candidates.length === 0) return [];
   const rows = candidateRows(space, candidates);
   const out = space.score(rows);
-  return candidates.map((candidate, i) => ({
-    candidate,
-    score: out.score[i],
-    attention: out.attention[i],
-    ffn: out.ffn[i],
-    params: out.params[i],
-    nonEmbeddingParams: out.nonEmbeddingParams[i],
-    flops: out.flops[i],
-    slack: slackOf(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i], kv === undefined ? 0 : kvOfRow(space, kv, rows, i), hardware),
-  }));
+  return candidates.map((candidate, i) => {
+    const kvBytes = kv === undefined ? undefined : kvOfRow(space, kv, rows, i);
+    const pick: SearchPick = {
+      candidate,
+      score: out.score[i],
+      attention: out.attention[i],
+      ffn: out.ffn[i],
+      params: out.params[i],
+      nonEmbeddingParams: out.nonEmbeddingParams[i],
+      flops: out.flops[i],
+      slack: slackOf(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i], kvBytes ?? 0, hardware),
+    };
+    if (kvBytes !== undefined) {
+      pick.kvBytes = kvBytes;
+      if (hardware?.peakTflops !== undefined && hardware.bandwidthGBs !== undefined) {
+        pick.latencyMs = rooflineLatencyMs(out.flops[i], out.params[i] * hardware.bytesPerValue + kvBytes, hardware.peakTflops, hardware.bandwidthGBs);
+      }
+    }
+    return pick;
+  });
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -109,7 +126,9 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
   checkOnProgress(options.onProgress);
   const objectives = [...(options.objectives ?? ['score'])] as Objective[];
   for (const o of objectives) if (!objectiveNames.includes(o)) throw new ZeroLMError('E_ARGUMENT', `unknown objective "${o}"; known: ${objectiveNames.join(', ')}`, { field: 'objectives' });
-  if (objectives[0] !== 'score' || new Set(objectives).size !== objectives.length) throw new ZeroLMError('E_ARGUMENT', `objectives must start with "score" and not repeat, got ${objectives.join(',')}`, { field: 'objectives' });
+  if (new Set(objectives).size !== objectives.length || (objectives.length === 1 && objectives[0] !== 'score')) {
+    throw new ZeroLMError('E_ARGUMENT', `objectives must be "score" alone or two or more that do not repeat, got ${objectives.join(',')}`, { field: 'objectives' });
+  }
   if (options.algorithm !== undefined && !searchAlgorithms.includes(options.algorithm)) throw new ZeroLMError('E_ARGUMENT', `algorithm must be one of ${searchAlgorithms.join(', ')}, got ${JSON.stringify(options.algorithm)}`, { field: 'algorithm' });
   const top = checkCount('top', options.top, SEARCH_DEFAULTS.top, 1);
   const evaluations = checkCount('evaluations', options.evaluations, SEARCH_DEFAULTS.evaluations, 1);
@@ -117,9 +136,14 @@ export async function* search(space: CompiledSpace, options: SearchOptions = {})
   const seed = checkCount('seed', options.seed, SEARCH_DEFAULTS.seed, 0);
   checkFeasible(space, budgets);
   const memoryBudget = budgets.maxKvBytes !== undefined || budgets.maxLatencyMs !== undefined;
-  if (memoryBudget && options.hardware === undefined) throw new ZeroLMError('E_ARGUMENT', 'KV-cache and latency budgets need options.hardware (sequence length, bytes per value, peak, bandwidth)', { field: 'hardware' });
+  const memoryObjective = objectives.includes('kvBytes') || objectives.includes('latencyMs');
+  if ((memoryBudget || memoryObjective) && options.hardware === undefined) throw new ZeroLMError('E_ARGUMENT', 'KV-cache and latency budgets and objectives need options.hardware (sequence length, bytes per value, peak, bandwidth)', { field: 'hardware' });
+  if (objectives.includes('kvBytes') && space.definition.family === 'nas-bench-bert') throw new ZeroLMError('E_ARGUMENT', 'the kvBytes objective needs a decoder: an encoder (nas-bench-bert) keeps no KV cache', { field: 'objectives' });
+  if (objectives.includes('latencyMs') && (options.hardware?.peakTflops === undefined || options.hardware.bandwidthGBs === undefined)) {
+    throw new ZeroLMError('E_ARGUMENT', 'the latency objective needs hardware.peakTflops and hardware.bandwidthGBs (--peak-tflops, --bandwidth-gbs)', { field: 'objectives' });
+  }
   const limits = effectiveLimits(budgets, options.hardware);
-  const kv = memoryBudget ? kvTable(space, options.hardware as Hardware) : undefined;
+  const kv = memoryBudget || memoryObjective ? kvTable(space, options.hardware as Hardware) : undefined;
 
   const notExact = exactDoesNotApply(space, objectives);
   if (options.algorithm === 'exact' && notExact !== undefined) throw new ZeroLMError('E_UNSUPPORTED', `exact search does not apply: ${notExact}`, { field: 'algorithm' });

@@ -67,6 +67,27 @@ export interface SpaceTables {
   embedding: Float64Array;
 }
 
+/**
+ * The tables as `score` reads them, for a search that evaluates one candidate at a time in its own loop (evolution):
+ * a candidate's context is its layer-shaping global indices in mixed radix times the number of depths plus its depth
+ * index; its layers' entries are at 4 * (rowOfContext[context] * kinds + kind): attention, FFN, parameters, FLOPs,
+ * side by side. Its base and embedding parameters are at context * embeddingCombinations + its embedding combination.
+ * Summing the entries in layer order gives exactly what `score` gives.
+ */
+export interface PackedTables {
+  readonly entries: Float64Array;
+  readonly rowOfContext: Uint32Array;
+  /** Layer count of each depth index. */
+  readonly depthValues: Uint32Array;
+  /** Size of each global field (layer-shaping ones first). */
+  readonly globalSizes: Uint32Array;
+  readonly layerGlobalCount: number;
+  readonly kinds: number;
+  readonly embeddingCombinations: number;
+  readonly base: Float64Array;
+  readonly embedding: Float64Array;
+}
+
 export interface CompiledSpace {
   readonly definition: SpaceDefinition;
   readonly alpha: number;
@@ -79,6 +100,7 @@ export interface CompiledSpace {
   readonly layerFields: readonly string[];
   readonly layerSizes: readonly number[];
   readonly tables: SpaceTables;
+  readonly packed: PackedTables;
   /** The kind of a layer from its choice indices (one per layer field, in order). */
   kindOf(choiceIndices: ArrayLike<number>): number;
   /** The choice indices of a kind. */
@@ -431,6 +453,7 @@ function makeCompiledSpace(
     layerFields: layerChoices.fields,
     layerSizes: layerChoices.sizes,
     tables,
+    packed: { entries, rowOfContext, depthValues, globalSizes: sizes, layerGlobalCount, kinds, embeddingCombinations, base, embedding },
     kindOf(choiceIndices: ArrayLike<number>): number {
       let kind = 0;
       layerChoices.sizes.forEach((size, f) => {

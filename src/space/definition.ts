@@ -1,11 +1,11 @@
 /**
  * Search spaces as data: global choices, layer counts and per-layer choices over one family's input format. The
- * built-in spaces (nas-bench-bert, lts-gpt2, hf-decoder, with the sampler's ranges) are definitions like any a user
- * writes in a space file.
+ * built-in spaces (nas-bench-bert, lts-gpt2, lts-txl, hf-decoder, with the sampler's ranges) are definitions like
+ * any a user writes in a space file.
  *
  * Space file (JSON):
  * ```
- * { "family": "gpt2-flex" | "hf" | "nas-bench-bert",   the builder that reads each candidate
+ * { "family": "gpt2-flex" | "transformer-xl" | "hf" | "nas-bench-bert",   the builder that reads each candidate
  *   "build": "...",                                      optional, the family's build
  *   "fixed": { field: value, ... },                      optional, fields every candidate has
  *   "globals": { field: [values], ... },                 optional, one choice per candidate (may shape the layers)
@@ -16,16 +16,17 @@
  * ```
  * A choice value that is an object is merged into its candidate (or layer) instead of being set under the field's
  * name: `"operation": [{"operation_type": "SA", "operation_parameter": "SDP"}, ...]` chooses both fields together.
- * Per-layer choices become per-layer lists for gpt2-flex and hf (`n_head: [..]`), and the objects of
- * `nas_config.encoder_layers` for nas-bench-bert. The layer count is `n_layer` (gpt2-flex), `num_hidden_layers` (hf),
+ * Per-layer choices become per-layer lists for gpt2-flex, transformer-xl and hf (`n_head: [..]`), and the objects of
+ * `nas_config.encoder_layers` for nas-bench-bert. The layer count is `n_layer` (gpt2-flex, transformer-xl),
+ * `num_hidden_layers` (hf),
  * or the length of `encoder_layers` (nas-bench-bert).
  */
 import type { FamilyName } from '../arch/types';
 import { ZeroLMError } from '../errors';
-import { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, type DecoderRanges } from './ranges';
+import { DEFAULT_DECODER_RANGES, FLEXIBERT_SPACE, LTS_SPACE, LTS_TXL_SPACE, type DecoderRanges } from './ranges';
 
 export type SpaceFamily = Exclude<FamilyName, 'modules'>;
-export const spaceFamilies: readonly SpaceFamily[] = ['nas-bench-bert', 'gpt2-flex', 'hf'];
+export const spaceFamilies: readonly SpaceFamily[] = ['nas-bench-bert', 'gpt2-flex', 'transformer-xl', 'hf'];
 
 export type Choices = Readonly<Record<string, readonly unknown[]>>;
 
@@ -102,8 +103,8 @@ export function readSpaceDefinition(input: unknown): SpaceDefinition {
 
 const range = (low: number, high: number, step = 1): number[] => Array.from({ length: Math.floor((high - low) / step) + 1 }, (_, i) => low + i * step);
 
-export type BuiltinSpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'hf-decoder';
-export const builtinSpaceNames: readonly BuiltinSpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'hf-decoder'];
+export type BuiltinSpaceName = 'nas-bench-bert' | 'lts-gpt2' | 'lts-txl' | 'hf-decoder';
+export const builtinSpaceNames: readonly BuiltinSpaceName[] = ['nas-bench-bert', 'lts-gpt2', 'lts-txl', 'hf-decoder'];
 
 /**
  * A built-in space with the sampler's ranges (src/search/sample.ts). hf-decoder's layers may differ from one another
@@ -133,6 +134,16 @@ export function builtinSpace(name: string, decoder: Partial<DecoderRanges> = {})
         depths: range(LTS_SPACE.layers[0], LTS_SPACE.layers[1]),
         layerChoices: { n_head: [...LTS_SPACE.heads], d_inner: range(LTS_SPACE.dInner[0], LTS_SPACE.dInner[1]) },
       };
+    case 'lts-txl':
+      // The fields sampleLtsTxl writes (src/search/sample.ts): a candidate reads as a sampled one.
+      return {
+        family: 'transformer-xl',
+        fixed: { model_type: 'mem_transformer', d_head: -1, n_token: 267736, cutoffs: [19997, 39997, 199997, 267736], tie_weight: true, tie_projs: [false, true, true, true], adaptive: true, attn_type: 0, mem_len: 192, weight_init_std: 0.02, tgt_len: 192 },
+        globals: { d_model: [...LTS_TXL_SPACE.dModel] },
+        embeddingGlobals: { d_embed: [...LTS_TXL_SPACE.dEmbed], div_val: [...LTS_TXL_SPACE.divVal] },
+        depths: range(LTS_TXL_SPACE.layers[0], LTS_TXL_SPACE.layers[1]),
+        layerChoices: { n_head: [...LTS_TXL_SPACE.heads], d_inner: range(LTS_TXL_SPACE.dInner[0], LTS_TXL_SPACE.dInner[1]) },
+      };
     case 'hf-decoder': {
       const r = { ...DEFAULT_DECODER_RANGES, ...decoder };
       const hidden = range(r.hidden[0], r.hidden[1], r.hidden[2]);
@@ -159,7 +170,7 @@ export function composeArchitecture(definition: SpaceDefinition, globals: Record
     architecture.nas_config = { encoder_layers: layers.map((layer) => ({ ...layer })) };
     return architecture;
   }
-  architecture[definition.family === 'gpt2-flex' ? 'n_layer' : 'num_hidden_layers'] = layers.length;
+  architecture[definition.family === 'hf' ? 'num_hidden_layers' : 'n_layer'] = layers.length;
   for (const field of Object.keys(layers[0] ?? {})) architecture[field] = layers.map((layer) => layer[field]);
   return architecture;
 }

@@ -20,6 +20,12 @@ export const LTS_SPACE = Object.freeze({
   dInner: [512, 2048],
 } as const);
 
+/**
+ * The LTS Transformer-XL space as its 200 benchmark configs span it: the GPT-2 space's widths, heads and adaptive
+ * embeddings with n_layer 5-8, the word-level WikiText-103 vocabulary, d_head derived per layer.
+ */
+export const LTS_TXL_SPACE = Object.freeze({ ...LTS_SPACE, layers: [5, 8] } as const);
+
 /** Ranges of the HF decoder space: [low, high] or a step grid "low-high:step", and choice lists. */
 export interface DecoderRanges {
   layers: [number, number];

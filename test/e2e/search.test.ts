@@ -36,11 +36,41 @@ describe('zerolm search', () => {
     expect(fromConfig.records[0].params).toBe(found.records[0].params);
   });
 
+  it('lts-txl under NSC-DP\'s budget (38.4M +-5%): exact and proven; the architecture re-scores as a Transformer-XL', () => {
+    const found = zerolm(['search', 'lts-txl', '--max-params', '40.32M', '--min-params', '36.48M', '--mode', 'analytic', '--top', '2']);
+    expect(found.stderr).toBe('');
+    expect(found.status).toBe(0);
+    expect(found.records[0]).toMatchObject({ optimal: true, algorithm: 'exact', family: 'transformer-xl' });
+    const again = zerolm(['score', '--mode', 'analytic'], found.records.map((r) => `${JSON.stringify(r.architecture)}\n`).join(''));
+    again.records.forEach((r, i) => {
+      expect(r.family).toBe('transformer-xl');
+      expect(r.score).toBe(found.records[i].score);
+      expect(r.params).toBe(found.records[i].params);
+      expect(r.params).toBeGreaterThanOrEqual(36.48e6);
+      expect(r.params).toBeLessThanOrEqual(40.32e6);
+    });
+  });
+
   it('with two objectives prints a Pareto set', () => {
     const front = zerolm(['search', 'nas-bench-bert', '--objectives', 'score,params', '--evaluations', '4000', '--mode', 'analytic']);
     expect(front.status).toBe(0);
     expect(front.records.length).toBeGreaterThan(1);
     expect(front.records.every((r) => r.pareto === true)).toBe(true);
+  });
+
+  it('KV-cache bytes and latency as objectives: a Pareto set over three, none dominated; latency without hardware exits 2', () => {
+    const front = zerolm(['search', 'lts-txl', '--objectives', 'score,kv-bytes,latency', '--peak-tflops', '100', '--bandwidth-gbs', '1000', '--evaluations', '1000', '--mode', 'analytic']);
+    expect(front.stderr).toBe('');
+    expect(front.status).toBe(0);
+    expect(front.records.length).toBeGreaterThan(1);
+    expect(front.records.every((r) => r.pareto === true && r.algorithm === 'evolution')).toBe(true);
+    const dominated = front.records.filter((p) =>
+      front.records.some((q) => q.score >= p.score && q.kvBytes <= p.kvBytes && q.latencyMs <= p.latencyMs && (q.score > p.score || q.kvBytes < p.kvBytes || q.latencyMs < p.latencyMs)),
+    );
+    expect(dominated).toEqual([]);
+    const refused = zerolm(['search', 'lts-txl', '--objectives', 'score,latency']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/latency needs --peak-tflops/);
   });
 
   it('an infeasible budget exits 1 naming the smallest feasible value; a malformed flag exits 2', () => {

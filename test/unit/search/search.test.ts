@@ -1,5 +1,5 @@
 import { compileSpace, type CompiledSpace, type SpaceCandidates, type SpaceDefinition } from '../../../src/space';
-import { smallLts } from '../../helpers/spaces';
+import { smallLts, smallTxl } from '../../helpers/spaces';
 import { searchBest, costExtremes, candidateRows, type Budgets } from '../../../src/search';
 import { ZeroLMError } from '../../../src/errors';
 
@@ -64,6 +64,8 @@ describe('exact search equals brute force on small spaces', () => {
     ['gpt2-flex, weighted sum alpha 0.3', smallLts, { mode: 'analytic' as const, alpha: 0.3 }],
     ['hf, geometric, exact weights', smallDecoder, { mode: 'exact' as const, seed: 4 }],
     ['hf, weighted sum alpha 0.8', smallDecoder, { mode: 'analytic' as const, alpha: 0.8 }],
+    ['transformer-xl, geometric, exact weights', smallTxl, { mode: 'exact' as const, seed: 2 }],
+    ['transformer-xl, weighted sum alpha 0.5', smallTxl, { mode: 'analytic' as const, alpha: 0.5 }],
   ])('%s', async (_name, definition, options) => {
     const space = await compileSpace(definition, options);
     const all = space.score(everyCandidate(space));
@@ -86,7 +88,7 @@ describe('exact search equals brute force on small spaces', () => {
 });
 
 describe('evolution against exact', () => {
-  it.each([['nas-bench-bert'], ['lts-gpt2']])('%s: within 1%% of the exact optimum at three budgets (seeded, default evaluations)', async (name) => {
+  it.each([['nas-bench-bert'], ['lts-gpt2'], ['lts-txl']])('%s: within 1%% of the exact optimum at three budgets (seeded, default evaluations)', async (name) => {
     const space = await compileSpace(name, { mode: 'analytic' });
     const { minParams, maxParams } = costExtremes(space);
     for (const fraction of [0.1, 0.3, 0.6]) {
@@ -112,6 +114,134 @@ describe('evolution against exact', () => {
       for (const q of front.picks) {
         const dominates = q.score >= p.score && q.params <= p.params && (q.score > p.score || q.params < p.params);
         expect(dominates).toBe(false);
+      }
+    }
+  });
+});
+
+describe('Pareto sets over two or three objectives equal brute force on a small space', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildPlan } = require('../../../src/arch');
+  const { kvCacheBytes, rooflineLatencyMs } = require('../../../src/search/budget');
+  const hardware = { sequenceLength: 64, bytesPerValue: 2, peakTflops: 1e-6, bandwidthGBs: 1e-3 };
+  type Name = 'score' | 'params' | 'flops' | 'kvBytes' | 'latencyMs';
+  const cases: Array<[Name[], Budgets]> = [
+    [['score', 'params'], {}],
+    [['score', 'kvBytes'], {}],
+    [['score', 'latencyMs'], { maxParams: 60000 }],
+    [['score', 'params', 'kvBytes'], {}],
+    [['score', 'flops', 'latencyMs'], {}],
+    [['params', 'kvBytes'], { minParams: 20000 }],
+  ];
+  it.each(cases)('%j within %j', async (objectives, budgets) => {
+    const space = await compileSpace(smallDecoder, { mode: 'analytic', sequenceLength: 64 });
+    const rows = everyCandidate(space);
+    const all = space.score(rows);
+    // Each candidate's costs from its own architecture, built alone: not from the search's tables.
+    const front: number[][] = [];
+    const points: number[][] = [];
+    for (let i = 0; i < rows.count; i++) {
+      if (!Number.isFinite(all.score[i])) continue;
+      // One order of each multiset of layers, sorted as the search reports it (sums in another order may differ in
+      // the last bit).
+      const layers = rows.layers.subarray(i * space.maxDepth, i * space.maxDepth + space.depths[rows.depth[i]]);
+      if (layers.some((k, j) => j > 0 && k < layers[j - 1])) continue;
+      if (budgets.maxParams !== undefined && all.params[i] > budgets.maxParams) continue;
+      if (budgets.minParams !== undefined && all.params[i] < budgets.minParams) continue;
+      const kv = kvCacheBytes(buildPlan(space.architectureOf(rows, i), { family: 'hf' }), 64, 2);
+      const values: Record<Name, number> = { score: all.score[i], params: all.params[i], flops: all.flops[i], kvBytes: kv, latencyMs: rooflineLatencyMs(all.flops[i], all.params[i] * 2 + kv, hardware.peakTflops, hardware.bandwidthGBs) };
+      points.push(objectives.map((o) => (o === 'score' ? -values[o] : values[o])));
+    }
+    const dominated = (a: number[], b: number[]): boolean => a.every((v, m) => b[m] <= v) && a.some((v, m) => b[m] < v);
+    for (const p of points) if (!points.some((q) => dominated(p, q)) && !front.some((q) => q.every((v, m) => v === p[m]))) front.push(p);
+    const vectorOf = (pick: Record<string, unknown>): number[] => objectives.map((o) => (o === 'score' ? -(pick[o] as number) : (pick[o] as number)));
+    // Equal but for the last bits of a score: models alike in every objective, whose sums ran in another order.
+    const alike = (a: number[], b: number[]): boolean => a.every((v, m) => Math.abs(v - b[m]) <= 1e-12 * Math.max(1, Math.abs(v)));
+    const onFront = (v: number[]): boolean => front.some((q) => alike(q, v));
+    // Random search sees every candidate of this space many times over: its archive is the whole front.
+    const random = await searchBest(space, { objectives, budgets, hardware, algorithm: 'random', evaluations: 200000, seed: 3 });
+    expect(random.pareto).toBe(true);
+    const found = random.picks.map((p) => vectorOf(p as unknown as Record<string, unknown>));
+    expect(found.length).toBe(front.length);
+    for (const v of found) expect(onFront(v)).toBe(true);
+    for (const q of front) expect(found.some((v) => alike(q, v))).toBe(true);
+    // NSGA-II (the default with several objectives): every point it reports is on the true front.
+    const evolved = await searchBest(space, { objectives, budgets, hardware, evaluations: 20000, seed: 4 });
+    expect(evolved.algorithm).toBe('evolution');
+    for (const pick of evolved.picks) expect(onFront(vectorOf(pick as unknown as Record<string, unknown>))).toBe(true);
+    // Best first by the first objective.
+    const first = evolved.picks.map((p) => (p as unknown as Record<string, number>)[objectives[0]]);
+    expect(first).toEqual([...first].sort((a, b) => (objectives[0] === 'score' ? b - a : a - b)));
+  });
+
+  it('refuses a latency objective without peak and bandwidth, and KV bytes on an encoder', async () => {
+    const space = await compileSpace(smallDecoder, { mode: 'analytic', sequenceLength: 64 });
+    await expect(searchBest(space, { objectives: ['score', 'latencyMs'], hardware: { sequenceLength: 64, bytesPerValue: 2 } })).rejects.toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/peakTflops/) });
+    await expect(searchBest(space, { objectives: ['params'] })).rejects.toMatchObject({ code: 'E_ARGUMENT' });
+    const encoder = await compileSpace('nas-bench-bert', { mode: 'analytic' });
+    await expect(searchBest(encoder, { objectives: ['score', 'kvBytes'], hardware: { sequenceLength: 128, bytesPerValue: 2 } })).rejects.toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/encoder/) });
+  });
+});
+
+describe('lts-txl', () => {
+  it('NSC-DP\'s setting (38.4M parameters +-5%): the exact optimum is proven; the emitted TransfoXLConfig carries the reported parameter count', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildPlan } = require('../../../src/arch');
+    const { hfConfigOf } = require('../../../src/search/emit');
+    const space = await compileSpace('lts-txl', { mode: 'analytic' });
+    const budgets = { maxParams: 38.4e6 * 1.05, minParams: 38.4e6 * 0.95 };
+    const result = await searchBest(space, { budgets, top: 3 });
+    expect(result).toMatchObject({ algorithm: 'exact', optimal: true });
+    const rows = candidateRows(space, result.picks.map((p) => p.candidate));
+    result.picks.forEach((pick, i) => {
+      expect(pick.params).toBeGreaterThanOrEqual(budgets.minParams);
+      expect(pick.params).toBeLessThanOrEqual(budgets.maxParams);
+      const architecture = space.architectureOf(rows, i);
+      expect(buildPlan(architecture, { family: 'transformer-xl' }).params.total).toBe(pick.params);
+      const config = hfConfigOf('transformer-xl', architecture);
+      // The optimum here is uniform (8 layers of the widest FFN): a TransfoXLConfig. Others may keep LTS's config.
+      if (i === 0) expect(config.model_type).toBe('transfo-xl');
+      if (config.model_type !== 'transfo-xl') return; // layers that differ: LTS's own config, the architecture itself
+      // transformers' fields read back as LTS's: the same model, the same count.
+      const back = {
+        model_type: 'mem_transformer', n_layer: config.n_layer, d_model: config.d_model, n_head: config.n_head, d_head: config.d_head, d_inner: config.d_inner,
+        n_token: config.vocab_size, cutoffs: [...config.cutoffs, config.vocab_size], d_embed: config.d_embed, div_val: config.div_val,
+        tie_weight: config.tie_word_embeddings, tie_projs: [false, ...config.cutoffs.map(() => config.proj_share_all_but_first)], adaptive: config.adaptive,
+      };
+      expect(config.n_head * config.d_head).toBe(config.d_model);
+      expect(buildPlan(back, { family: 'transformer-xl' }).params.total).toBe(pick.params);
+    });
+  });
+});
+
+describe('evolution\'s in-place evaluation', () => {
+  it('gives exactly the columnar score and the budget excess of each candidate (packed tables, same order)', async () => {
+    const { evaluateRow } = require('../../../src/search/evolution');
+    const { violation, kvTable } = require('../../../src/search/budget');
+    const { seededRandom } = require('../../../src/calibrate/random');
+    const hardware = { sequenceLength: 64, bytesPerValue: 2, peakTflops: 1e-6, bandwidthGBs: 1e-3 };
+    for (const [definition, budgets] of [
+      [smallLts, { maxParams: 60000, maxFlops: 2e7 }],
+      [smallDecoder, { maxKvBytes: 20000, maxLatencyMs: 50, minParams: 10000 }],
+    ] as Array<[SpaceDefinition, Budgets]>) {
+      const space = await compileSpace(definition, { mode: 'analytic', sequenceLength: 64 });
+      const kv = kvTable(space, hardware);
+      const rows = space.randomCandidates(2000, seededRandom(9));
+      const out = space.score(rows);
+      const evaluated = new Float64Array(2);
+      for (let i = 0; i < rows.count; i++) {
+        evaluateRow(i, rows.globals, rows.depth, rows.layers, space.globalFields.length, space.maxDepth, space.packed, space.alpha, space.rule, kv, budgets, hardware, evaluated);
+        const finite = Number.isFinite(out.score[i]);
+        expect(evaluated[0]).toBe(finite ? out.score[i] : -Infinity);
+        if (!finite) {
+          expect(evaluated[1]).toBe(Infinity);
+          continue;
+        }
+        const globals = rows.globals.subarray(i * space.globalFields.length, (i + 1) * space.globalFields.length);
+        const context = space.contextOf(globals, rows.depth[i]);
+        let bytes = 0;
+        for (let j = 0; j < space.depths[rows.depth[i]]; j++) bytes += kv[context * space.tables.kinds + rows.layers[i * space.maxDepth + j]];
+        expect(evaluated[1]).toBe(violation(budgets, out.params[i], out.nonEmbeddingParams[i], out.flops[i], bytes, hardware));
       }
     }
   });

@@ -1,5 +1,5 @@
 import type { BuildName } from '../../../src/arch/types';
-import { smallLts } from '../../helpers/spaces';
+import { smallLts, smallTxl } from '../../helpers/spaces';
 import { builtinSpace, compileSpace, readSpaceDefinition, type SpaceDefinition } from '../../../src/space';
 import { score } from '../../../src/proxy/score';
 import { CapacityCache } from '../../../src/proxy/cache';
@@ -46,6 +46,13 @@ describe('compiled spaces agree bit for bit with score() one candidate at a time
     await expectAgreement(builtinSpace('hf-decoder', { layers: [2, 6], hidden: [512, 1024, 256] }), { mode: 'analytic', measure: 'log-det' }, 30);
   });
 
+  it('lts-txl (the sampler\'s ranges, analytic) and a small transformer-xl space (exact weights, per head)', async () => {
+    await expectAgreement('lts-txl', { mode: 'analytic' }, 40);
+    await expectAgreement('lts-txl', { mode: 'analytic', measure: 'mean-sq-sv', alpha: 0.4, sequenceLength: 300 }, 20);
+    await expectAgreement(smallTxl, { mode: 'exact', measure: 'log-det', seed: 5 }, 30);
+    await expectAgreement(smallTxl, { mode: 'exact', perHead: true, seed: 6 }, 20);
+  });
+
   it('small gpt2-flex and hf spaces, exact and per head, with embedding globals', async () => {
     await expectAgreement(smallLts, { mode: 'exact', measure: 'effective-rank', seed: 1 }, 30);
     await expectAgreement(smallLts, { mode: 'analytic', perHead: true, alpha: 0.8 }, 30);
@@ -62,10 +69,26 @@ describe('compiled spaces agree bit for bit with score() one candidate at a time
   });
 });
 
+describe('built-in spaces span their samplers', () => {
+  it.each([['lts-gpt2'], ['lts-txl']])('%s: every sampled architecture is a candidate of the space (same fixed fields, choices within the lists)', (name) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { sampleSpace } = require('../../../src/search/sample');
+    const space = builtinSpace(name);
+    for (const sampled of sampleSpace(name, { count: 300, seed: 4 }) as Iterable<Record<string, unknown>>) {
+      for (const [field, value] of Object.entries(space.fixed ?? {})) expect([field, sampled[field]]).toEqual([field, value]);
+      for (const [field, values] of Object.entries({ ...space.globals, ...space.embeddingGlobals })) expect(values).toContain(sampled[field]);
+      expect(space.depths).toContain(sampled.n_layer);
+      for (const [field, values] of Object.entries(space.layerChoices)) {
+        for (const value of sampled[field] as unknown[]) expect(values).toContain(value);
+      }
+    }
+  });
+});
+
 describe('seed policies', () => {
-  it("'shape' compiles; 'position' is refused with the reason", async () => {
-    await expect(compileSpace('nas-bench-bert', { seedPolicy: 'shape', mode: 'analytic' })).resolves.toBeDefined();
-    const error = await compileSpace('nas-bench-bert', { seedPolicy: 'position' }).catch((e: unknown) => e);
+  it.each([['nas-bench-bert'], ['lts-txl']])("%s: 'shape' compiles; 'position' is refused with the reason", async (name) => {
+    await expect(compileSpace(name, { seedPolicy: 'shape', mode: 'analytic' })).resolves.toBeDefined();
+    const error = await compileSpace(name, { seedPolicy: 'position' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_UNSUPPORTED' });
     expect((error as Error).message).toMatch(/seedPolicy 'shape'/);
   });
