@@ -218,7 +218,7 @@ describe('evolution\'s in-place evaluation', () => {
   it('gives exactly the columnar score and the budget excess of each candidate (packed tables, same order)', async () => {
     const { evaluateRow } = require('../../../src/search/evolution');
     const { violation, kvTable } = require('../../../src/search/budget');
-    const { seededRandom } = require('../../../src/calibrate/random');
+    const { seededRandom } = require('../../../src/stats/random');
     const hardware = { sequenceLength: 64, bytesPerValue: 2, peakTflops: 1e-6, bandwidthGBs: 1e-3 };
     for (const [definition, budgets] of [
       [smallLts, { maxParams: 60000, maxFlops: 2e7 }],
