@@ -441,7 +441,7 @@ async function* readJsonLines(stream: Readable | AsyncIterable<Buffer>, source: 
 }
 
 /** Input bytes per LineUnit: small enough that scoring a unit keeps its output in a core's cache. */
-const DEFAULT_UNIT_BYTES = 1 << 18;
+const DEFAULT_UNIT_BYTES = 1 << 16;
 
 /**
  * Whole JSONL lines cut from a stream, to be read elsewhere (another thread) with recordsOfLineUnit. `linesBefore`
@@ -574,11 +574,16 @@ export function recordsOfLineUnit(unit: LineUnit, source: string): InputRecord[]
   const lines = new JsonLineRecords(source, Infinity, unit.linesBefore, unit.inputsBefore);
   const records: InputRecord[] = [];
   let start = 0;
+  // The next carriage return at or after `start` (-1: none left), found once rather than searched for from every line
+  // to the end of the unit (which made reading a unit quadratic in its length).
+  let carriageReturn = bytes.indexOf(CARRIAGE_RETURN);
   while (start < bytes.length) {
     let newline = bytes.indexOf(NEWLINE, start);
     if (newline < 0) newline = bytes.length; // the source's last line, with no newline
     for (;;) {
-      const lineEnd = nextLineEnd(bytes, start, newline);
+      if (carriageReturn >= 0 && carriageReturn < start) carriageReturn = bytes.indexOf(CARRIAGE_RETURN, start);
+      // A carriage return that ends a line by itself (see nextLineEnd); one just before the newline stays in the line.
+      const lineEnd = carriageReturn >= 0 && carriageReturn < newline - 1 ? carriageReturn : newline;
       lines.lineNumber++;
       const record = lines.record(bytes, start, lineEnd);
       if (record) records.push(record);

@@ -65,24 +65,24 @@ export function defaultScoreWorkers(_sizeHint?: number): number {
 const LOCAL_MS_BEFORE_WORKERS = 1000;
 
 /**
- * A pipe gets its workers only when this thread has been busy scoring at least this fraction of the time since the
- * stream began (the producer keeps up; when it does not, more scorers would only wait for it)...
+ * A pipe gets its workers only when this process has used at least this fraction of a core since the stream began
+ * (it is never waiting for the producer: when it does wait, more scorers would only wait with it)...
  */
-const PIPE_BUSY_FRACTION = 0.8;
+const PIPE_CPU_FRACTION = 0.8;
 
 /**
  * ... and its lines cost at least this many microseconds each to score here. Below it, what a line costs this thread
  * on the worker path (cutting, posting, writing) and each worker's cold start eat the gain (nas-bench-bert's sampled
- * lines, ~5 us each, ran 12% slower through one worker than on this thread, while the sampler shared the 2 cores).
+ * lines, ~2-5 us each, ran 12% slower through one worker than on this thread, while the sampler shared the 2 cores).
  */
 const PIPE_MIN_US_PER_LINE = 10;
 
 /**
- * Whether a pipe's default workers should start, from what this thread has seen: `busyMs` spent scoring its first
- * `lines` lines, `elapsedMs` since the stream began.
+ * Whether a pipe's default workers should start, from what this process has seen since the stream began: `busyMs`
+ * spent scoring its first `lines` lines on this thread, `cpuMs` of CPU time used, `elapsedMs` of wall time.
  */
-export function pipeWorkersPay(busyMs: number, elapsedMs: number, lines: number): boolean {
-  return busyMs >= LOCAL_MS_BEFORE_WORKERS && busyMs >= PIPE_BUSY_FRACTION * elapsedMs && (1000 * busyMs) / lines >= PIPE_MIN_US_PER_LINE;
+export function pipeWorkersPay(busyMs: number, cpuMs: number, elapsedMs: number, lines: number): boolean {
+  return busyMs >= LOCAL_MS_BEFORE_WORKERS && cpuMs >= PIPE_CPU_FRACTION * elapsedMs && (1000 * busyMs) / lines >= PIPE_MIN_US_PER_LINE;
 }
 
 /** An input known to be at least this long (sizeHint) starts its workers at once. */
@@ -120,12 +120,14 @@ export async function* scoreJsonLines(stream: Iterable<Buffer | string> | AsyncI
   const local = new LocalScorer(resolved, batchSize);
   const longInput = (options.sizeHint ?? 0) >= BYTES_FOR_WORKERS_AT_ONCE;
   const startedAt = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const workersPay = (): boolean => {
     if (longInput) return true;
     if (local.busyMs < LOCAL_MS_BEFORE_WORKERS) return false;
     // Workers asked for by number start like a file's; the default ones of a pipe only where they pay.
     if (options.sizeHint !== undefined || options.workers !== undefined) return true;
-    return pipeWorkersPay(local.busyMs, performance.now() - startedAt, local.lines);
+    const cpu = process.cpuUsage(cpuAtStart);
+    return pipeWorkersPay(local.busyMs, (cpu.user + cpu.system) / 1000, performance.now() - startedAt, local.lines);
   };
   let pool: ScoringPool | undefined;
   let done = 0;

@@ -133,16 +133,16 @@ describe('scoreJsonLines', () => {
 
 describe("a pipe's default workers start only where they pay", () => {
   test('not before a second of scoring here', () => {
-    expect(pipeWorkersPay(900, 900, 10_000)).toBe(false);
+    expect(pipeWorkersPay(900, 950, 1000, 10_000)).toBe(false);
   });
-  test('when this thread is the bottleneck on lines that cost enough: yes', () => {
-    // 1.2 s busy of 1.3 s, 50,000 lines: 24 us a line.
-    expect(pipeWorkersPay(1200, 1300, 50_000)).toBe(true);
+  test('when this process keeps a core busy on lines that cost enough: yes', () => {
+    // 1.2 s scoring, 1.25 s of CPU in 1.3 s, 50,000 lines: 24 us a line.
+    expect(pipeWorkersPay(1200, 1250, 1300, 50_000)).toBe(true);
   });
-  test('when the producer is the bottleneck (this thread mostly waits): no', () => {
-    expect(pipeWorkersPay(1200, 3000, 50_000)).toBe(false);
+  test('when the producer is the bottleneck (this process mostly waits for it): no', () => {
+    expect(pipeWorkersPay(1200, 1300, 3000, 50_000)).toBe(false);
   });
   test('when lines are cheap to score here (4 us each): no, however busy', () => {
-    expect(pipeWorkersPay(1200, 1250, 300_000)).toBe(false);
+    expect(pipeWorkersPay(1200, 1250, 1250, 300_000)).toBe(false);
   });
 });
