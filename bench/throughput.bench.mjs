@@ -2,7 +2,8 @@
 // second, exact when asked). Imports the compiled package from dist/ (`npx tsc -p tsconfig.json` first).
 //  0. Compiled spaces (every built-in space, src/space/): analytic and cached exact, 1e6 random candidates; and the
 //     CLI pipe `zerolm sample SPACE --count N | zerolm score --mode analytic` for every space, the nas-bench-bert
-//     lines also re-serialised (other key order and spacing), with peak RSS. `--only spaces` runs this section alone;
+//     lines also re-serialised (other key order and spacing), with peak RSS. `--only spaces` runs this section alone,
+//     `--only compiled` its compiled-space table alone;
 //     `--rounds N` sets its CLI runs per input.
 //  1. Columnar FlexiBERT API: exact layer table (cached) and analytic, 1e3 / 1e5 / 1e6 random candidates.
 //  2. Library object path (scoreMany): exact without cache, cached, analytic.
@@ -47,6 +48,7 @@ const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
   // depends on the table's size, not on how its entries were computed.
   const coarse = {
     'lts-gpt2': () => ({ ...zerolm.builtinSpace('lts-gpt2'), layerChoices: { n_head: [2, 4, 8], d_inner: Array.from({ length: 25 }, (_, i) => 512 + 64 * i) } }),
+    'lts-txl': () => ({ ...zerolm.builtinSpace('lts-txl'), layerChoices: { n_head: [2, 4, 8], d_inner: Array.from({ length: 25 }, (_, i) => 512 + 64 * i) } }),
     'hf-decoder': () => zerolm.builtinSpace('hf-decoder', { hidden: [512, 1024, 256], layers: [8, 32] }),
   };
   for (const name of zerolm.builtinSpaceNames) {
@@ -67,6 +69,7 @@ const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
       console.log(`| ${name} | ${label} | ${fmt(compiled.tables.kinds)} | ${fmt(compiled.tables.contexts)} | ${(compileMs / 1000).toFixed(2)} | ${fmt(rate(count, median(times)))} |`);
     }
   }
+  if (only === 'compiled') process.exit(0);
   const lines = quick ? 1e5 : 1e6;
   const roundsAt = process.argv.indexOf('--rounds');
   const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : quick ? 1 : 3;
