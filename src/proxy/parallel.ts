@@ -32,7 +32,8 @@ export interface EncodedScores {
 export interface ScoreJsonLinesOptions extends ScoreManyOptions {
   /**
    * Worker threads that score units of the input; 0 scores everything on the calling thread. Default:
-   * defaultScoreWorkers(sizeHint). Workers start only on a long input: see sizeHint.
+   * defaultScoreWorkers(). Workers start only on a long input (see sizeHint); the default ones of a stream of unknown
+   * length (a pipe) only when they pay (see pipeWorkersPay).
    */
   workers?: number;
   /** Longest line accepted (as in readArchitectures). */

@@ -173,11 +173,6 @@ export interface ResolvedScoreOptions {
    */
   layerMemo: LayerMemo<LayerPlan, LayerScore>;
   /**
-   * The capacity sum of a block (a layer's attention or FFN matrices) that a builder shares between layers, by
-   * identity: layers of different plans often differ in one block only. Filled only where matrixMemo exists.
-   */
-  blockMemo: LayerMemo<readonly MatrixSpec[], number>;
-  /**
    * Capacities by (rows, cols, init): every layer of every family whose shapes were met before is summed from it,
    * without cache keys. Absent under seed policy 'position' when capacities depend on each matrix's name.
    */
@@ -228,7 +223,6 @@ export function resolveScoreOptions(options: ScoreOptions = {}): ResolvedScoreOp
     calibration: options.calibration,
     buildMemo: new BuildMemo(),
     layerMemo: new LayerMemo(),
-    blockMemo: new LayerMemo(),
     // A capacity is a function of shape and init alone unless draws depend on where a matrix sits.
     matrixMemo: seedPolicy === 'shape' || mode === 'analytic' || measure.needs === 'shape' ? new MatrixCapacityMemo() : undefined,
   };
@@ -339,27 +333,20 @@ function layerFromMemo(layer: LayerPlan, options: ResolvedScoreOptions, previous
   const override = options.init;
   let attention = 0;
   let ffn = 0;
-  const blockMemo = options.blockMemo;
   for (let block = 0; block < 2; block++) {
     const specs = block === 0 ? layer.attention : layer.ffn;
-    // A block a builder shares (frozen, in many plans) is summed once per scorer.
-    const shared = Object.isFrozen(specs);
-    let total = shared ? blockMemo.get(specs) : undefined;
-    if (total === undefined) {
-      if (previous !== undefined && previousValue !== undefined && sameSpecShapes(specs, block === 0 ? previous.attention : previous.ffn, perHead)) {
-        // A block equal in shapes to the previous layer's (often: layers differ in one block) takes its sum.
-        total = block === 0 ? previousValue.attention : previousValue.ffn;
-      } else {
-        total = 0;
-        for (let i = 0; i < specs.length; i++) {
-          const spec = specs[i];
-          const value = memo.get(spec.rows, memoCols(spec, perHead), override ?? spec.init);
-          if (value === undefined) return undefined;
-          const pieces = piecesOf(spec, perHead);
-          for (let k = 0; k < pieces; k++) total += value;
-        }
+    let total = 0;
+    if (previous !== undefined && previousValue !== undefined && sameSpecShapes(specs, block === 0 ? previous.attention : previous.ffn, perHead)) {
+      // A block equal in shapes to the previous layer's (often: layers differ in one block) takes its sum.
+      total = block === 0 ? previousValue.attention : previousValue.ffn;
+    } else {
+      for (let i = 0; i < specs.length; i++) {
+        const spec = specs[i];
+        const value = memo.get(spec.rows, memoCols(spec, perHead), override ?? spec.init);
+        if (value === undefined) return undefined;
+        const pieces = piecesOf(spec, perHead);
+        for (let k = 0; k < pieces; k++) total += value;
       }
-      if (shared) blockMemo.set(specs, total);
     }
     if (block === 0) attention = total;
     else ffn = total;

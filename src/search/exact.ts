@@ -20,6 +20,7 @@
 import { ZeroLMError } from '../errors';
 import { combine } from '../proxy/alpha';
 import type { CompiledSpace } from '../space';
+import { digits } from '../space/compiled';
 import type { Budgets } from './budget';
 
 export interface Candidate {
@@ -87,15 +88,6 @@ function envelope(xs: ArrayLike<number>, ys: ArrayLike<number>): (x: number) => 
     // Rounding must not make the bound smaller than the true envelope: take the larger end's share generously.
     return Math.max(hy[low] + t * (hy[high] - hy[low]), hy[low]);
   };
-}
-
-function digitsOf(index: number, sizes: readonly number[]): number[] {
-  const out = new Array<number>(sizes.length);
-  for (let f = sizes.length - 1; f >= 0; f--) {
-    out[f] = index % sizes[f];
-    index = Math.floor(index / sizes[f]);
-  }
-  return out;
 }
 
 /** Yields after each context (contexts done, contexts in all); returns the outcome. */
@@ -406,7 +398,7 @@ export function* solveExact(
     for (let s = bestState; s > 0; s = parent[s]) layers.push(items.kind[item[s]]);
     layers.sort((a, b) => a - b);
     const g = Math.floor(ctx.context / depths.length);
-    const globals = [...digitsOf(g, layerSizes), ...digitsOf(bestE, embeddingSizes)];
+    const globals = [...digits(g, layerSizes), ...digits(bestE, embeddingSizes)];
     return { value: best, candidate: { globals, depth: ctx.context % depths.length, layers } };
   }
 }

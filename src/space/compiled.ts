@@ -127,7 +127,7 @@ function product(sizes: readonly number[]): number {
 }
 
 /** Mixed-radix digits of `index` (first field most significant). */
-function digits(index: number, sizes: readonly number[]): number[] {
+export function digits(index: number, sizes: readonly number[]): number[] {
   const out = new Array<number>(sizes.length);
   for (let f = sizes.length - 1; f >= 0; f--) {
     out[f] = index % sizes[f];
